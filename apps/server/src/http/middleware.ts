@@ -1,0 +1,77 @@
+import { randomUUID } from "node:crypto";
+import type { ErrorRequestHandler, RequestHandler } from "express";
+import { pinoHttp } from "pino-http";
+import type { Logger } from "../logger.js";
+import { AppError, coreErrors, toProblem } from "./errors.js";
+
+const requestIdPattern = /^[\w.:-]{1,128}$/;
+
+/** Logs each request with an id: the caller's `X-Request-Id` when sane, a new one otherwise; echoed back. */
+export function requestLogging(logger: Logger): RequestHandler {
+  return pinoHttp({
+    logger,
+    genReqId: (req, res) => {
+      const given = req.headers["x-request-id"];
+      const id = typeof given === "string" && requestIdPattern.test(given) ? given : randomUUID();
+      res.setHeader("X-Request-Id", id);
+      return id;
+    },
+    customLogLevel: (_req, res, error) =>
+      error || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "info" : "debug",
+    serializers: {
+      req: (req: { id: string; method: string; url: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: req.url,
+      }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+  });
+}
+
+export const notFound: RequestHandler = (req) => {
+  throw new AppError(coreErrors.routeNotFound, `No route ${req.method} ${req.path}`);
+};
+
+/** body-parser's error types, mapped to ours. */
+function fromBodyParser(error: { type?: unknown; limit?: unknown }): AppError | undefined {
+  switch (error.type) {
+    case "entity.parse.failed":
+      return new AppError(coreErrors.malformedJson, "The request body could not be parsed as JSON");
+    case "entity.too.large":
+      return new AppError(
+        coreErrors.tooLarge,
+        `The request body exceeds the limit of ${String(error.limit)} bytes`,
+      );
+    case "encoding.unsupported":
+    case "charset.unsupported":
+      return new AppError(coreErrors.unsupportedMediaType, "Send the body as UTF-8 JSON");
+    case "request.aborted":
+    case "request.size.invalid":
+      return new AppError(coreErrors.validation, "The request body ended early");
+    default:
+      return undefined;
+  }
+}
+
+/** Every failure leaves as problem+json; unexpected ones are logged with the request id and say nothing more. */
+export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
+  const known =
+    error instanceof AppError
+      ? error
+      : typeof error === "object" && error !== null
+        ? fromBodyParser(error as { type?: unknown })
+        : undefined;
+  const appError =
+    known ?? new AppError(coreErrors.internal, "Something went wrong on our side; it has been logged");
+  if (!known) req.log.error({ err: error }, "unhandled error");
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res
+    .status(appError.status)
+    .set(appError.options.headers ?? {})
+    .type("application/problem+json")
+    .send(JSON.stringify(toProblem(appError, String(req.id))));
+};

@@ -1,0 +1,61 @@
+import { z } from "zod";
+import { AppError, coreErrors } from "./errors.js";
+
+export const maxPageSize = 100;
+
+/** Query parameters every list accepts. */
+export const pageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(maxPageSize).default(20),
+  cursor: z.string().min(1).max(512).optional(),
+});
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export function pageSchema<T extends z.ZodType>(item: T) {
+  return z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+}
+
+/** Cursors are opaque to clients: the sort key of the last item, base64url-encoded JSON. */
+export function encodeCursor(key: readonly (string | number)[]): string {
+  return Buffer.from(JSON.stringify(key)).toString("base64url");
+}
+
+export function decodeCursor(cursor: string, arity: number): (string | number)[] {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    if (
+      Array.isArray(value) &&
+      value.length === arity &&
+      value.every((part) => typeof part === "string" || typeof part === "number")
+    ) {
+      return value;
+    }
+  } catch {
+    // fall through to the 400 below
+  }
+  throw new AppError(coreErrors.invalidCursor, "The cursor was not issued by this list", {
+    errors: [{ path: "cursor", message: "not a cursor of this list", in: "query" }],
+  });
+}
+
+/**
+ * Turns `limit + 1` rows fetched in sort order into a page: the extra row only tells that more exist.
+ * `keyOf` returns the sort key the next query resumes after.
+ */
+export function toPage<Row, Item>(
+  rows: Row[],
+  limit: number,
+  keyOf: (row: Row) => readonly (string | number)[],
+  present: (row: Row) => Item,
+): Page<Item> {
+  const hasMore = rows.length > limit;
+  const pageRows = hasMore ? rows.slice(0, limit) : rows;
+  const last = pageRows.at(-1);
+  return {
+    items: pageRows.map(present),
+    nextCursor: hasMore && last !== undefined ? encodeCursor(keyOf(last)) : null,
+  };
+}

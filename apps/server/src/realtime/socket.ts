@@ -1,0 +1,82 @@
+import type { Server as HttpServer } from "node:http";
+import { Server, type Socket } from "socket.io";
+import type { Authenticator, AuthUser } from "../http/auth.js";
+import { AppError, coreErrors } from "../http/errors.js";
+import type { Logger } from "../logger.js";
+
+export interface SocketData {
+  user: AuthUser;
+}
+
+export type RealtimeServer = Server<
+  Record<string, never>,
+  Record<string, never>,
+  Record<string, never>,
+  SocketData
+>;
+export type RealtimeSocket = Socket<
+  Record<string, never>,
+  Record<string, never>,
+  Record<string, never>,
+  SocketData
+>;
+
+export const userRoom = (userId: string) => `user:${userId}`;
+
+export interface RealtimeOptions {
+  authenticator: Authenticator;
+  corsOrigins: string[];
+  logger: Logger;
+}
+
+/** The error a refused handshake carries to the client (`connect_error`): message plus `data: { code, status }`. */
+function handshakeError(error: unknown): Error & { data: { code: string; status: number } } {
+  const appError =
+    error instanceof AppError
+      ? error
+      : new AppError(coreErrors.internal, "The connection could not be authenticated");
+  return Object.assign(new Error(appError.message), {
+    data: { code: appError.code, status: appError.status },
+  });
+}
+
+/**
+ * Socket.IO on the API's HTTP server. Every connection is authenticated in the handshake with the access
+ * token (`auth: { token }`) and joins its user's room, so every device of a user receives what is sent to them.
+ */
+export function createRealtime(httpServer: HttpServer, options: RealtimeOptions): RealtimeServer {
+  const io: RealtimeServer = new Server(httpServer, {
+    path: "/socket.io",
+    cors: { origin: options.corsOrigins, credentials: false },
+    serveClient: false,
+  });
+  const log = options.logger.child({ component: "realtime" });
+
+  io.use(async (socket, next) => {
+    const token: unknown = socket.handshake.auth?.token;
+    try {
+      if (typeof token !== "string" || token.length === 0) {
+        throw new AppError(
+          coreErrors.unauthenticated,
+          "Send the access token as auth.token in the handshake",
+        );
+      }
+      socket.data.user = await options.authenticator.authenticate(token);
+      next();
+    } catch (error) {
+      if (!(error instanceof AppError)) log.error({ err: error }, "socket authentication failed");
+      next(handshakeError(error));
+    }
+  });
+
+  io.on("connection", (socket) => {
+    void socket.join(userRoom(socket.data.user.id));
+  });
+  return io;
+}
+
+/** Disconnects this process's sockets and stops accepting new ones, leaving the HTTP server to its owner. */
+export async function closeRealtime(io: RealtimeServer): Promise<void> {
+  io.local.disconnectSockets(true);
+  io.engine.close();
+}

@@ -1,0 +1,65 @@
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/config.js";
+
+const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));
+
+describe("configuration", () => {
+  it("has working defaults for a fresh checkout", () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(3000);
+    expect(config.env).toBe("development");
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.dataDir).toMatch(/\.data$/);
+    expect(config.corsOrigins).toEqual([]);
+  });
+
+  it("reads and types every setting", () => {
+    const config = loadConfig({
+      PORT: "8081",
+      HOST: "127.0.0.1",
+      PUBLIC_URL: "https://api.example.com/",
+      DATA_DIR: "/tmp/js",
+      DATABASE_URL: "postgres://u:p@db:5432/jobsphere",
+      NODE_ENV: "production",
+      LOG_LEVEL: "warn",
+      CORS_ORIGINS: "https://admin.example.com, http://localhost:5173",
+    });
+    expect(config).toMatchObject({
+      port: 8081,
+      host: "127.0.0.1",
+      publicUrl: "https://api.example.com",
+      dataDir: "/tmp/js",
+      databaseUrl: "postgres://u:p@db:5432/jobsphere",
+      env: "production",
+      logLevel: "warn",
+      logFormat: "json",
+      corsOrigins: ["https://admin.example.com", "http://localhost:5173"],
+    });
+  });
+
+  it.each([
+    ["PORT", "abc", /^Invalid configuration: PORT .*"abc"/],
+    ["PORT", "70000", /^Invalid configuration: PORT must be between 0 and 65535/],
+    ["DATABASE_URL", "mysql://x", /^Invalid configuration: DATABASE_URL must be a postgres/],
+    ["LOG_LEVEL", "loud", /^Invalid configuration: LOG_LEVEL/],
+    ["PUBLIC_URL", "not a url", /^Invalid configuration: PUBLIC_URL must be a URL/],
+    ["BODY_LIMIT", "lots", /^Invalid configuration: BODY_LIMIT/],
+  ])("rejects %s=%s naming the variable", (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+
+  it("stops the process at start with one clear line", () => {
+    const result = spawnSync(process.execPath, ["--import", "tsx", main], {
+      env: { ...process.env, PORT: "not-a-port", DATABASE_URL: "" },
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split("\n")).toEqual([
+      'Invalid configuration: PORT must be a port number (got "not-a-port")',
+    ]);
+  });
+});

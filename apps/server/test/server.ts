@@ -1,0 +1,82 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { type Config, type Environment, loadConfig } from "../src/config.js";
+import { type RunningServer, type StartOptions, startServer } from "../src/server.js";
+import { createTestDatabase, type TestDatabase } from "./database.js";
+
+export interface TestServer {
+  server: RunningServer;
+  database: TestDatabase;
+  config: Config;
+  url: string;
+  /** Calls the API over real HTTP; `path` is below the server root (e.g. `/api/v1/me`). */
+  request: (method: string, path: string, options?: RequestOptions) => Promise<TestResponse>;
+  close(): Promise<void>;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  /** Sent verbatim instead of JSON-encoding `body`. */
+  rawBody?: string;
+  token?: string;
+  headers?: Record<string, string>;
+}
+
+export interface TestResponse {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON when the answer is JSON, otherwise the text. */
+  // biome-ignore lint/suspicious/noExplicitAny: test assertions read arbitrary response fields
+  body: any;
+}
+
+export async function httpRequest(base: string, method: string, path: string, options: RequestOptions = {}) {
+  const headers: Record<string, string> = { ...options.headers };
+  let body: string | undefined = options.rawBody;
+  if (body === undefined && options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers["content-type"] ??= "application/json";
+  }
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  const response = await fetch(`${base}${path}`, { method, headers, body });
+  const text = await response.text();
+  const type = response.headers.get("content-type") ?? "";
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: type.includes("json") && text.length > 0 ? JSON.parse(text) : text,
+  } satisfies TestResponse;
+}
+
+/** The whole application, as `npm start` runs it, on its own database and an ephemeral port. */
+export async function startTestServer(
+  env: Environment = {},
+  options: StartOptions = {},
+): Promise<TestServer> {
+  const database = await createTestDatabase();
+  const dataDir = await mkdtemp(join(tmpdir(), "jobsphere-data-"));
+  const config = loadConfig({
+    NODE_ENV: "test",
+    HOST: "127.0.0.1",
+    PORT: "0",
+    LOG_LEVEL: "silent",
+    DATA_DIR: dataDir,
+    DATABASE_URL: database.url,
+    ...env,
+  });
+  const server = await startServer(config, pino({ level: "silent" }), options);
+  return {
+    server,
+    database,
+    config,
+    url: server.url,
+    request: (method, path, requestOptions) => httpRequest(server.url, method, path, requestOptions),
+    close: async () => {
+      await server.close();
+      await database.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
