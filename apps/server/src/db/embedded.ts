@@ -1,8 +1,9 @@
 import { execFile as execFileCallback, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { createHash, randomBytes } from "node:crypto";
+import { chmod, chown, cp, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
-import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { dirname, join, parse } from "node:path";
 import { promisify } from "node:util";
 import type { Logger } from "../logger.js";
 
@@ -93,6 +94,54 @@ async function serverUser(): Promise<RunAs | undefined> {
   }
 }
 
+/** Whether `uid`/`gid` may walk down to `path`: every folder on the way must grant it search (x) permission. */
+async function reachable(path: string, runAs: RunAs): Promise<boolean> {
+  let current = path;
+  const root = parse(path).root;
+  while (true) {
+    const info = await stat(current).catch(() => undefined);
+    if (info?.isDirectory()) {
+      const bit = info.uid === runAs.uid ? 0o100 : info.gid === runAs.gid ? 0o010 : 0o001;
+      if ((info.mode & bit) === 0) return false;
+    }
+    if (current === root) return true;
+    current = dirname(current);
+  }
+}
+
+/**
+ * The binaries live under node_modules, which may sit in a folder only root can enter (a fresh clone in a
+ * private temporary folder). Then the server user cannot execute them, so a copy is kept in the system's
+ * temporary folder, one per binary version and location, made once and renamed into place when complete.
+ */
+async function binariesReachableBy(bin: Binaries, runAs: RunAs, log: Logger): Promise<Binaries> {
+  if (await reachable(bin.postgres, runAs)) return bin;
+  const native = dirname(dirname(bin.postgres));
+  const version =
+    (await readFile(join(native, "..", "package.json"), "utf8").then(
+      (text) => (JSON.parse(text) as { version?: string }).version,
+    )) ?? "unknown";
+  const key = createHash("sha256").update(native).digest("hex").slice(0, 12);
+  const target = join(tmpdir(), `jobsphere-postgres-${version}-${key}`);
+  if (!(await exists(join(target, "bin", "postgres")))) {
+    log.info({ target }, "copying the PostgreSQL binaries where the postgres user can run them");
+    const staging = `${target}.${process.pid}.partial`;
+    await rm(staging, { recursive: true, force: true });
+    await cp(native, staging, { recursive: true, verbatimSymlinks: true });
+    await chmod(staging, 0o755);
+    await rename(staging, target).catch(async (error: NodeJS.ErrnoException) => {
+      // Another process finished the same copy first: keep theirs.
+      await rm(staging, { recursive: true, force: true });
+      if (!(await exists(join(target, "bin", "postgres")))) throw error;
+    });
+  }
+  return {
+    initdb: join(target, "bin", "initdb"),
+    pg_ctl: join(target, "bin", "pg_ctl"),
+    postgres: join(target, "bin", "postgres"),
+  };
+}
+
 async function run(binary: string, args: string[], runAs: RunAs | undefined, log: Logger): Promise<void> {
   await new Promise<void>((resolveRun, reject) => {
     const child = spawn(binary, args, {
@@ -147,8 +196,8 @@ async function runningServerPort(dataDir: string): Promise<number | undefined> {
  */
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const log = options.logger.child({ component: "embedded-postgres" });
-  const bin = await binaries();
   const runAs = await serverUser();
+  const bin = runAs ? await binariesReachableBy(await binaries(), runAs, log) : await binaries();
   const dataDir = join(options.dir, "postgres");
   const logFile = join(options.dir, "postgres.log");
   const passwordFile = join(options.dir, "postgres-password");
@@ -156,6 +205,11 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   await mkdir(options.dir, { recursive: true });
   // The server may run as another user: it must be able to walk into the folder and write its log.
   await chmod(options.dir, 0o755);
+  if (runAs && !(await reachable(options.dir, runAs))) {
+    throw new Error(
+      `The embedded PostgreSQL runs as the postgres user, which cannot reach ${options.dir}; set DATA_DIR to a folder it can reach (e.g. /var/tmp/jobsphere) or set DATABASE_URL`,
+    );
+  }
   if (!(await exists(passwordFile))) {
     await writeFile(passwordFile, `${randomBytes(18).toString("base64url")}\n`, { mode: 0o600 });
   }
