@@ -51,6 +51,29 @@ const schema = z.object({
     .regex(/^\d+(b|kb|mb)$/i, 'must look like "1mb", "512kb" or "1000b"')
     .default("1mb"),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+  JWT_PRIVATE_KEY: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    z
+      .string()
+      .includes("PRIVATE KEY", { message: "must be a PEM-encoded Ed25519 private key (PKCS#8)" })
+      .optional(),
+  ),
+  ACCESS_TOKEN_TTL_SECONDS: positiveInt.max(86_400).default(900),
+  REFRESH_TOKEN_IDLE_DAYS: positiveInt.max(365).default(14),
+  SESSION_MAX_DAYS: positiveInt.max(365).default(30),
+  SMTP_URL: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    z
+      .string()
+      .regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL")
+      .optional(),
+  ),
+  MAIL_FROM: z.string().min(3).default("JobSphere <no-reply@jobsphere.localhost>"),
+  ADMIN_EMAIL: z.preprocess((value) => (value === "" ? undefined : value), z.email().optional()),
+  ADMIN_PASSWORD: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    z.string().min(8).max(128).optional(),
+  ),
   TRUST_PROXY: z
     .enum(["true", "false"], { error: 'must be "true" or "false"' })
     .default("false")
@@ -72,6 +95,20 @@ export interface Config {
   bodyLimit: string;
   shutdownTimeoutMs: number;
   trustProxy: boolean;
+  auth: {
+    /** PEM of the Ed25519 signing key; generated under DATA_DIR/keys when unset outside production. */
+    jwtPrivateKey: string | undefined;
+    accessTokenTtlSeconds: number;
+    refreshTokenIdleDays: number;
+    sessionMaxDays: number;
+  };
+  mail: {
+    /** SMTP server; unset: mail is written to the log and to DATA_DIR/mail. */
+    smtpUrl: string | undefined;
+    from: string;
+  };
+  /** An admin account created at start when no account has this email yet. */
+  bootstrapAdmin: { email: string; password: string } | undefined;
 }
 
 export class ConfigError extends Error {
@@ -89,6 +126,16 @@ export function loadConfig(env: Environment): Config {
     throw new ConfigError(`Invalid configuration: ${variable} ${issue?.message ?? "is invalid"}${shown}`);
   }
   const value = parsed.data;
+  if (value.NODE_ENV === "production" && !value.JWT_PRIVATE_KEY) {
+    throw new ConfigError(
+      "Invalid configuration: JWT_PRIVATE_KEY is required in production (all instances must sign with the same key)",
+    );
+  }
+  if ((value.ADMIN_EMAIL === undefined) !== (value.ADMIN_PASSWORD === undefined)) {
+    throw new ConfigError(
+      "Invalid configuration: ADMIN_EMAIL and ADMIN_PASSWORD go together; set both or neither",
+    );
+  }
   return {
     env: value.NODE_ENV,
     host: value.HOST,
@@ -103,6 +150,17 @@ export function loadConfig(env: Environment): Config {
     bodyLimit: value.BODY_LIMIT,
     shutdownTimeoutMs: value.SHUTDOWN_TIMEOUT_MS,
     trustProxy: value.TRUST_PROXY,
+    auth: {
+      jwtPrivateKey: value.JWT_PRIVATE_KEY,
+      accessTokenTtlSeconds: value.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenIdleDays: value.REFRESH_TOKEN_IDLE_DAYS,
+      sessionMaxDays: value.SESSION_MAX_DAYS,
+    },
+    mail: { smtpUrl: value.SMTP_URL, from: value.MAIL_FROM },
+    bootstrapAdmin:
+      value.ADMIN_EMAIL && value.ADMIN_PASSWORD
+        ? { email: value.ADMIN_EMAIL, password: value.ADMIN_PASSWORD }
+        : undefined,
   };
 }
 

@@ -9,12 +9,22 @@ import type { Config } from "./config.js";
 import { connectDatabase, type DatabaseHandle } from "./db/client.js";
 import { type EmbeddedDatabase, startEmbeddedPostgres } from "./db/embedded.js";
 import { runMigrations } from "./db/migrate.js";
-import type { Authenticator } from "./http/auth.js";
-import { AppError, coreErrors } from "./http/errors.js";
 import { createIdempotencyStore } from "./http/idempotency.js";
+import { purgeExpiredRateLimits } from "./http/rate-limit.js";
 import { type JobQueue, startJobQueue, stopJobQueue } from "./jobs/queue.js";
 import type { Logger } from "./logger.js";
-import { closeRealtime, createRealtime, type RealtimeServer } from "./realtime/socket.js";
+import { adminRoutes, createAdminService } from "./modules/admin/index.js";
+import {
+  authRoutes,
+  createAdmin,
+  createAuthService,
+  createTokenIssuer,
+  loadSigningKey,
+  passwordResetQueue,
+} from "./modules/auth/index.js";
+import { createMailer, startEmailWorker } from "./modules/notifications/index.js";
+import { usersRoutes } from "./modules/users/index.js";
+import { closeRealtime, createRealtime, type RealtimeServer, userRoom } from "./realtime/socket.js";
 
 export interface RunningServer {
   /** Base URL the server listens on (http://host:port). */
@@ -32,6 +42,8 @@ export interface RunningServer {
 export interface StartOptions {
   clock?: Clock;
 }
+
+const maintenanceQueue = "maintenance.purge";
 
 const embeddedDatabaseName = "jobsphere";
 
@@ -84,12 +96,56 @@ export async function startServer(
     const jobs = await startJobQueue(databaseUrl, logger);
     cleanup.push(() => stopJobQueue(jobs, config.shutdownTimeoutMs));
 
-    const authenticator: Authenticator = {
-      authenticate: async () => {
-        throw new AppError(coreErrors.unauthenticated, "Accounts are not available in this build");
-      },
-    };
     const idempotency = createIdempotencyStore(database.db, { now: () => clock.now() });
+    const tokens = createTokenIssuer(await loadSigningKey(config.auth.jwtPrivateKey, config.dataDir), {
+      issuer: config.publicUrl ?? "jobsphere",
+      ttlSeconds: config.auth.accessTokenTtlSeconds,
+    });
+    const auth = createAuthService({
+      db: database.db,
+      pool: database.pool,
+      jobs,
+      clock,
+      tokens,
+      logger,
+      options: config.auth,
+    });
+    const { authenticator } = auth;
+
+    const mailer = createMailer({ ...config.mail, dataDir: config.dataDir, logger });
+    await startEmailWorker(jobs, mailer);
+    await jobs.createQueue(passwordResetQueue);
+    await jobs.work<{ email: string }>(passwordResetQueue, { pollingIntervalSeconds: 0.5 }, async ([job]) => {
+      if (job) await auth.sendPasswordResetCode(job.data.email);
+    });
+    await jobs.createQueue(maintenanceQueue);
+    await jobs.schedule(maintenanceQueue, "17 * * * *");
+    await jobs.work(maintenanceQueue, async () => {
+      await idempotency.purgeExpired();
+      await purgeExpiredRateLimits(database.pool);
+      await auth.purgeExpired();
+    });
+
+    if (config.bootstrapAdmin) {
+      const { created } = await createAdmin(
+        database.db,
+        { ...config.bootstrapAdmin, name: "Administrator" },
+        clock.now(),
+      );
+      if (created)
+        logger.info({ email: config.bootstrapAdmin.email }, "admin account created from ADMIN_EMAIL");
+    }
+
+    // The HTTP server exists before the app so Socket.IO can be handed to the modules that push events.
+    const http = createServer();
+    const io = createRealtime(http, { authenticator, corsOrigins: config.corsOrigins, logger });
+    const admin = createAdminService({
+      db: database.db,
+      pool: database.pool,
+      clock,
+      onSuspended: (userId) => io.in(userRoom(userId)).disconnectSockets(true),
+    });
+
     const app = createApp({
       config,
       logger,
@@ -97,11 +153,10 @@ export async function startServer(
       pool: database.pool,
       authenticator,
       idempotency,
-      modules: [],
+      modules: [authRoutes(auth, tokens), usersRoutes({ db: database.db, clock }), adminRoutes(admin)],
     });
 
-    const http = createServer(app.express);
-    const io = createRealtime(http, { authenticator, corsOrigins: config.corsOrigins, logger });
+    http.on("request", app.express);
     http.listen(config.port, config.host);
     await once(http, "listening");
     const { port } = http.address() as AddressInfo;

@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.js";
@@ -16,7 +17,12 @@ describe("configuration", () => {
   });
 
   it("reads and types every setting", () => {
+    const key = generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString();
     const config = loadConfig({
+      JWT_PRIVATE_KEY: key,
+      SMTP_URL: "smtp://mail.example.com:587",
+      ADMIN_EMAIL: "root@example.com",
+      ADMIN_PASSWORD: "correct horse battery",
       PORT: "8081",
       HOST: "127.0.0.1",
       PUBLIC_URL: "https://api.example.com/",
@@ -36,7 +42,20 @@ describe("configuration", () => {
       logLevel: "warn",
       logFormat: "json",
       corsOrigins: ["https://admin.example.com", "http://localhost:5173"],
+      auth: { jwtPrivateKey: key, accessTokenTtlSeconds: 900 },
+      mail: { smtpUrl: "smtp://mail.example.com:587" },
+      bootstrapAdmin: { email: "root@example.com", password: "correct horse battery" },
     });
+  });
+
+  it("requires a signing key in production, where instances must share it", () => {
+    expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(/JWT_PRIVATE_KEY is required in production/);
+  });
+
+  it("refuses half of the admin bootstrap pair", () => {
+    expect(() => loadConfig({ ADMIN_EMAIL: "root@example.com" })).toThrow(
+      /ADMIN_EMAIL and ADMIN_PASSWORD go together/,
+    );
   });
 
   it.each([
@@ -46,6 +65,8 @@ describe("configuration", () => {
     ["LOG_LEVEL", "loud", /^Invalid configuration: LOG_LEVEL/],
     ["PUBLIC_URL", "not a url", /^Invalid configuration: PUBLIC_URL must be a URL/],
     ["BODY_LIMIT", "lots", /^Invalid configuration: BODY_LIMIT/],
+    ["SMTP_URL", "mail.example.com", /^Invalid configuration: SMTP_URL must be an smtp/],
+    ["JWT_PRIVATE_KEY", "secret", /^Invalid configuration: JWT_PRIVATE_KEY must be a PEM/],
   ])("rejects %s=%s naming the variable", (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);

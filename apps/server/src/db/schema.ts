@@ -1,2 +1,5 @@
 // Every table of the application, for Drizzle's typed queries and for drizzle-kit's migration generator.
 export * from "../http/idempotency.tables.js";
+export * from "../http/rate-limit.tables.js";
+export * from "../modules/auth/auth.tables.js";
+export * from "../modules/users/users.tables.js";

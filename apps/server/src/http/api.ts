@@ -31,6 +31,9 @@ export class Reply<T = unknown> {
 
 type Infer<S> = S extends z.ZodType ? z.output<S> : undefined;
 
+/** A route with a response schema returns that body (or a Reply); a 204 route's return value is ignored. */
+type HandlerResult<R> = R extends z.ZodType ? Promise<z.output<R> | Reply<z.output<R>>> : Promise<unknown>;
+
 export interface RouteDef<
   A extends Access,
   B extends z.ZodType | undefined,
@@ -54,11 +57,7 @@ export interface RouteDef<
   errors?: ErrorDef[];
   /** Honour the `Idempotency-Key` header: a retry replays the first answer. */
   idempotent?: boolean;
-  /** Extra middleware run after authentication and before validation (rate limits). */
-  before?: RequestHandler[];
-  handler: (
-    ctx: RouteContext<A, Infer<B>, Infer<Q>, Infer<P>>,
-  ) => Promise<Infer<R> | Reply<Infer<R>> | undefined>;
+  handler: (ctx: RouteContext<A, Infer<B>, Infer<Q>, Infer<P>>) => HandlerResult<R>;
 }
 
 export interface ApiRouterDeps {
@@ -159,7 +158,7 @@ export class ApiRouter {
       if (reply.body === undefined) res.end();
       else res.json(reply.body);
     };
-    this.router[def.method](def.path, guard, ...(def.before ?? []), handle);
+    this.router[def.method](def.path, guard, handle);
   }
 
   private document(

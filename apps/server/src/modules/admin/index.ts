@@ -1,0 +1,2 @@
+export { adminRoutes } from "./admin.routes.js";
+export { type AdminService, createAdminService } from "./admin.service.js";

@@ -1,0 +1,193 @@
+import type { Request } from "express";
+import { z } from "zod";
+import type { ApiRouter } from "../../http/api.js";
+import { coreErrors } from "../../http/errors.js";
+import { userErrors } from "../users/index.js";
+import {
+  acceptedSchema,
+  changeBody,
+  forgotBody,
+  loginBody,
+  logoutBody,
+  refreshBody,
+  registerBody,
+  resetBody,
+  sessionSchema,
+  tokenPairSchema,
+  verifyEmailBody,
+} from "./auth.contract.js";
+import { authErrors } from "./auth.errors.js";
+import type { AuthService, ClientInfo } from "./auth.service.js";
+import type { TokenIssuer } from "./tokens.js";
+
+function clientOf(req: Request): ClientInfo {
+  return { ip: req.ip, userAgent: req.get("user-agent") };
+}
+
+const accepted = { status: "accepted" as const };
+
+const jwksSchema = z
+  .object({ keys: z.array(z.record(z.string(), z.unknown())) })
+  .meta({ id: "JsonWebKeySet", description: "Public keys that verify access tokens (RFC 7517)" });
+
+export function authRoutes(auth: AuthService, tokens: TokenIssuer) {
+  return (api: ApiRouter) => {
+    api.route({
+      method: "get",
+      path: "/auth/jwks.json",
+      tags: ["Auth"],
+      summary: "Public keys that verify access tokens",
+      description:
+        "For other services that want to check JobSphere access tokens themselves (EdDSA, `kid` in the header).",
+      access: "public",
+      response: { status: 200, description: "The key set", schema: jwksSchema },
+      handler: async () => tokens.jwks(),
+    });
+
+    api.route({
+      method: "post",
+      path: "/auth/register",
+      tags: ["Auth"],
+      summary: "Create a customer or contractor account",
+      description:
+        "Signs the new user in and emails a 6-digit code to confirm the address (`POST /auth/email/verify`). Admin accounts cannot be registered.",
+      access: "public",
+      body: registerBody,
+      response: { status: 201, description: "The account and its first session", schema: sessionSchema },
+      errors: [authErrors.emailTaken],
+      handler: ({ body, req }) => auth.register(body, clientOf(req)),
+    });
+
+    api.route({
+      method: "post",
+      path: "/auth/login",
+      tags: ["Auth"],
+      summary: "Sign in with email and password",
+      description: "Repeated failures for one email or from one address are refused for a while (429).",
+      access: "public",
+      body: loginBody,
+      response: { status: 200, description: "A new session", schema: sessionSchema },
+      errors: [authErrors.invalidCredentials, authErrors.accountSuspended, coreErrors.rateLimited],
+      handler: ({ body, req }) => auth.login(body, clientOf(req)),
+    });
+
+    api.route({
+      method: "post",
+      path: "/auth/refresh",
+      tags: ["Auth"],
+      summary: "Exchange a refresh token for a new token pair",
+      description:
+        "Refresh tokens are single use. Presenting one that was already exchanged ends the whole session (`auth.refresh_reused`): sign in again.",
+      access: "public",
+      body: refreshBody,
+      response: { status: 200, description: "A new access and refresh token", schema: tokenPairSchema },
+      errors: [
+        authErrors.invalidRefreshToken,
+        authErrors.refreshReused,
+        authErrors.sessionEnded,
+        authErrors.accountSuspended,
+      ],
+      handler: ({ body }) => auth.refresh(body.refreshToken),
+    });
+
+    api.route({
+      method: "post",
+      path: "/auth/logout",
+      tags: ["Auth"],
+      summary: "End the session the refresh token belongs to",
+      access: "user",
+      body: logoutBody,
+      response: { status: 204, description: "The session has ended" },
+      handler: async ({ body, user }) => {
+        await auth.logout(user.id, body.refreshToken);
+      },
+    });
+
+    api.route({
+      method: "post",
+      path: "/auth/logout-all",
+      tags: ["Auth"],
+      summary: "End every session of the signed-in user, on every device",
+      access: "user",
+      response: { status: 204, description: "All sessions have ended" },
+      handler: async ({ user }) => {
+        await auth.logoutAll(user.id);
+      },
+    });
+
+    api.route({
+      method: "post",
+      path: "/auth/password/forgot",
+      tags: ["Auth"],
+      summary: "Email a password reset code",
+      description:
+        "Always answers 202, whether or not an account has this email. If one does, a 6-digit code valid for 10 minutes is emailed; a newer code replaces an older one.",
+      access: "public",
+      body: forgotBody,
+      response: { status: 202, description: "Accepted", schema: acceptedSchema },
+      errors: [coreErrors.rateLimited],
+      handler: async ({ body, req }) => {
+        await auth.forgotPassword(body.email, clientOf(req));
+        return accepted;
+      },
+    });
+
+    api.route({
+      method: "post",
+      path: "/auth/password/reset",
+      tags: ["Auth"],
+      summary: "Choose a new password with the emailed code",
+      description: "A code allows 5 attempts. On success every session of the account ends.",
+      access: "public",
+      body: resetBody,
+      response: { status: 204, description: "The password is changed" },
+      errors: [authErrors.invalidCode, coreErrors.rateLimited],
+      handler: async ({ body, req }) => {
+        await auth.resetPassword(body, clientOf(req));
+      },
+    });
+
+    api.route({
+      method: "post",
+      path: "/auth/password/change",
+      tags: ["Auth"],
+      summary: "Change the password",
+      description: "Every session ends, this one included: sign in again with the new password.",
+      access: "user",
+      body: changeBody,
+      response: { status: 204, description: "The password is changed" },
+      errors: [authErrors.wrongPassword, userErrors.notFound],
+      handler: async ({ body, user }) => {
+        await auth.changePassword(user.id, body);
+      },
+    });
+
+    api.route({
+      method: "post",
+      path: "/auth/email/verify",
+      tags: ["Auth"],
+      summary: "Confirm the email address with the emailed code",
+      access: "user",
+      body: verifyEmailBody,
+      response: { status: 204, description: "The address is verified" },
+      errors: [authErrors.invalidCode, coreErrors.rateLimited, userErrors.notFound],
+      handler: async ({ body, user, req }) => {
+        await auth.verifyEmail(user.id, body.code, clientOf(req));
+      },
+    });
+
+    api.route({
+      method: "post",
+      path: "/auth/email/resend",
+      tags: ["Auth"],
+      summary: "Email a new verification code",
+      access: "user",
+      response: { status: 202, description: "Accepted", schema: acceptedSchema },
+      errors: [authErrors.emailAlreadyVerified, coreErrors.rateLimited, userErrors.notFound],
+      handler: async ({ user, req }) => {
+        await auth.resendVerification(user.id, clientOf(req));
+        return accepted;
+      },
+    });
+  };
+}

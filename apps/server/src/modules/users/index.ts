@@ -1,0 +1,6 @@
+export type { User } from "./users.contract.js";
+export { nameSchema, phoneSchema, userSchema } from "./users.contract.js";
+export { userErrors } from "./users.errors.js";
+export { usersRoutes } from "./users.routes.js";
+export { findUserByEmail, getUser, normaliseEmail, presentUser } from "./users.service.js";
+export { type UserRow, users } from "./users.tables.js";

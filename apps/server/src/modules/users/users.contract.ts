@@ -1,0 +1,32 @@
+import { z } from "zod";
+import { roles } from "../../http/auth.js";
+
+export const phoneSchema = z
+  .string()
+  .trim()
+  .regex(/^\+[1-9]\d{6,14}$/, "must be an international number in E.164 form, e.g. +14155550123");
+
+export const nameSchema = z.string().trim().min(1, "must not be empty").max(100, "at most 100 characters");
+
+export const userSchema = z
+  .object({
+    id: z.uuid(),
+    email: z.email(),
+    name: z.string(),
+    role: z.enum(roles),
+    phone: z.string().nullable(),
+    avatarUrl: z.string().nullable(),
+    emailVerified: z.boolean(),
+    status: z.enum(["active", "suspended"]),
+    createdAt: z.iso.datetime(),
+  })
+  .meta({ id: "User" });
+
+export type User = z.infer<typeof userSchema>;
+
+export const updateMeBody = z
+  .strictObject({
+    name: nameSchema.optional(),
+    phone: phoneSchema.nullable().optional(),
+  })
+  .meta({ id: "UpdateMe" });

@@ -1,0 +1,32 @@
+import { sql } from "drizzle-orm";
+import { check, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { createdAt, id } from "../../db/columns.js";
+
+export const users = pgTable(
+  "users",
+  {
+    id: id(),
+    /** Trimmed and lower-cased before it is stored, so the unique index is case-insensitive in effect. */
+    email: text().notNull(),
+    passwordHash: text().notNull(),
+    name: text().notNull(),
+    role: text({ enum: ["customer", "contractor", "admin"] }).notNull(),
+    /** E.164, e.g. +14155550123. */
+    phone: text(),
+    avatarFileId: uuid(),
+    emailVerifiedAt: timestamp({ withTimezone: true }),
+    status: text({ enum: ["active", "suspended"] })
+      .notNull()
+      .default("active"),
+    createdAt: createdAt(),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    uniqueIndex("users_email").on(table.email),
+    check("users_role", sql`${table.role} in ('customer', 'contractor', 'admin')`),
+    check("users_status", sql`${table.status} in ('active', 'suspended')`),
+    check("users_email_normalised", sql`${table.email} = lower(btrim(${table.email}))`),
+  ],
+);
+
+export type UserRow = typeof users.$inferSelect;
