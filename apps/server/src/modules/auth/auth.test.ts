@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { login, register, strongPassword } from "../../../test/accounts.js";
@@ -261,6 +261,28 @@ describe("accounts and authentication", () => {
       expect((await me(refreshed.body.accessToken)).status).toBe(200);
     });
 
+    it("ends sessions at their absolute lifetime, and refresh tokens left unused too long", async () => {
+      const active = await register(app);
+      const idle = await login(app, active.email, active.password);
+      let refreshToken = active.refreshToken;
+      // Used every 10 days, the session still ends at 30; the idle one dies after 14 days without use.
+      for (let day = 10; day <= 20; day += 10) {
+        clock.advance(10 * 24 * 60 * 60 * 1000);
+        const rotated = await app.request("POST", "/api/v1/auth/refresh", { body: { refreshToken } });
+        expect(rotated.status, `day ${day}`).toBe(200);
+        refreshToken = rotated.body.refreshToken;
+      }
+      const stale = await app.request("POST", "/api/v1/auth/refresh", {
+        body: { refreshToken: idle.refreshToken },
+      });
+      expect(stale.status).toBe(401);
+      expect(stale.body.code).toBe("auth.invalid_refresh_token");
+      clock.advance(10 * 24 * 60 * 60 * 1000);
+      const ended = await app.request("POST", "/api/v1/auth/refresh", { body: { refreshToken } });
+      expect(ended.status).toBe(401);
+      expect(ended.body.code).toBe("auth.session_ended");
+    });
+
     it("publishes the verification key with the id the tokens carry", async () => {
       const account = await register(app);
       const header = JSON.parse(Buffer.from(account.accessToken.split(".")[0] ?? "", "base64url").toString());
@@ -450,13 +472,18 @@ describe("accounts and authentication", () => {
   describe("roles and suspension", () => {
     it("creates admins from the command line only", async () => {
       const cli = fileURLToPath(new URL("../../cli/admin-create.ts", import.meta.url));
+      // Asynchronous on purpose: the server under test runs in this process and must keep answering.
       const run = (...args: string[]) =>
-        spawnSync(process.execPath, ["--import", "tsx", cli, ...args], {
-          env: { ...process.env, DATABASE_URL: app.database.url, LOG_LEVEL: "warn" },
-          encoding: "utf8",
-          timeout: 30_000,
+        new Promise<{ status: number | null; stdout: string; stderr: string }>((resolveRun) => {
+          execFile(
+            process.execPath,
+            ["--import", "tsx", cli, ...args],
+            { env: { ...process.env, DATABASE_URL: app.database.url, LOG_LEVEL: "warn" }, timeout: 30_000 },
+            (error, stdout, stderr) =>
+              resolveRun({ status: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+          );
         });
-      const created = run(
+      const created = await run(
         "--email",
         "Ops@Example.com",
         "--password",
@@ -467,10 +494,10 @@ describe("accounts and authentication", () => {
       expect(created.stderr).toBe("");
       expect(created.status).toBe(0);
       expect(created.stdout).toMatch(/Admin account created: ops@example.com/);
-      const again = run("--email", "ops@example.com", "--password", "operations passphrase");
+      const again = await run("--email", "ops@example.com", "--password", "operations passphrase");
       expect(again.status).toBe(1);
       expect(again.stderr).toMatch(/already exists/);
-      const weak = run("--email", "weak-admin@example.com", "--password", "password");
+      const weak = await run("--email", "weak-admin@example.com", "--password", "password");
       expect(weak.status).toBe(2);
       expect(weak.stderr).toMatch(/password/);
 
