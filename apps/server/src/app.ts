@@ -26,6 +26,8 @@ export interface AppDeps {
   idempotency: IdempotencyStore;
   /** Each module adds its routes to the API router. */
   modules: ((api: ApiRouter) => void)[];
+  /** Routers served outside the API (e.g. locally stored files), by path. */
+  mounts?: [string, express.Router][];
 }
 
 export interface App {
@@ -79,6 +81,7 @@ export function createApp(deps: AppDeps): App {
   });
   app.use("/api/v1", api.router);
   app.use("/docs", docsRouter());
+  for (const [path, router] of deps.mounts ?? []) app.use(path, router);
   app.use("/admin", adminRouter());
   app.get("/", (_req, res) => {
     res.json({

@@ -74,6 +74,19 @@ const schema = z.object({
     (value) => (value === "" ? undefined : value),
     z.string().min(8).max(128).optional(),
   ),
+  STORAGE_DRIVER: z.enum(["local", "s3"]).default("local"),
+  UPLOAD_DIR: z.string().min(1).default("upload"),
+  SIGNED_URL_TTL_SECONDS: positiveInt.max(7 * 24 * 3600).default(900),
+  S3_BUCKET: z.preprocess((value) => (value === "" ? undefined : value), z.string().min(3).optional()),
+  S3_REGION: z.string().min(1).default("us-east-1"),
+  S3_ENDPOINT: optionalUrl,
+  S3_FORCE_PATH_STYLE: z
+    .enum(["true", "false"], { error: 'must be "true" or "false"' })
+    .default("false")
+    .transform((value) => value === "true"),
+  S3_ACCESS_KEY_ID: z.preprocess((value) => (value === "" ? undefined : value), z.string().optional()),
+  S3_SECRET_ACCESS_KEY: z.preprocess((value) => (value === "" ? undefined : value), z.string().optional()),
+  S3_PUBLIC_URL: optionalUrl,
   TRUST_PROXY: z
     .enum(["true", "false"], { error: 'must be "true" or "false"' })
     .default("false")
@@ -107,6 +120,22 @@ export interface Config {
     smtpUrl: string | undefined;
     from: string;
   };
+  storage: {
+    driver: "local" | "s3";
+    /** Folder of the local driver. */
+    uploadDir: string;
+    signedUrlTtlSeconds: number;
+    s3: {
+      bucket: string | undefined;
+      region: string;
+      endpoint: string | undefined;
+      forcePathStyle: boolean;
+      accessKeyId: string | undefined;
+      secretAccessKey: string | undefined;
+      /** Base URL of public objects (CDN or bucket website); default: the bucket's own URL. */
+      publicBaseUrl: string | undefined;
+    };
+  };
   /** An admin account created at start when no account has this email yet. */
   bootstrapAdmin: { email: string; password: string } | undefined;
 }
@@ -130,6 +159,9 @@ export function loadConfig(env: Environment): Config {
     throw new ConfigError(
       "Invalid configuration: JWT_PRIVATE_KEY is required in production (all instances must sign with the same key)",
     );
+  }
+  if (value.STORAGE_DRIVER === "s3" && !value.S3_BUCKET) {
+    throw new ConfigError("Invalid configuration: S3_BUCKET is required when STORAGE_DRIVER=s3");
   }
   if ((value.ADMIN_EMAIL === undefined) !== (value.ADMIN_PASSWORD === undefined)) {
     throw new ConfigError(
@@ -157,6 +189,20 @@ export function loadConfig(env: Environment): Config {
       sessionMaxDays: value.SESSION_MAX_DAYS,
     },
     mail: { smtpUrl: value.SMTP_URL, from: value.MAIL_FROM },
+    storage: {
+      driver: value.STORAGE_DRIVER,
+      uploadDir: resolve(value.UPLOAD_DIR),
+      signedUrlTtlSeconds: value.SIGNED_URL_TTL_SECONDS,
+      s3: {
+        bucket: value.S3_BUCKET,
+        region: value.S3_REGION,
+        endpoint: value.S3_ENDPOINT?.replace(/\/+$/, ""),
+        forcePathStyle: value.S3_FORCE_PATH_STYLE,
+        accessKeyId: value.S3_ACCESS_KEY_ID,
+        secretAccessKey: value.S3_SECRET_ACCESS_KEY,
+        publicBaseUrl: value.S3_PUBLIC_URL?.replace(/\/+$/, ""),
+      },
+    },
     bootstrapAdmin:
       value.ADMIN_EMAIL && value.ADMIN_PASSWORD
         ? { email: value.ADMIN_EMAIL, password: value.ADMIN_PASSWORD }

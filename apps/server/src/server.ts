@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import pg from "pg";
 import { createApp } from "./app.js";
 import type { Clock } from "./clock.js";
@@ -22,6 +23,14 @@ import {
   loadSigningKey,
   passwordResetQueue,
 } from "./modules/auth/index.js";
+import {
+  createFilesService,
+  createLocalStorage,
+  filesRoutes,
+  localStoragePath,
+  localStorageRouter,
+} from "./modules/files/index.js";
+import { createS3Storage } from "./modules/files/s3-storage.js";
 import { createMailer, startEmailWorker } from "./modules/notifications/index.js";
 import { usersRoutes } from "./modules/users/index.js";
 import { closeRealtime, createRealtime, type RealtimeServer, userRoom } from "./realtime/socket.js";
@@ -101,6 +110,18 @@ export async function startServer(
       issuer: config.publicUrl ?? "jobsphere",
       ttlSeconds: config.auth.accessTokenTtlSeconds,
     });
+    // Absolute URLs (files, links in emails) need the base clients use; without PUBLIC_URL it is known at listen.
+    let baseUrl = config.publicUrl;
+    const storage = await createStorage(config, tokens.urlSigningKey, () => baseUrl ?? "");
+    const files = createFilesService({
+      db: database.db,
+      storage: storage.driver,
+      clock,
+      logger,
+      tmpDir: join(config.dataDir, "tmp", "uploads"),
+      signedUrlTtlSeconds: config.storage.signedUrlTtlSeconds,
+    });
+
     const auth = createAuthService({
       db: database.db,
       pool: database.pool,
@@ -108,6 +129,7 @@ export async function startServer(
       clock,
       tokens,
       logger,
+      publicUrl: files.publicUrl,
       options: config.auth,
     });
     const { authenticator } = auth;
@@ -124,6 +146,7 @@ export async function startServer(
       await idempotency.purgeExpired();
       await purgeExpiredRateLimits(database.pool);
       await auth.purgeExpired();
+      await files.purgeUnattached(24 * 60 * 60 * 1000);
     });
 
     if (config.bootstrapAdmin) {
@@ -143,6 +166,7 @@ export async function startServer(
       db: database.db,
       pool: database.pool,
       clock,
+      publicUrl: files.publicUrl,
       onSuspended: (userId) => io.in(userRoom(userId)).disconnectSockets(true),
     });
 
@@ -153,7 +177,13 @@ export async function startServer(
       pool: database.pool,
       authenticator,
       idempotency,
-      modules: [authRoutes(auth, tokens), usersRoutes({ db: database.db, clock }), adminRoutes(admin)],
+      modules: [
+        authRoutes(auth, tokens),
+        usersRoutes({ db: database.db, pool: database.pool, clock, files }),
+        filesRoutes(files),
+        adminRoutes(admin),
+      ],
+      mounts: storage.local ? [[localStoragePath, localStorageRouter(storage.local, clock)]] : [],
     });
 
     http.on("request", app.express);
@@ -162,6 +192,7 @@ export async function startServer(
     const { port } = http.address() as AddressInfo;
     const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
     const url = `http://${shownHost}:${port}`;
+    baseUrl ??= url;
 
     let closing: Promise<void> | undefined;
     const close = () => {
@@ -184,4 +215,16 @@ export async function startServer(
     await unwind();
     throw error;
   }
+}
+
+/** The configured storage driver; for `local`, also the driver itself so the app can serve its objects. */
+async function createStorage(config: Config, signingKey: Buffer, baseUrl: () => string) {
+  if (config.storage.driver === "s3") {
+    const { s3 } = config.storage;
+    if (!s3.bucket) throw new Error("S3_BUCKET is required when STORAGE_DRIVER=s3");
+    const driver = createS3Storage({ ...s3, bucket: s3.bucket });
+    return { driver, local: undefined };
+  }
+  const local = createLocalStorage({ dir: config.storage.uploadDir, baseUrl, signingKey });
+  return { driver: local, local };
 }

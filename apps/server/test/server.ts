@@ -53,9 +53,11 @@ export async function httpRequest(base: string, method: string, path: string, op
 /** The whole application, as `npm start` runs it, on its own database and an ephemeral port. */
 export async function startTestServer(
   env: Environment = {},
-  options: StartOptions = {},
+  options: StartOptions & {
+    /** Share another server's database (left in place on close). */ database?: TestDatabase;
+  } = {},
 ): Promise<TestServer> {
-  const database = await createTestDatabase();
+  const database = options.database ?? (await createTestDatabase());
   const dataDir = await mkdtemp(join(tmpdir(), "jobsphere-data-"));
   const config = loadConfig({
     NODE_ENV: "test",
@@ -63,6 +65,7 @@ export async function startTestServer(
     PORT: "0",
     LOG_LEVEL: "silent",
     DATA_DIR: dataDir,
+    UPLOAD_DIR: join(dataDir, "upload"),
     DATABASE_URL: database.url,
     ...env,
   });
@@ -75,7 +78,7 @@ export async function startTestServer(
     request: (method, path, requestOptions) => httpRequest(server.url, method, path, requestOptions),
     close: async () => {
       await server.close();
-      await database.drop();
+      if (!options.database) await database.drop();
       await rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -2,4 +2,5 @@
 export * from "../http/idempotency.tables.js";
 export * from "../http/rate-limit.tables.js";
 export * from "../modules/auth/auth.tables.js";
+export * from "../modules/files/files.tables.js";
 export * from "../modules/users/users.tables.js";

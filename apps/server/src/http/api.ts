@@ -49,6 +49,8 @@ export interface RouteDef<
   description?: string;
   access: A;
   body?: B;
+  /** A multipart/form-data body, read by the handler itself from the request stream; documented only. */
+  multipart?: z.ZodType;
   query?: Q;
   params?: P;
   /** The success answer: status, and the schema of its body (none for 204). */

@@ -7,13 +7,14 @@ import type { Role } from "../../http/auth.js";
 import { AppError } from "../../http/errors.js";
 import { decodeCursor, type Page, toPage } from "../../http/pagination.js";
 import { sessions } from "../auth/auth.tables.js";
-import { presentUser, type User, userErrors, users } from "../users/index.js";
+import { type PublicUrl, presentUser, selectUsers, type User, userErrors, users } from "../users/index.js";
 import { adminErrors } from "./admin.errors.js";
 
 export interface AdminDeps {
   db: Database;
   pool: pg.Pool;
   clock: Clock;
+  publicUrl: PublicUrl;
   /** Called after a user is suspended, to drop their live connections. */
   onSuspended: (userId: string) => void;
 }
@@ -42,19 +43,22 @@ export function createAdminService(deps: AdminDeps) {
         // UUIDv7 ids grow with creation time: newest first, resuming below the last id seen.
         query.cursor ? lt(users.id, String(decodeCursor(query.cursor, 1)[0])) : undefined,
       ];
-      const rows = await db
-        .select()
-        .from(users)
+      const rows = await selectUsers(db)
         .where(and(...filters))
         .orderBy(desc(users.id))
         .limit(query.limit + 1);
-      return toPage(rows, query.limit, (row) => [row.id], presentUser);
+      return toPage(
+        rows,
+        query.limit,
+        (row) => [row.id],
+        (row) => presentUser(row, deps.publicUrl),
+      );
     },
 
     async getUser(id: string): Promise<User> {
-      const [row] = await db.select().from(users).where(eq(users.id, id));
+      const [row] = await selectUsers(db).where(eq(users.id, id));
       if (!row) throw new AppError(userErrors.notFound, "No user with this id");
-      return presentUser(row);
+      return presentUser(row, deps.publicUrl);
     },
 
     async updateUser(
@@ -75,7 +79,7 @@ export function createAdminService(deps: AdminDeps) {
           .update(users)
           .set({ ...changes, updatedAt: now })
           .where(eq(users.id, id))
-          .returning();
+          .returning({ id: users.id });
         if (!updated) throw new AppError(userErrors.notFound, "No user with this id");
         if (changes.status === "suspended") {
           await tx.db
@@ -83,10 +87,12 @@ export function createAdminService(deps: AdminDeps) {
             .set({ revokedAt: now, revokedReason: "suspended" })
             .where(and(eq(sessions.userId, id), isNull(sessions.revokedAt)));
         }
-        return updated;
+        const [view] = await selectUsers(tx.db).where(eq(users.id, id));
+        if (!view) throw new AppError(userErrors.notFound, "No user with this id");
+        return view;
       });
       if (changes.status === "suspended") deps.onSuspended(id);
-      return presentUser(row);
+      return presentUser(row, deps.publicUrl);
     },
   };
 }

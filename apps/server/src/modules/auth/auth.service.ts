@@ -15,8 +15,10 @@ import {
   findUserByEmail,
   getUser,
   normaliseEmail,
+  type PublicUrl,
   presentUser,
   type UserRow,
+  type UserWithAvatar,
   users,
 } from "../users/index.js";
 import type { AuthSession, TokenPair } from "./auth.contract.js";
@@ -41,6 +43,7 @@ export interface AuthDeps {
   clock: Clock;
   tokens: TokenIssuer;
   logger: Logger;
+  publicUrl: PublicUrl;
   options: AuthOptions;
 }
 
@@ -80,7 +83,12 @@ export function createAuthService(deps: AuthDeps) {
     return { accessToken: access.token, refreshToken, accessTokenExpiresAt: access.expiresAt.toISOString() };
   }
 
-  async function openSession(tx: Tx, user: UserRow, client: ClientInfo, now: Date): Promise<AuthSession> {
+  async function openSession(
+    tx: Tx,
+    user: UserWithAvatar,
+    client: ClientInfo,
+    now: Date,
+  ): Promise<AuthSession> {
     const sessionId = newId();
     await tx.db.insert(sessions).values({
       id: sessionId,
@@ -91,7 +99,7 @@ export function createAuthService(deps: AuthDeps) {
       userAgent: client.userAgent?.slice(0, 512) ?? null,
       ip: client.ip ?? null,
     });
-    return { user: presentUser(user), ...(await issueTokens(tx, user, sessionId, now)) };
+    return { user: presentUser(user, deps.publicUrl), ...(await issueTokens(tx, user, sessionId, now)) };
   }
 
   /** Closes any open code of this purpose (a new code invalidates the old) and stores a new one. */
@@ -240,7 +248,7 @@ export function createAuthService(deps: AuthDeps) {
             .returning();
           if (!user) throw new Error("insert returned no user");
           await sendVerificationCode(tx, user, now);
-          return openSession(tx, user, client, now);
+          return openSession(tx, { ...user, avatarKey: null }, client, now);
         });
       } catch (error) {
         if (isUniqueViolation(error, "users_email")) {

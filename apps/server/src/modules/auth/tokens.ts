@@ -3,6 +3,7 @@ import {
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
+  hkdfSync,
   type KeyObject,
   randomBytes,
   randomInt,
@@ -20,6 +21,8 @@ export interface SigningKey {
   /** Key id: the RFC 7638 thumbprint of the public key, in every token header. */
   kid: string;
   publicJwk: JWK;
+  /** Secret for HMAC-signed file URLs, derived from the private key so deployments configure one secret. */
+  urlSigningKey: Buffer;
 }
 
 /**
@@ -46,7 +49,22 @@ export async function loadSigningKey(pem: string | undefined, dataDir: string): 
   const publicKey = createPublicKey(privateKey);
   const publicJwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(publicJwk);
-  return { privateKey, publicKey, kid, publicJwk: { ...publicJwk, kid, alg: "EdDSA", use: "sig" } };
+  const urlSigningKey = Buffer.from(
+    hkdfSync(
+      "sha256",
+      privateKey.export({ type: "pkcs8", format: "der" }),
+      "jobsphere",
+      "file-url-signing",
+      32,
+    ),
+  );
+  return {
+    privateKey,
+    publicKey,
+    kid,
+    publicJwk: { ...publicJwk, kid, alg: "EdDSA", use: "sig" },
+    urlSigningKey,
+  };
 }
 
 export interface AccessClaims {
@@ -56,6 +74,7 @@ export interface AccessClaims {
 }
 
 export interface TokenIssuer {
+  urlSigningKey: Buffer;
   issueAccessToken(claims: AccessClaims, now: Date): Promise<{ token: string; expiresAt: Date }>;
   verifyAccessToken(token: string, now: Date): Promise<AccessClaims>;
   jwks(): { keys: JWK[] };
@@ -111,6 +130,7 @@ export function createTokenIssuer(
     },
 
     jwks: () => ({ keys: [key.publicJwk] }),
+    urlSigningKey: key.urlSigningKey,
   };
 }
 

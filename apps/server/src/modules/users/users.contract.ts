@@ -28,5 +28,10 @@ export const updateMeBody = z
   .strictObject({
     name: nameSchema.optional(),
     phone: phoneSchema.nullable().optional(),
+    avatarFileId: z
+      .uuid("must be a file id")
+      .nullable()
+      .optional()
+      .meta({ description: "An `avatar` file from POST /files; null removes the avatar" }),
   })
   .meta({ id: "UpdateMe" });

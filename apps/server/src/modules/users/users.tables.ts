@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
-import { check, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { type AnyPgColumn, check, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id } from "../../db/columns.js";
+import { files } from "../files/files.tables.js";
 
 export const users = pgTable(
   "users",
@@ -13,7 +14,7 @@ export const users = pgTable(
     role: text({ enum: ["customer", "contractor", "admin"] }).notNull(),
     /** E.164, e.g. +14155550123. */
     phone: text(),
-    avatarFileId: uuid(),
+    avatarFileId: uuid().references((): AnyPgColumn => files.id),
     emailVerifiedAt: timestamp({ withTimezone: true }),
     status: text({ enum: ["active", "suspended"] })
       .notNull()

@@ -1,0 +1,112 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import sharp from "sharp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { login, register } from "../../test/accounts.js";
+import { type FakeS3, startS3rver } from "../../test/s3.js";
+import { startTestServer, type TestServer } from "../../test/server.js";
+
+const cli = fileURLToPath(new URL("./storage-migrate.ts", import.meta.url));
+
+async function uploadFile(app: TestServer, token: string, purpose: string, bytes: Buffer, name: string) {
+  const form = new FormData();
+  form.append("purpose", purpose);
+  form.append("file", new Blob([new Uint8Array(bytes)]), name);
+  const response = await fetch(`${app.url}/api/v1/files`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}` },
+    body: form,
+  });
+  expect(response.status).toBe(201);
+  return (await response.json()) as { id: string; url: string };
+}
+
+describe("npm run storage:migrate", () => {
+  let s3: FakeS3;
+  let local: TestServer;
+
+  beforeAll(async () => {
+    s3 = await startS3rver();
+    local = await startTestServer();
+  });
+  afterAll(async () => {
+    await local.close();
+    await s3.stop();
+  });
+
+  it("copies every file to S3, verified and resumable, so switching STORAGE_DRIVER loses nothing", async () => {
+    const account = await register(local, "contractor");
+    const avatarBytes = await sharp({ create: { width: 90, height: 60, channels: 3, background: "#3366cc" } })
+      .png()
+      .toBuffer();
+    const avatar = await uploadFile(local, account.accessToken, "avatar", avatarBytes, "me.png");
+    await local.request("PATCH", "/api/v1/me", {
+      token: account.accessToken,
+      body: { avatarFileId: avatar.id },
+    });
+    const pdf = Buffer.from(
+      "%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n",
+    );
+    const document = await uploadFile(
+      local,
+      account.accessToken,
+      "verification_document",
+      pdf,
+      "licence.pdf",
+    );
+    const storedAvatar = Buffer.from(await (await fetch(avatar.url)).arrayBuffer());
+
+    const s3Env = {
+      S3_BUCKET: "migrated",
+      S3_ENDPOINT: s3.endpoint,
+      S3_FORCE_PATH_STYLE: "true",
+      S3_ACCESS_KEY_ID: "S3RVER",
+      S3_SECRET_ACCESS_KEY: "S3RVER",
+    };
+    const run = () =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolveRun) => {
+        execFile(
+          process.execPath,
+          ["--import", "tsx", cli, "--create-bucket"],
+          {
+            env: {
+              ...process.env,
+              ...s3Env,
+              DATABASE_URL: local.database.url,
+              UPLOAD_DIR: local.config.storage.uploadDir,
+            },
+            timeout: 60_000,
+          },
+          (error, stdout, stderr) =>
+            resolveRun({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+
+    const first = await run();
+    expect(first.stderr).toContain("Copying 3 objects");
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain("3 copied, 0 already there");
+    const second = await run();
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain("0 copied, 3 already there");
+
+    const remote = await startTestServer({ STORAGE_DRIVER: "s3", ...s3Env }, { database: local.database });
+    try {
+      const again = await login(remote, account.email, account.password);
+      const me = await remote.request("GET", "/api/v1/me", { token: again.accessToken });
+      expect(me.body.avatarUrl).toMatch(new RegExp(`^${s3.endpoint}/migrated/public/`));
+      const image = await fetch(me.body.avatarUrl);
+      expect(image.status).toBe(200);
+      expect(image.headers.get("content-type")).toBe("image/png");
+      expect(Buffer.from(await image.arrayBuffer()).equals(storedAvatar)).toBe(true);
+
+      const file = await remote.request("GET", `/api/v1/files/${document.id}`, { token: again.accessToken });
+      expect(file.body.url).toContain("X-Amz-Signature=");
+      const content = await fetch(file.body.url);
+      expect(content.status).toBe(200);
+      expect(Buffer.from(await content.arrayBuffer()).equals(pdf)).toBe(true);
+    } finally {
+      await remote.close();
+    }
+  });
+});

@@ -1,0 +1,24 @@
+import { defineErrors } from "../../http/errors.js";
+
+export const fileErrors = defineErrors({
+  notFound: { code: "file.not_found", status: 404, title: "No such file" },
+  tooLarge: { code: "file.too_large", status: 413, title: "The file is too large for its purpose" },
+  unsupportedType: {
+    code: "file.unsupported_type",
+    status: 415,
+    title: "This kind of file is not accepted here",
+  },
+  missingPart: { code: "file.missing_part", status: 400, title: "The upload lacks the file or its purpose" },
+  notMultipart: { code: "file.not_multipart", status: 415, title: "Uploads must be multipart/form-data" },
+  wrongPurpose: {
+    code: "file.wrong_purpose",
+    status: 422,
+    title: "This file was uploaded for another purpose",
+  },
+  alreadyAttached: {
+    code: "file.already_attached",
+    status: 409,
+    title: "This file is already used elsewhere",
+  },
+  linkInvalid: { code: "file.link_invalid", status: 403, title: "The file link is invalid or has expired" },
+});

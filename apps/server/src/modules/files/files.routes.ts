@@ -1,0 +1,95 @@
+import express, { type Router } from "express";
+import type { Clock } from "../../clock.js";
+import type { ApiRouter } from "../../http/api.js";
+import { AppError } from "../../http/errors.js";
+import { fileIdParams, fileSchema, uploadForm } from "./files.contract.js";
+import { fileErrors } from "./files.errors.js";
+import type { FilesService } from "./files.service.js";
+import type { createLocalStorage } from "./local-storage.js";
+
+export function filesRoutes(service: FilesService) {
+  return (api: ApiRouter) => {
+    api.route({
+      method: "post",
+      path: "/files",
+      tags: ["Files"],
+      summary: "Upload a file",
+      description: [
+        "multipart/form-data with `purpose` then `file`. The type is decided from the bytes. Limits: avatar 5 MB and",
+        "portfolio 10 MB (JPEG, PNG, WebP, AVIF); job_attachment and verification_document 20 MB (those images or",
+        "PDF); chat_attachment 25 MB (images, PDF, office documents, audio). Images are re-encoded without their",
+        "metadata (GPS included), their longest side capped, and get a thumbnail. A file not attached to anything",
+        "within 24 hours is deleted.",
+      ].join(" "),
+      access: "user",
+      multipart: uploadForm,
+      response: { status: 201, description: "The stored file", schema: fileSchema },
+      errors: [
+        fileErrors.missingPart,
+        fileErrors.notMultipart,
+        fileErrors.tooLarge,
+        fileErrors.unsupportedType,
+      ],
+      handler: ({ req, user }) => service.upload(req, user),
+    });
+
+    api.route({
+      method: "get",
+      path: "/files/:id",
+      tags: ["Files"],
+      summary: "A file's metadata with a fresh URL",
+      description:
+        "Answered to the owner, admins, anyone for public files, and the people the file's context allows.",
+      access: "user",
+      params: fileIdParams,
+      response: { status: 200, description: "The file", schema: fileSchema },
+      errors: [fileErrors.notFound],
+      handler: ({ params, user }) => service.get(user, params.id),
+    });
+  };
+}
+
+/** Serves objects of the local driver: public ones to anyone, private ones only through a valid signed URL. */
+export function localStorageRouter(storage: ReturnType<typeof createLocalStorage>, clock: Clock): Router {
+  const router = express.Router();
+  router.get("/{*key}", (req, res, next) => {
+    const key = (req.params as { key?: string[] }).key?.join("/") ?? "";
+    const query = req.query as Record<string, unknown>;
+    const text = (name: string) => (typeof query[name] === "string" ? (query[name] as string) : undefined);
+    if (key.startsWith("private/")) {
+      const params = {
+        expires: text("expires") ?? "",
+        type: text("type") ?? "",
+        name: text("name"),
+        sig: text("sig") ?? "",
+      };
+      if (!storage.verify(key, params, clock.now())) {
+        next(
+          new AppError(
+            fileErrors.linkInvalid,
+            "This link is invalid or has expired; ask the API for a fresh one",
+          ),
+        );
+        return;
+      }
+      res.set("Cache-Control", "private, no-store").type(params.type);
+      if (params.name) res.attachment(params.name);
+    } else if (key.startsWith("public/")) {
+      res.set("Cache-Control", "public, max-age=31536000, immutable");
+    } else {
+      next(new AppError(fileErrors.notFound, "No such file"));
+      return;
+    }
+    let path: string;
+    try {
+      path = storage.pathOf(key);
+    } catch {
+      next(new AppError(fileErrors.notFound, "No such file"));
+      return;
+    }
+    res.sendFile(path, { dotfiles: "deny", headers: { "X-Content-Type-Options": "nosniff" } }, (error) => {
+      if (error && !res.headersSent) next(new AppError(fileErrors.notFound, "No such file"));
+    });
+  });
+  return router;
+}
