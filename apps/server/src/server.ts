@@ -2,14 +2,13 @@ import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import pg from "pg";
 import { createApp } from "./app.js";
 import type { Clock } from "./clock.js";
 import { systemClock } from "./clock.js";
 import type { Config } from "./config.js";
 import { connectDatabase, type DatabaseHandle } from "./db/client.js";
-import { type EmbeddedDatabase, startEmbeddedPostgres } from "./db/embedded.js";
 import { runMigrations } from "./db/migrate.js";
+import { openDatabase } from "./db/open.js";
 import { createIdempotencyStore } from "./http/idempotency.js";
 import { purgeExpiredRateLimits } from "./http/rate-limit.js";
 import { type JobQueue, startJobQueue, stopJobQueue } from "./jobs/queue.js";
@@ -23,6 +22,15 @@ import {
   loadSigningKey,
   passwordResetQueue,
 } from "./modules/auth/index.js";
+import { catalogRoutes } from "./modules/catalog/index.js";
+import {
+  contractorProfileRoutes,
+  contractorSearchRoutes,
+  createContractorsService,
+  portfolioRoutes,
+  publicProfileRoutes,
+  verificationRoutes,
+} from "./modules/contractors/index.js";
 import {
   createFilesService,
   createLocalStorage,
@@ -53,36 +61,6 @@ export interface StartOptions {
 }
 
 const maintenanceQueue = "maintenance.purge";
-
-const embeddedDatabaseName = "jobsphere";
-
-/** Creates the application database in the embedded cluster on first start. */
-async function ensureDatabase(embedded: EmbeddedDatabase, name: string): Promise<void> {
-  const client = new pg.Client({ connectionString: embedded.url("postgres") });
-  await client.connect();
-  try {
-    const found = await client.query("select 1 from pg_database where datname = $1", [name]);
-    if (found.rowCount === 0) await client.query(`create database "${name}"`);
-  } finally {
-    await client.end();
-  }
-}
-
-export async function openDatabase(config: Config, logger: Logger) {
-  if (config.databaseUrl) return { url: config.databaseUrl, embedded: undefined };
-  const embedded = await startEmbeddedPostgres({
-    dir: config.dataDir,
-    port: config.embeddedPostgresPort,
-    logger,
-  });
-  try {
-    await ensureDatabase(embedded, embeddedDatabaseName);
-  } catch (error) {
-    await embedded.stop();
-    throw error;
-  }
-  return { url: embedded.url(embeddedDatabaseName), embedded };
-}
 
 /** Config → database → migrations → jobs → app → listening HTTP + Socket.IO server. */
 export async function startServer(
@@ -170,6 +148,13 @@ export async function startServer(
       onSuspended: (userId) => io.in(userRoom(userId)).disconnectSockets(true),
     });
 
+    const contractors = createContractorsService({
+      db: database.db,
+      pool: database.pool,
+      clock,
+      publicUrl: files.publicUrl,
+    });
+
     const app = createApp({
       config,
       logger,
@@ -181,6 +166,19 @@ export async function startServer(
         authRoutes(auth, tokens),
         usersRoutes({ db: database.db, pool: database.pool, clock, files }),
         filesRoutes(files),
+        catalogRoutes(database.db),
+        contractorProfileRoutes(contractors),
+        portfolioRoutes({ db: database.db, pool: database.pool, clock, files }),
+        verificationRoutes({ db: database.db, pool: database.pool, clock, files }),
+        contractorSearchRoutes({ db: database.db, clock, publicUrl: files.publicUrl }),
+        publicProfileRoutes({
+          db: database.db,
+          clock,
+          files,
+          contractors,
+          // Contact details open up once a booking links the two; there are no bookings yet.
+          contactVisible: async () => false,
+        }),
         adminRoutes(admin),
       ],
       mounts: storage.local ? [[localStoragePath, localStorageRouter(storage.local, clock)]] : [],

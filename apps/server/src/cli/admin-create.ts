@@ -2,11 +2,9 @@
 // Creates an admin account in the configured database (admins are never self-registered).
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, readEnvironment } from "../config.js";
-import { connectDatabase } from "../db/client.js";
-import { runMigrations } from "../db/migrate.js";
+import { withDatabase } from "../db/open.js";
 import { createLogger } from "../logger.js";
 import { createAdmin, passwordSchema } from "../modules/auth/index.js";
-import { openDatabase } from "../server.js";
 
 const usage = "usage: npm run admin:create -- --email <email> --password <password> [--name <name>]";
 
@@ -14,7 +12,8 @@ async function main(): Promise<number> {
   const { values } = parseArgs({
     options: { email: { type: "string" }, password: { type: "string" }, name: { type: "string" } },
   });
-  if (!values.email || !values.password) {
+  const { email } = values;
+  if (!email || !values.password) {
     process.stderr.write(`${usage}\n`);
     return 2;
   }
@@ -25,30 +24,21 @@ async function main(): Promise<number> {
   }
   const config = loadConfig(readEnvironment());
   const logger = createLogger({ ...config, logLevel: "warn" });
-  const { url, embedded } = await openDatabase(config, logger);
-  try {
-    await runMigrations(url);
-    const database = connectDatabase(url, { max: 1 });
-    try {
-      const { created, user } = await createAdmin(
-        database.db,
-        { email: values.email, password: password.data, name: values.name ?? "Administrator" },
-        new Date(),
+  return withDatabase(config, logger, async (database) => {
+    const { created, user } = await createAdmin(
+      database.db,
+      { email, password: password.data, name: values.name ?? "Administrator" },
+      new Date(),
+    );
+    if (!created) {
+      process.stderr.write(
+        `An account with the email ${user.email} already exists (role ${user.role}); nothing changed\n`,
       );
-      if (!created) {
-        process.stderr.write(
-          `An account with the email ${user.email} already exists (role ${user.role}); nothing changed\n`,
-        );
-        return 1;
-      }
-      process.stdout.write(`Admin account created: ${user.email} (id ${user.id})\n`);
-      return 0;
-    } finally {
-      await database.close();
+      return 1;
     }
-  } finally {
-    await embedded?.stop();
-  }
+    process.stdout.write(`Admin account created: ${user.email} (id ${user.id})\n`);
+    return 0;
+  });
 }
 
 try {

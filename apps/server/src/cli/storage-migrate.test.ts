@@ -1,25 +1,12 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { login, register } from "../../test/accounts.js";
+import { pngImage, samplePdf, uploadFile } from "../../test/fixtures.js";
 import { type FakeS3, startS3rver } from "../../test/s3.js";
 import { startTestServer, type TestServer } from "../../test/server.js";
 
 const cli = fileURLToPath(new URL("./storage-migrate.ts", import.meta.url));
-
-async function uploadFile(app: TestServer, token: string, purpose: string, bytes: Buffer, name: string) {
-  const form = new FormData();
-  form.append("purpose", purpose);
-  form.append("file", new Blob([new Uint8Array(bytes)]), name);
-  const response = await fetch(`${app.url}/api/v1/files`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${token}` },
-    body: form,
-  });
-  expect(response.status).toBe(201);
-  return (await response.json()) as { id: string; url: string };
-}
 
 describe("npm run storage:migrate", () => {
   let s3: FakeS3;
@@ -36,17 +23,13 @@ describe("npm run storage:migrate", () => {
 
   it("copies every file to S3, verified and resumable, so switching STORAGE_DRIVER loses nothing", async () => {
     const account = await register(local, "contractor");
-    const avatarBytes = await sharp({ create: { width: 90, height: 60, channels: 3, background: "#3366cc" } })
-      .png()
-      .toBuffer();
-    const avatar = await uploadFile(local, account.accessToken, "avatar", avatarBytes, "me.png");
+    const avatarBytes = await pngImage(90, 60, "#3366cc");
+    const avatar = (await uploadFile(local, account.accessToken, "avatar", avatarBytes, "me.png")).body;
     await local.request("PATCH", "/api/v1/me", {
       token: account.accessToken,
       body: { avatarFileId: avatar.id },
     });
-    const pdf = Buffer.from(
-      "%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n",
-    );
+    const pdf = samplePdf;
     const document = await uploadFile(
       local,
       account.accessToken,
@@ -100,7 +83,9 @@ describe("npm run storage:migrate", () => {
       expect(image.headers.get("content-type")).toBe("image/png");
       expect(Buffer.from(await image.arrayBuffer()).equals(storedAvatar)).toBe(true);
 
-      const file = await remote.request("GET", `/api/v1/files/${document.id}`, { token: again.accessToken });
+      const file = await remote.request("GET", `/api/v1/files/${document.body.id}`, {
+        token: again.accessToken,
+      });
       expect(file.body.url).toContain("X-Amz-Signature=");
       const content = await fetch(file.body.url);
       expect(content.status).toBe(200);

@@ -3,13 +3,11 @@
 // are skipped. Afterwards set STORAGE_DRIVER=s3 and restart; nothing is lost.
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, readEnvironment } from "../config.js";
-import { connectDatabase } from "../db/client.js";
-import { runMigrations } from "../db/migrate.js";
+import { withDatabase } from "../db/open.js";
 import { createLogger } from "../logger.js";
 import { copyObjects } from "../modules/files/copy-objects.js";
 import { createLocalStorage, files } from "../modules/files/index.js";
 import { createS3Storage } from "../modules/files/s3-storage.js";
-import { openDatabase } from "../server.js";
 
 function bar(done: number, total: number): string {
   const width = 30;
@@ -36,43 +34,34 @@ async function main(): Promise<number> {
   const target = createS3Storage({ ...s3, bucket: s3.bucket });
   if (values["create-bucket"]) await target.ensureBucket();
 
-  const { url, embedded } = await openDatabase(config, logger);
-  try {
-    await runMigrations(url);
-    const database = connectDatabase(url, { max: 1 });
-    try {
-      const rows = await database.db
-        .select({
-          key: files.storageKey,
-          sha256: files.sha256,
-          contentType: files.contentType,
-          thumbnailKey: files.thumbnailKey,
-        })
-        .from(files);
-      const items = rows.flatMap((row) => [
-        { key: row.key, sha256: row.sha256, contentType: row.contentType },
-        ...(row.thumbnailKey ? [{ key: row.thumbnailKey, contentType: "image/webp" }] : []),
-      ]);
-      process.stderr.write(
-        `Copying ${items.length} objects from ${config.storage.uploadDir} to s3://${s3.bucket}\n`,
-      );
-      const interactive = process.stderr.isTTY;
-      const result = await copyObjects(source, target, items, (done, total, key, outcome) => {
-        if (interactive)
-          process.stderr.write(`\r${bar(done, total)} ${outcome} ${key}`.padEnd(100).slice(0, 100));
-        else if (done === total || done % 100 === 0) process.stderr.write(`${bar(done, total)}\n`);
-      });
-      if (interactive) process.stderr.write("\n");
-      process.stdout.write(
-        `Done: ${result.copied} copied, ${result.skipped} already there (verified). Set STORAGE_DRIVER=s3 and restart.\n`,
-      );
-      return 0;
-    } finally {
-      await database.close();
-    }
-  } finally {
-    await embedded?.stop();
-  }
+  return withDatabase(config, logger, async (database) => {
+    const rows = await database.db
+      .select({
+        key: files.storageKey,
+        sha256: files.sha256,
+        contentType: files.contentType,
+        thumbnailKey: files.thumbnailKey,
+      })
+      .from(files);
+    const items = rows.flatMap((row) => [
+      { key: row.key, sha256: row.sha256, contentType: row.contentType },
+      ...(row.thumbnailKey ? [{ key: row.thumbnailKey, contentType: "image/webp" }] : []),
+    ]);
+    process.stderr.write(
+      `Copying ${items.length} objects from ${config.storage.uploadDir} to s3://${s3.bucket}\n`,
+    );
+    const interactive = process.stderr.isTTY;
+    const result = await copyObjects(source, target, items, (done, total, key, outcome) => {
+      if (interactive)
+        process.stderr.write(`\r${bar(done, total)} ${outcome} ${key}`.padEnd(100).slice(0, 100));
+      else if (done === total || done % 100 === 0) process.stderr.write(`${bar(done, total)}\n`);
+    });
+    if (interactive) process.stderr.write("\n");
+    process.stdout.write(
+      `Done: ${result.copied} copied, ${result.skipped} already there (verified). Set STORAGE_DRIVER=s3 and restart.\n`,
+    );
+    return 0;
+  });
 }
 
 try {

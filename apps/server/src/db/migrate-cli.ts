@@ -4,8 +4,8 @@
 import pg from "pg";
 import { ConfigError, loadConfig, readEnvironment } from "../config.js";
 import { createLogger } from "../logger.js";
-import { openDatabase } from "../server.js";
 import { pendingMigrations, runMigrations } from "./migrate.js";
+import { openDatabase } from "./open.js";
 
 try {
   const config = loadConfig(readEnvironment());

@@ -4,33 +4,8 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Account, login, register } from "../../../test/accounts.js";
 import { TestClock } from "../../../test/clock.js";
+import { pngImage, samplePdf, uploadFile as upload } from "../../../test/fixtures.js";
 import { startTestServer, type TestServer } from "../../../test/server.js";
-
-async function upload(
-  app: TestServer,
-  token: string,
-  purpose: string | undefined,
-  bytes: Buffer,
-  name: string,
-  type: string,
-  // biome-ignore lint/suspicious/noExplicitAny: test assertions read arbitrary response fields
-): Promise<{ status: number; body: any }> {
-  const form = new FormData();
-  if (purpose !== undefined) form.append("purpose", purpose);
-  form.append("file", new Blob([new Uint8Array(bytes)], { type }), name);
-  const response = await fetch(`${app.url}/api/v1/files`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${token}` },
-    body: form,
-  });
-  return { status: response.status, body: await response.json() };
-}
-
-async function png(width: number, height: number): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: { r: 200, g: 80, b: 20 } } })
-    .png()
-    .toBuffer();
-}
 
 /** A JPEG as a phone camera writes it: rotated by an EXIF orientation tag, with GPS coordinates. */
 async function cameraJpeg(): Promise<Buffer> {
@@ -49,7 +24,7 @@ async function cameraJpeg(): Promise<Buffer> {
     .toBuffer();
 }
 
-const pdf = Buffer.from("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n");
+const pdf = samplePdf;
 const mpegFrame = Buffer.concat([Buffer.from([0xff, 0xfb, 0x90, 0x64]), Buffer.alloc(413, 0)]);
 const mp3 = Buffer.concat([
   Buffer.from("ID3"),
@@ -83,10 +58,10 @@ describe("file uploads", () => {
 
   it("accepts each purpose with its kinds of file", async () => {
     const cases = [
-      ["avatar", await png(64, 64), "me.png", "image/png", "image/png"],
+      ["avatar", await pngImage(64, 64), "me.png", "image/png", "image/png"],
       ["portfolio", await cameraJpeg(), "kitchen.jpg", "image/jpeg", "image/jpeg"],
       ["job_attachment", pdf, "quote.pdf", "application/pdf", "application/pdf"],
-      ["verification_document", await png(300, 200), "licence.png", "image/png", "image/png"],
+      ["verification_document", await pngImage(300, 200), "licence.png", "image/png", "image/png"],
       ["chat_attachment", mp3, "voice.mp3", "audio/mpeg", "audio/mpeg"],
     ] as const;
     for (const [purpose, bytes, name, sentType, storedType] of cases) {
@@ -121,7 +96,7 @@ describe("file uploads", () => {
       ...(await filesUnder(app.config.storage.uploadDir)),
       ...(await filesUnder(join(app.config.dataDir, "tmp"))),
     ];
-    const big = Buffer.concat([await png(8, 8), Buffer.alloc(5 * 1024 * 1024 + 10, 7)]);
+    const big = Buffer.concat([await pngImage(8, 8), Buffer.alloc(5 * 1024 * 1024 + 10, 7)]);
     const response = await upload(app, owner.accessToken, "avatar", big, "huge.png", "image/png");
     expect(response.status).toBe(413);
     expect(response.body.code).toBe("file.too_large");
@@ -235,7 +210,7 @@ describe("file uploads", () => {
       app,
       owner.accessToken,
       "avatar",
-      await png(100, 100),
+      await pngImage(100, 100),
       "face.png",
       "image/png",
     );
@@ -253,7 +228,7 @@ describe("file uploads", () => {
       app,
       owner.accessToken,
       "portfolio",
-      await png(50, 50),
+      await pngImage(50, 50),
       "p.png",
       "image/png",
     );
@@ -284,7 +259,7 @@ describe("file uploads", () => {
       app,
       stranger.accessToken,
       "avatar",
-      await png(40, 40),
+      await pngImage(40, 40),
       "keep.png",
       "image/png",
     );

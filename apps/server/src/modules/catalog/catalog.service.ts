@@ -1,0 +1,28 @@
+import { asc, eq, inArray } from "drizzle-orm";
+import type { Executor } from "../../db/client.js";
+import { categories } from "./catalog.tables.js";
+
+export interface Category {
+  slug: string;
+  name: string;
+  description: string;
+}
+
+export async function listCategories(db: Executor): Promise<Category[]> {
+  return db
+    .select({ slug: categories.slug, name: categories.name, description: categories.description })
+    .from(categories)
+    .where(eq(categories.active, true))
+    .orderBy(asc(categories.sortOrder), asc(categories.slug));
+}
+
+/** The slugs among `slugs` that are not active categories. */
+export async function unknownCategories(db: Executor, slugs: string[]): Promise<string[]> {
+  if (slugs.length === 0) return [];
+  const found = await db
+    .select({ slug: categories.slug })
+    .from(categories)
+    .where(inArray(categories.slug, slugs));
+  const known = new Set(found.map((row) => row.slug));
+  return slugs.filter((slug) => !known.has(slug));
+}

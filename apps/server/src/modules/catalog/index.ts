@@ -1,0 +1,3 @@
+export { catalogRoutes, categorySchema } from "./catalog.routes.js";
+export { type Category, listCategories, unknownCategories } from "./catalog.service.js";
+export { categories } from "./catalog.tables.js";

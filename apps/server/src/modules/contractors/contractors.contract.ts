@@ -1,0 +1,71 @@
+import { z } from "zod";
+import { moneySchema } from "../../http/money.js";
+import { availabilitySchema } from "./availability.js";
+
+const slug = z.string().trim().toLowerCase().min(1).max(50);
+
+export const serviceAreaSchema = z
+  .object({
+    lat: z.number().min(-90).max(90),
+    lng: z.number().min(-180).max(180),
+    radiusKm: z.number().gt(0, "must be more than 0").max(500, "must be at most 500"),
+  })
+  .meta({ id: "ServiceArea" });
+
+export const profileBody = z
+  .strictObject({
+    headline: z.string().trim().min(3, "at least 3 characters").max(120, "at most 120 characters"),
+    bio: z.string().trim().min(1, "is required").max(5000, "at most 5000 characters"),
+    categorySlugs: z
+      .array(slug)
+      .min(1, "choose at least one category")
+      .max(10, "at most 10 categories")
+      .refine((slugs) => new Set(slugs).size === slugs.length, "must not repeat a category"),
+    hourlyRate: moneySchema,
+    serviceArea: serviceAreaSchema,
+    yearsExperience: z.number().int().min(0).max(80).optional(),
+  })
+  .meta({ id: "ContractorProfileInput" });
+
+export const verificationStatuses = ["unverified", "pending", "verified", "rejected"] as const;
+
+export const ratingSchema = z.object({ average: z.number(), count: z.number().int() }).meta({ id: "Rating" });
+
+export const contractorProfileSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    avatarUrl: z.string().nullable(),
+    headline: z.string(),
+    bio: z.string(),
+    categorySlugs: z.array(z.string()),
+    hourlyRate: moneySchema,
+    serviceArea: serviceAreaSchema,
+    yearsExperience: z.number().int().nullable(),
+    verified: z.boolean(),
+    verificationStatus: z.enum(verificationStatuses),
+    rating: ratingSchema,
+    availability: availabilitySchema.nullable(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .meta({ id: "ContractorProfile" });
+
+export type ContractorProfile = z.infer<typeof contractorProfileSchema>;
+
+export const customerProfileBody = z
+  .strictObject({
+    defaultAddress: z.string().trim().min(1).max(300).nullable().optional(),
+    location: z
+      .object({ lat: z.number().min(-90).max(90), lng: z.number().min(-180).max(180) })
+      .nullable()
+      .optional(),
+  })
+  .meta({ id: "CustomerProfileInput" });
+
+export const customerProfileSchema = z
+  .object({
+    defaultAddress: z.string().nullable(),
+    location: z.object({ lat: z.number(), lng: z.number() }).nullable(),
+  })
+  .meta({ id: "CustomerProfile" });
