@@ -4,11 +4,10 @@ import type { Clock } from "../../clock.js";
 import type { Database } from "../../db/client.js";
 import type { ApiRouter } from "../../http/api.js";
 import { AppError } from "../../http/errors.js";
-import { moneySchema } from "../../http/money.js";
 import type { FilesService } from "../files/index.js";
 import { users } from "../users/index.js";
 import { summariseAvailability } from "./availability.js";
-import { contractorProfileSchema, ratingSchema } from "./contractors.contract.js";
+import { contractorProfileSchema } from "./contractors.contract.js";
 import { contractorErrors } from "./contractors.errors.js";
 import type { ContractorsService } from "./contractors.service.js";
 import { listPortfolio, portfolioItemSchema } from "./portfolio.js";
@@ -21,21 +20,23 @@ export type ContactPolicy = (viewerId: string, contractorId: string) => Promise<
 
 const weeklySchema = contractorProfileSchema.shape.availability.unwrap().shape.weekly;
 
-export const publicContractorSchema = z
-  .object({
-    id: z.uuid(),
-    name: z.string(),
-    avatarUrl: z.string().nullable(),
-    headline: z.string(),
-    bio: z.string(),
-    categorySlugs: z.array(z.string()),
-    hourlyRate: moneySchema,
+export const publicContractorSchema = contractorProfileSchema
+  .pick({
+    id: true,
+    name: true,
+    avatarUrl: true,
+    headline: true,
+    bio: true,
+    categorySlugs: true,
+    hourlyRate: true,
+    yearsExperience: true,
+    verified: true,
+    rating: true,
+  })
+  .extend({
     serviceArea: z
       .object({ lat: z.number(), lng: z.number(), radiusKm: z.number() })
       .meta({ description: "Centre rounded to about 1 km, so a contractor's home address is not exposed" }),
-    yearsExperience: z.number().int().nullable(),
-    verified: z.boolean(),
-    rating: ratingSchema,
     portfolio: z.array(portfolioItemSchema),
     availability: z
       .object({
