@@ -87,6 +87,9 @@ const schema = z.object({
   S3_ACCESS_KEY_ID: z.preprocess((value) => (value === "" ? undefined : value), z.string().optional()),
   S3_SECRET_ACCESS_KEY: z.preprocess((value) => (value === "" ? undefined : value), z.string().optional()),
   S3_PUBLIC_URL: optionalUrl,
+  DEMO_DATA: z
+    .enum(["auto", "true", "false"], { error: 'must be "auto", "true" or "false"' })
+    .default("auto"),
   TRUST_PROXY: z
     .enum(["true", "false"], { error: 'must be "true" or "false"' })
     .default("false")
@@ -136,6 +139,8 @@ export interface Config {
       publicBaseUrl: string | undefined;
     };
   };
+  /** Seed demo accounts and contractors into an empty database: `auto` does it in development only. */
+  demoData: boolean;
   /** An admin account created at start when no account has this email yet. */
   bootstrapAdmin: { email: string; password: string } | undefined;
 }
@@ -203,6 +208,7 @@ export function loadConfig(env: Environment): Config {
         publicBaseUrl: value.S3_PUBLIC_URL?.replace(/\/+$/, ""),
       },
     },
+    demoData: value.DEMO_DATA === "true" || (value.DEMO_DATA === "auto" && value.NODE_ENV === "development"),
     bootstrapAdmin:
       value.ADMIN_EMAIL && value.ADMIN_PASSWORD
         ? { email: value.ADMIN_EMAIL, password: value.ADMIN_PASSWORD }

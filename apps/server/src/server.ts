@@ -9,6 +9,7 @@ import type { Config } from "./config.js";
 import { connectDatabase, type DatabaseHandle } from "./db/client.js";
 import { runMigrations } from "./db/migrate.js";
 import { openDatabase } from "./db/open.js";
+import { seedDemoData } from "./demo/seed.js";
 import { createIdempotencyStore } from "./http/idempotency.js";
 import { purgeExpiredRateLimits } from "./http/rate-limit.js";
 import { type JobQueue, startJobQueue, stopJobQueue } from "./jobs/queue.js";
@@ -126,6 +127,8 @@ export async function startServer(
       await auth.purgeExpired();
       await files.purgeUnattached(24 * 60 * 60 * 1000);
     });
+
+    if (config.demoData) await seedDemoData(database.pool, logger, clock.now());
 
     if (config.bootstrapAdmin) {
       const { created } = await createAdmin(

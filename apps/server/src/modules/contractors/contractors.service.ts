@@ -28,7 +28,7 @@ export interface ContractorsDeps {
 
 type ProfileInput = z.output<typeof profileBody>;
 
-function toMinutes(time: string): number {
+export function toMinutes(time: string): number {
   const [hours, minutes] = time.split(":").map(Number) as [number, number];
   return hours * 60 + minutes;
 }

@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { login } from "../../test/accounts.js";
+import { startTestServer, type TestServer } from "../../test/server.js";
+import { demoPassword } from "./seed.js";
+
+describe("demo data", () => {
+  let app: TestServer;
+
+  beforeAll(async () => {
+    app = await startTestServer({ DEMO_DATA: "true" });
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it("gives a fresh database accounts to sign in with and contractors to find", async () => {
+    const admin = await login(app, "admin@example.com", demoPassword);
+    const users = await app.request("GET", "/api/v1/admin/users?limit=100", { token: admin.accessToken });
+    expect(users.body.items).toHaveLength(11);
+
+    const customer = await login(app, "alice.customer@example.com", demoPassword);
+    const me = await app.request("GET", "/api/v1/customers/me/profile", { token: customer.accessToken });
+    expect(me.body.defaultAddress).toContain("Baker Street");
+
+    const nearby = await app.request("GET", "/api/v1/contractors?lat=51.5074&lng=-0.1278&limit=50");
+    expect(nearby.status).toBe(200);
+    expect(nearby.body.items.length).toBeGreaterThanOrEqual(6);
+    const electricians = await app.request("GET", "/api/v1/contractors?category=electrician&q=charger");
+    expect(electricians.body.items.map((item: { name: string }) => item.name)).toEqual(["Priya Patel"]);
+
+    const contractor = await login(app, "priya.electrician@example.com", demoPassword);
+    const profile = await app.request("GET", "/api/v1/contractors/me/profile", {
+      token: contractor.accessToken,
+    });
+    expect(profile.body).toMatchObject({ verified: true, availability: { timezone: "Europe/London" } });
+  });
+
+  it("seeds only an empty database, once", async () => {
+    const again = await startTestServer({ DEMO_DATA: "true" }, { database: app.database });
+    try {
+      const admin = await login(again, "admin@example.com", demoPassword);
+      const users = await again.request("GET", "/api/v1/admin/users?limit=100", { token: admin.accessToken });
+      expect(users.body.items).toHaveLength(11);
+    } finally {
+      await again.close();
+    }
+  });
+});

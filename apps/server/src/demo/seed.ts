@@ -1,0 +1,247 @@
+import { sql } from "drizzle-orm";
+import type pg from "pg";
+import { newId } from "../db/columns.js";
+import { transaction } from "../db/transaction.js";
+import type { Logger } from "../logger.js";
+import { hashPassword } from "../modules/auth/passwords.js";
+import { searchDocument, toMinutes } from "../modules/contractors/contractors.service.js";
+import {
+  availabilityWeekly,
+  contractorCategories,
+  contractorProfiles,
+  customerProfiles,
+} from "../modules/contractors/contractors.tables.js";
+import { users } from "../modules/users/index.js";
+
+/** Shared by every demo account, and printed at start: these accounts exist only on development databases. */
+export const demoPassword = "sunny-demo-day-42";
+
+interface DemoContractor {
+  name: string;
+  email: string;
+  headline: string;
+  bio: string;
+  categories: string[];
+  rate: number;
+  lat: number;
+  lng: number;
+  radiusKm: number;
+  years: number;
+  verified: boolean;
+  rating: [number, number];
+}
+
+// Around London, so a search from the city centre (51.5074, -0.1278) finds them all.
+const contractors: DemoContractor[] = [
+  {
+    name: "Priya Patel",
+    email: "priya.electrician@example.com",
+    headline: "Certified electrician, EV chargers and rewiring",
+    bio: "NICEIC-registered. Fuse boards, lighting, EV charger installs and safety certificates.",
+    categories: ["electrician"],
+    rate: 5500,
+    lat: 51.5155,
+    lng: -0.0922,
+    radiusKm: 15,
+    years: 11,
+    verified: true,
+    rating: [4.9, 87],
+  },
+  {
+    name: "Tom Walker",
+    email: "tom.plumber@example.com",
+    headline: "Emergency plumber, no call-out fee",
+    bio: "Leaks, blocked drains, boilers and bathroom fits. Same-day visits across central London.",
+    categories: ["plumber", "hvac"],
+    rate: 6000,
+    lat: 51.4975,
+    lng: -0.1357,
+    radiusKm: 12,
+    years: 8,
+    verified: true,
+    rating: [4.7, 132],
+  },
+  {
+    name: "Maria Santos",
+    email: "maria.cleaner@example.com",
+    headline: "Deep cleans and end-of-tenancy cleaning",
+    bio: "Eco-friendly products, fully insured, deposit-back guarantee for tenancy cleans.",
+    categories: ["cleaner"],
+    rate: 2200,
+    lat: 51.5416,
+    lng: -0.1426,
+    radiusKm: 10,
+    years: 6,
+    verified: false,
+    rating: [4.8, 54],
+  },
+  {
+    name: "Kwame Mensah",
+    email: "kwame.carpenter@example.com",
+    headline: "Bespoke carpentry and fitted wardrobes",
+    bio: "Alcoves, shelving, doors and decking, built to measure in my Hackney workshop.",
+    categories: ["carpenter", "handyman"],
+    rate: 4500,
+    lat: 51.545,
+    lng: -0.0553,
+    radiusKm: 20,
+    years: 15,
+    verified: true,
+    rating: [5, 41],
+  },
+  {
+    name: "Sophie Turner",
+    email: "sophie.painter@example.com",
+    headline: "Interior painting and wallpapering",
+    bio: "Clean, tidy and on time. Period properties a speciality.",
+    categories: ["painter"],
+    rate: 3200,
+    lat: 51.4613,
+    lng: -0.1156,
+    radiusKm: 15,
+    years: 9,
+    verified: false,
+    rating: [4.6, 29],
+  },
+  {
+    name: "Jan Kowalski",
+    email: "jan.handyman@example.com",
+    headline: "Handyman for all the small jobs",
+    bio: "Flat-pack assembly, TV mounting, curtain rails, silicone and small repairs.",
+    categories: ["handyman"],
+    rate: 3000,
+    lat: 51.5099,
+    lng: -0.2,
+    radiusKm: 10,
+    years: 4,
+    verified: false,
+    rating: [4.4, 18],
+  },
+  {
+    name: "Aisha Khan",
+    email: "aisha.locksmith@example.com",
+    headline: "24/7 locksmith, 30-minute response",
+    bio: "Lockouts, lock changes and security upgrades to British Standard.",
+    categories: ["locksmith"],
+    rate: 7000,
+    lat: 51.5226,
+    lng: -0.1571,
+    radiusKm: 25,
+    years: 12,
+    verified: true,
+    rating: [4.8, 203],
+  },
+  {
+    name: "Oliver Green",
+    email: "oliver.gardener@example.com",
+    headline: "Garden maintenance and design",
+    bio: "Lawns, hedges, planting plans and seasonal clear-ups.",
+    categories: ["gardener"],
+    rate: 2800,
+    lat: 51.4417,
+    lng: -0.1869,
+    radiusKm: 18,
+    years: 7,
+    verified: false,
+    rating: [0, 0],
+  },
+];
+
+const customers = [
+  {
+    name: "Alice Brown",
+    email: "alice.customer@example.com",
+    address: "221B Baker Street, London NW1 6XE",
+    lat: 51.5238,
+    lng: -0.1586,
+  },
+  {
+    name: "Ben Okafor",
+    email: "ben.customer@example.com",
+    address: "10 Clapham Common South Side, London SW4 7AA",
+    lat: 51.4603,
+    lng: -0.1472,
+  },
+];
+
+/**
+ * Fills an empty database with an admin, customers and contractors (profiles, weekday hours), so a new
+ * developer can try the API and the dashboard at once. Does nothing if any account exists; all or nothing.
+ */
+export async function seedDemoData(pool: pg.Pool, logger: Logger, now: Date): Promise<boolean> {
+  const passwordHash = await hashPassword(demoPassword);
+  const seeded = await transaction(pool, async (tx) => {
+    // Serialises concurrent starts on one database: only one of them seeds.
+    await tx.executeSql("select pg_advisory_xact_lock(7403118222)");
+    const [existing] = await tx.db.select({ count: sql<number>`count(*)::int` }).from(users);
+    if ((existing?.count ?? 0) > 0) return false;
+    const account = (name: string, email: string, role: "admin" | "customer" | "contractor") => ({
+      id: newId(),
+      name,
+      email,
+      role,
+      passwordHash,
+      emailVerifiedAt: now,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await tx.db.insert(users).values(account("Demo Admin", "admin@example.com", "admin"));
+    for (const customer of customers) {
+      const row = account(customer.name, customer.email, "customer");
+      await tx.db.insert(users).values(row);
+      await tx.db.insert(customerProfiles).values({
+        userId: row.id,
+        defaultAddress: customer.address,
+        lat: customer.lat,
+        lng: customer.lng,
+        updatedAt: now,
+      });
+    }
+    for (const contractor of contractors) {
+      const row = account(contractor.name, contractor.email, "contractor");
+      await tx.db.insert(users).values(row);
+      await tx.db.insert(contractorProfiles).values({
+        userId: row.id,
+        headline: contractor.headline,
+        bio: contractor.bio,
+        hourlyRateAmount: contractor.rate,
+        hourlyRateCurrency: "gbp",
+        yearsExperience: contractor.years,
+        lat: contractor.lat,
+        lng: contractor.lng,
+        serviceRadiusKm: contractor.radiusKm,
+        verified: contractor.verified,
+        ratingAverage: contractor.rating[0],
+        ratingCount: contractor.rating[1],
+        timezone: "Europe/London",
+        searchDocument: searchDocument(row.id, contractor.headline, contractor.bio),
+        createdAt: now,
+        updatedAt: now,
+      });
+      await tx.db
+        .insert(contractorCategories)
+        .values(contractor.categories.map((categorySlug) => ({ userId: row.id, categorySlug })));
+      await tx.db.insert(availabilityWeekly).values(
+        [1, 2, 3, 4, 5].map((day) => ({
+          userId: row.id,
+          day,
+          startMinute: toMinutes("08:00"),
+          endMinute: toMinutes("18:00"),
+        })),
+      );
+    }
+    return true;
+  });
+  if (seeded) {
+    logger.info(
+      {
+        admin: "admin@example.com",
+        customer: customers[0]?.email,
+        contractor: contractors[0]?.email,
+        password: demoPassword,
+      },
+      `demo data created: sign in as admin@example.com, ${customers[0]?.email} or ${contractors[0]?.email} with the password "${demoPassword}"`,
+    );
+  }
+  return seeded;
+}
