@@ -36,7 +36,12 @@ export function decodeCursor(cursor: string, arity: number): (string | number)[]
   } catch {
     // fall through to the 400 below
   }
-  throw new AppError(coreErrors.invalidCursor, "The cursor was not issued by this list", {
+  throw invalidCursor();
+}
+
+/** The 400 for a cursor this list did not issue (also for lists that check more than its shape). */
+export function invalidCursor(detail = "The cursor was not issued by this list"): AppError {
+  return new AppError(coreErrors.invalidCursor, detail, {
     errors: [{ path: "cursor", message: "not a cursor of this list", in: "query" }],
   });
 }

@@ -1,4 +1,4 @@
-import { and, desc, eq, ilike, isNull, lt, or, type SQL } from "drizzle-orm";
+import { and, desc, eq, ilike, lt, or, type SQL } from "drizzle-orm";
 import type pg from "pg";
 import type { Clock } from "../../clock.js";
 import type { Database } from "../../db/client.js";
@@ -6,7 +6,7 @@ import { transaction } from "../../db/transaction.js";
 import type { Role } from "../../http/auth.js";
 import { AppError } from "../../http/errors.js";
 import { decodeCursor, type Page, toPage } from "../../http/pagination.js";
-import { sessions } from "../auth/auth.tables.js";
+import { endAllSessions } from "../auth/index.js";
 import { type PublicUrl, presentUser, selectUsers, type User, userErrors, users } from "../users/index.js";
 import { adminErrors } from "./admin.errors.js";
 
@@ -81,12 +81,7 @@ export function createAdminService(deps: AdminDeps) {
           .where(eq(users.id, id))
           .returning({ id: users.id });
         if (!updated) throw new AppError(userErrors.notFound, "No user with this id");
-        if (changes.status === "suspended") {
-          await tx.db
-            .update(sessions)
-            .set({ revokedAt: now, revokedReason: "suspended" })
-            .where(and(eq(sessions.userId, id), isNull(sessions.revokedAt)));
-        }
+        if (changes.status === "suspended") await endAllSessions(tx.db, id, "suspended", now);
         const [view] = await selectUsers(tx.db).where(eq(users.id, id));
         if (!view) throw new AppError(userErrors.notFound, "No user with this id");
         return view;

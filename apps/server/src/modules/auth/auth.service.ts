@@ -1,7 +1,7 @@
 import { and, eq, isNull, type SQL, sql } from "drizzle-orm";
 import type pg from "pg";
 import type { Clock } from "../../clock.js";
-import type { Database } from "../../db/client.js";
+import type { Database, Executor } from "../../db/client.js";
 import { newId } from "../../db/columns.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import { type Tx, transaction } from "../../db/transaction.js";
@@ -443,4 +443,17 @@ export async function createAdmin(
   const existing = await findUserByEmail(db, input.email);
   if (!existing) throw new Error("admin insert conflicted but no user has this email");
   return { created: false, user: existing };
+}
+
+/** Ends every open session of a user (suspension, for instance), inside the caller's transaction. */
+export async function endAllSessions(
+  db: Executor,
+  userId: string,
+  reason: NonNullable<typeof sessions.$inferSelect.revokedReason>,
+  now: Date,
+): Promise<void> {
+  await db
+    .update(sessions)
+    .set({ revokedAt: now, revokedReason: reason })
+    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)));
 }

@@ -1,5 +1,11 @@
 export { authErrors } from "./auth.errors.js";
 export { authRoutes } from "./auth.routes.js";
-export { type AuthService, createAdmin, createAuthService, passwordResetQueue } from "./auth.service.js";
+export {
+  type AuthService,
+  createAdmin,
+  createAuthService,
+  endAllSessions,
+  passwordResetQueue,
+} from "./auth.service.js";
 export { passwordSchema } from "./passwords.js";
 export { createTokenIssuer, loadSigningKey, type TokenIssuer } from "./tokens.js";

@@ -5,9 +5,16 @@ import type { Database, Executor } from "../../db/client.js";
 import type { ApiRouter } from "../../http/api.js";
 import { AppError, coreErrors } from "../../http/errors.js";
 import { moneySchema } from "../../http/money.js";
-import { decodeCursor, type Page, pageQuery, pageSchema, toPage } from "../../http/pagination.js";
+import {
+  decodeCursor,
+  invalidCursor,
+  type Page,
+  pageQuery,
+  pageSchema,
+  toPage,
+} from "../../http/pagination.js";
 import { unknownCategories } from "../catalog/index.js";
-import { files } from "../files/files.tables.js";
+import { files } from "../files/index.js";
 import { type PublicUrl, users } from "../users/index.js";
 import { ratingSchema } from "./contractors.contract.js";
 import { contractorErrors } from "./contractors.errors.js";
@@ -163,12 +170,6 @@ export interface SearchPlan {
   sort: SearchSort;
   limit: number;
   after?: (string | number)[] | undefined;
-}
-
-function invalidCursor(detail: string): AppError {
-  return new AppError(coreErrors.invalidCursor, detail, {
-    errors: [{ path: "cursor", message: "not a cursor of this list", in: "query" }],
-  });
 }
 
 /** Parts of a cursor: the sort's name, its key values, the id. */

@@ -7,10 +7,9 @@ import { newId } from "../../db/columns.js";
 import { transaction } from "../../db/transaction.js";
 import type { ApiRouter } from "../../http/api.js";
 import { AppError, coreErrors, defineErrors } from "../../http/errors.js";
-import { decodeCursor, pageQuery, pageSchema, toPage } from "../../http/pagination.js";
-import { fileErrors } from "../files/files.errors.js";
-import type { FilesService } from "../files/files.service.js";
-import { files } from "../files/files.tables.js";
+import { decodeCursor, invalidCursor, pageQuery, pageSchema, toPage } from "../../http/pagination.js";
+import type { FilesService } from "../files/index.js";
+import { fileErrors, files } from "../files/index.js";
 import { users } from "../users/index.js";
 import { verificationStatuses } from "./contractors.contract.js";
 import { contractorErrors } from "./contractors.errors.js";
@@ -186,9 +185,7 @@ function cursorAfter(cursor: string, list: string): { createdAt: Date; id: strin
   const [cursorList, at, id] = decodeCursor(cursor, 3);
   const createdAt = typeof at === "string" ? new Date(at) : new Date(Number.NaN);
   if (cursorList !== list || typeof id !== "string" || Number.isNaN(createdAt.getTime())) {
-    throw new AppError(coreErrors.invalidCursor, "The cursor was not issued by this list", {
-      errors: [{ path: "cursor", message: "not a cursor of this list", in: "query" }],
-    });
+    throw invalidCursor();
   }
   return { createdAt, id };
 }
