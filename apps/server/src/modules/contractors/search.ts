@@ -84,7 +84,10 @@ export const contractorSearchQuery = pageQuery
         .max(100_000_000, "must be at most 100000000"),
     )
       .optional()
-      .meta({ description: "In minor units of `currency`, which is then required" }),
+      .meta({
+        description:
+          "In minor units. With `currency`, compared within that currency; without it, against each contractor's own amount (a marketplace in one currency needs no more)",
+      }),
     currency: moneySchema.shape.currency
       .optional()
       .meta({ description: "Only contractors charging in this currency (ISO 4217, e.g. gbp)" }),
@@ -118,7 +121,6 @@ export const contractorSearchQuery = pageQuery
         ctx.addIssue({ code: "custom", path: ["sort"], message: "distance needs lat and lng" });
       }
     }
-    needs(query.maxHourlyRate, query.currency, "currency", "is required with maxHourlyRate");
   });
 
 export type ContractorSearchQuery = z.output<typeof contractorSearchQuery>;
@@ -453,7 +455,7 @@ export function contractorSearchRoutes(deps: { db: Database; clock: Clock; publi
       description: [
         "Lists active contractors with a profile. With `lat`/`lng`, only contractors whose service area covers",
         "that point are listed, each with its great-circle `distanceKm`; `radiusKm` further limits them to those",
-        "based within that distance. `maxHourlyRate` is compared in `currency`, which it requires.",
+        "based within that distance. `maxHourlyRate` is compared within `currency` when it is given.",
         "`availableAt` keeps contractors whose hours in their own time zone include that instant (a dated",
         "exception replaces the weekly hours of its date). Every order ends with the id, so paging with",
         "`cursor` lists each match exactly once; a cursor only continues the sort it was issued for.",
