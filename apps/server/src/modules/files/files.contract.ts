@@ -21,7 +21,9 @@ export const fileSchema = z
 
 export const uploadForm = z
   .object({
-    purpose: z.enum(filePurposes).meta({ description: "Send it before the file part (or as ?purpose=)" }),
+    purpose: z.enum(filePurposes).meta({
+      description: "Before or after the file part (or as ?purpose=); before lets the size limit apply sooner",
+    }),
     file: z.string().meta({ format: "binary" }),
   })
   .meta({ id: "FileUpload" });

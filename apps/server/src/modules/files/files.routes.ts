@@ -15,7 +15,7 @@ export function filesRoutes(service: FilesService) {
       tags: ["Files"],
       summary: "Upload a file",
       description: [
-        "multipart/form-data with `purpose` then `file`. The type is decided from the bytes. Limits: avatar 5 MB and",
+        "multipart/form-data with `purpose` and `file` (either order). The type is decided from the bytes. Limits: avatar 5 MB and",
         "portfolio 10 MB (JPEG, PNG, WebP, AVIF); job_attachment and verification_document 20 MB (those images or",
         "PDF); chat_attachment 25 MB (images, PDF, office documents, audio). Images are re-encoded without their",
         "metadata (GPS included), their longest side capped, and get a thumbnail. A file not attached to anything",

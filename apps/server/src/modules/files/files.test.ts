@@ -100,6 +100,17 @@ describe("file uploads", () => {
     const response = await upload(app, owner.accessToken, "avatar", big, "huge.png", "image/png");
     expect(response.status).toBe(413);
     expect(response.body.code).toBe("file.too_large");
+    // The purpose after the file: its limit is applied once the form has been read.
+    const form = new FormData();
+    form.append("file", new Blob([new Uint8Array(big)], { type: "image/png" }), "huge.png");
+    form.append("purpose", "avatar");
+    const late = await fetch(`${app.url}/api/v1/files`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${owner.accessToken}` },
+      body: form,
+    });
+    expect(late.status).toBe(413);
+    expect(((await late.json()) as { detail: string }).detail).toMatch(/avatar file may be at most 5 MB/);
     const after = [
       ...(await filesUnder(app.config.storage.uploadDir)),
       ...(await filesUnder(join(app.config.dataDir, "tmp"))),
@@ -133,7 +144,7 @@ describe("file uploads", () => {
     expect(Math.max(thumbMeta.width ?? 0, thumbMeta.height ?? 0)).toBe(320);
   });
 
-  it("refuses uploads without a purpose, with the file first, or not multipart", async () => {
+  it("takes the purpose before or after the file, and refuses uploads without one or not multipart", async () => {
     const missing = await upload(app, owner.accessToken, undefined, pdf, "a.pdf", "application/pdf");
     expect(missing.status).toBe(400);
     expect(missing.body.code).toBe("file.missing_part");
@@ -149,7 +160,8 @@ describe("file uploads", () => {
       headers: { authorization: `Bearer ${owner.accessToken}` },
       body: form,
     });
-    expect(fileFirst.status).toBe(400);
+    expect(fileFirst.status).toBe(201);
+    expect(((await fileFirst.json()) as { purpose: string }).purpose).toBe("job_attachment");
     const viaQuery = await fetch(`${app.url}/api/v1/files?purpose=job_attachment`, {
       method: "POST",
       headers: { authorization: `Bearer ${owner.accessToken}` },

@@ -8,7 +8,7 @@ import busboy from "busboy";
 import type { Request } from "express";
 import { AppError } from "../../http/errors.js";
 import { fileErrors } from "./files.errors.js";
-import { purposePolicies } from "./files.policy.js";
+import { largestUpload, purposePolicies } from "./files.policy.js";
 import { type FilePurpose, filePurposes } from "./files.tables.js";
 
 export interface ReceivedFile {
@@ -17,6 +17,14 @@ export interface ReceivedFile {
   path: string;
   size: number;
   originalName: string | undefined;
+}
+
+function tooLarge(purpose: FilePurpose | undefined, limit: number): AppError {
+  const megabytes = Math.floor(limit / 1024 / 1024);
+  return new AppError(
+    fileErrors.tooLarge,
+    purpose ? `A ${purpose} file may be at most ${megabytes} MB` : `A file may be at most ${megabytes} MB`,
+  );
 }
 
 /** Bytes still accepted from a client after its upload was refused, before the connection is cut. */
@@ -43,9 +51,9 @@ export function sanitiseName(name: string | undefined): string | undefined {
 }
 
 /**
- * Streams a multipart upload (`purpose` field, then `file`) to a temporary file, enforcing the purpose's size
- * limit while the bytes arrive: nothing is held whole in memory, and an oversized upload leaves nothing behind.
- * `purpose` may also come as a query parameter, for clients that cannot order their form fields.
+ * Streams a multipart upload (`purpose` and `file`, in either order, or `?purpose=`) to a temporary file,
+ * enforcing the size limit while the bytes arrive: nothing is held whole in memory, and an oversized upload
+ * leaves nothing behind.
  */
 export async function receiveUpload(req: Request, tmpDir: string): Promise<ReceivedFile> {
   if (!req.is("multipart/form-data")) {
@@ -58,7 +66,7 @@ export async function receiveUpload(req: Request, tmpDir: string): Promise<Recei
   const path = join(tmpDir, `${randomUUID()}.upload`);
   let purpose: FilePurpose | undefined =
     req.query.purpose === undefined ? undefined : parsePurpose(req.query.purpose);
-  let received: ReceivedFile | undefined;
+  let received: { size: number; originalName: string | undefined } | undefined;
   let failure: unknown;
   let writing: Promise<void> | undefined;
 
@@ -82,36 +90,22 @@ export async function receiveUpload(req: Request, tmpDir: string): Promise<Recei
       stream.resume();
       return;
     }
-    if (!purpose) {
-      failure = new AppError(
-        fileErrors.missingPart,
-        "Send the purpose field before the file (or as ?purpose=)",
-        {
-          errors: [{ path: "purpose", message: "is required before the file", in: "body" }],
-        },
-      );
-      stream.resume();
-      return;
-    }
-    const chosen = purpose;
-    const limit = purposePolicies[chosen].maxBytes;
+    // Usually the purpose came first and its own limit applies as the bytes arrive; when the file comes
+    // first, the largest limit applies now and the purpose's own is checked once the form is read.
+    const limitFor = (chosen: FilePurpose | undefined) =>
+      chosen ? purposePolicies[chosen].maxBytes : largestUpload;
+    const limit = limitFor(purpose);
     let size = 0;
     const counter = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
         size += chunk.length;
-        if (size > limit) {
-          callback(
-            new AppError(
-              fileErrors.tooLarge,
-              `A ${chosen} file may be at most ${Math.floor(limit / 1024 / 1024)} MB`,
-            ),
-          );
-        } else callback(null, chunk);
+        if (size > limit) callback(tooLarge(purpose, limit));
+        else callback(null, chunk);
       },
     });
     writing = pipeline(stream, counter, createWriteStream(path)).then(
       () => {
-        received = { purpose: chosen, path, size, originalName: sanitiseName(info.filename) };
+        received = { size, originalName: sanitiseName(info.filename) };
       },
       (error: unknown) => {
         failure ??= error;
@@ -149,7 +143,15 @@ export async function receiveUpload(req: Request, tmpDir: string): Promise<Recei
   } finally {
     req.off("data", guard);
   }
-  if (failure || !received) {
+  if (!failure && received && !purpose) {
+    failure = new AppError(fileErrors.missingPart, "The upload has no purpose field (or ?purpose=)", {
+      errors: [{ path: "purpose", message: "is required", in: "body" }],
+    });
+  }
+  if (!failure && received && purpose && received.size > purposePolicies[purpose].maxBytes) {
+    failure = tooLarge(purpose, purposePolicies[purpose].maxBytes);
+  }
+  if (failure || !received || !purpose) {
     await rm(path, { force: true });
     throw (
       failure ??
@@ -158,7 +160,7 @@ export async function receiveUpload(req: Request, tmpDir: string): Promise<Recei
       })
     );
   }
-  return received;
+  return { purpose, path, ...received };
 }
 
 /** sha256 of a file, streamed. */
