@@ -448,7 +448,7 @@ describe("accounts and authentication", () => {
       const account = await register(app);
       const updated = await app.request("PATCH", "/api/v1/me", {
         token: account.accessToken,
-        body: { name: "  Bob Builder ", phone: "+447700900123" },
+        body: { name: "  Bob Builder ", phone: "+44 (7700) 900-123" },
       });
       expect(updated.status).toBe(200);
       expect(updated.body).toMatchObject({ name: "Bob Builder", phone: "+447700900123" });

@@ -1,10 +1,16 @@
 import { z } from "zod";
 import { roles } from "../../http/auth.js";
 
+/** International numbers, stored in E.164; spaces, dots, dashes and brackets people type are dropped. */
 export const phoneSchema = z
   .string()
-  .trim()
-  .regex(/^\+[1-9]\d{6,14}$/, "must be an international number in E.164 form, e.g. +14155550123");
+  .max(40)
+  .transform((value) => value.replace(/[\s().-]/g, ""))
+  .pipe(
+    z
+      .string()
+      .regex(/^\+[1-9]\d{6,14}$/, "must be an international number with its country code, e.g. +14155550123"),
+  );
 
 export const nameSchema = z.string().trim().min(1, "must not be empty").max(100, "at most 100 characters");
 
