@@ -112,7 +112,7 @@ async function reachable(path: string, runAs: RunAs): Promise<boolean> {
 /**
  * The binaries live under node_modules, which may sit in a folder only root can enter (a fresh clone in a
  * private temporary folder). Then the server user cannot execute them, so a copy is kept in the system's
- * temporary folder, one per binary version and location, made once and renamed into place when complete.
+ * temporary folder, one per binary version, made once and renamed into place when complete.
  */
 async function binariesReachableBy(bin: Binaries, runAs: RunAs, log: Logger): Promise<Binaries> {
   if (await reachable(bin.postgres, runAs)) return bin;
@@ -121,8 +121,8 @@ async function binariesReachableBy(bin: Binaries, runAs: RunAs, log: Logger): Pr
     (await readFile(join(native, "..", "package.json"), "utf8").then(
       (text) => (JSON.parse(text) as { version?: string }).version,
     )) ?? "unknown";
-  const key = createHash("sha256").update(native).digest("hex").slice(0, 12);
-  const target = join(tmpdir(), `jobsphere-postgres-${version}-${key}`);
+  // One copy per version and platform, shared by every checkout: the binaries of a version are the same.
+  const target = join(tmpdir(), `jobsphere-postgres-${version}-${process.platform}-${process.arch}`);
   if (!(await exists(join(target, "bin", "postgres")))) {
     log.info({ target }, "copying the PostgreSQL binaries where the postgres user can run them");
     const staging = `${target}.${process.pid}.partial`;
