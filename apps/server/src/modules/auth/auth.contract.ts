@@ -3,10 +3,17 @@ import { nameSchema, phoneSchema, userSchema } from "../users/index.js";
 import { passwordSchema } from "./passwords.js";
 
 const email = z.string().trim().toLowerCase().pipe(z.email("must be an email address").max(254));
-const code = z.string().regex(/^\d{6}$/, "must be the 6-digit code from the email");
+/** Any wrong code, whatever its shape, is the same `auth.invalid_code`: the answer gives no hint. */
+const code = z
+  .string()
+  .trim()
+  .min(1, "is required")
+  .max(12)
+  .meta({ description: "The 6-digit code from the email" });
 /** Passwords are checked against the stored hash only: the policy applies when one is chosen. */
 const anyPassword = z.string().min(1, "is required").max(128);
-const refreshToken = z.string().min(16).max(256);
+/** Unknown tokens of any shape are 401 `auth.invalid_refresh_token`, not a validation error. */
+const refreshToken = z.string().min(1, "is required").max(512);
 
 export const registerBody = z
   .strictObject({

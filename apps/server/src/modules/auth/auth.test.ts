@@ -243,6 +243,11 @@ describe("accounts and authentication", () => {
       const tampered = await me(`${header}.${forged}.${signature}`);
       expect(tampered.status).toBe(401);
       expect(tampered.body.code).toBe("auth.invalid_token");
+      const unknownRefresh = await app.request("POST", "/api/v1/auth/refresh", {
+        body: { refreshToken: "not-a-token" },
+      });
+      expect(unknownRefresh.status).toBe(401);
+      expect(unknownRefresh.body.code).toBe("auth.invalid_refresh_token");
       const garbage = await me("not.a.jwt");
       expect(garbage.body.code).toBe("auth.invalid_token");
       const missing = await app.request("GET", "/api/v1/me");
@@ -375,6 +380,17 @@ describe("accounts and authentication", () => {
       expect(right.status).toBe(400);
       expect(right.body.code).toBe("auth.invalid_code");
       expect((await me(account.accessToken)).status).toBe(200);
+    });
+
+    it("answers any malformed code as a wrong one", async () => {
+      const account = await register(app);
+      for (const code of ["12345", "abcdef", "1234567"]) {
+        const response = await app.request("POST", "/api/v1/auth/password/reset", {
+          body: { email: account.email, code, newPassword: "another long phrase" },
+        });
+        expect(response.status).toBe(400);
+        expect(response.body.code).toBe("auth.invalid_code");
+      }
     });
 
     it("refuses an expired code", async () => {
