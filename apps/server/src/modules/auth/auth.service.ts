@@ -168,18 +168,6 @@ export function createAuthService(deps: AuthDeps) {
       throw new AppError(authErrors.invalidCode, "The code is wrong or has expired; ask for a new one");
   }
 
-  async function revokeSessions(
-    tx: Tx,
-    which: SQL,
-    reason: NonNullable<typeof sessions.$inferSelect.revokedReason>,
-    now: Date,
-  ) {
-    await tx.db
-      .update(sessions)
-      .set({ revokedAt: now, revokedReason: reason })
-      .where(and(which, isNull(sessions.revokedAt)));
-  }
-
   async function assertActive(user: UserRow): Promise<void> {
     if (user.status === "suspended") {
       throw new AppError(authErrors.accountSuspended, "This account is suspended; contact support");
@@ -297,7 +285,7 @@ export function createAuthService(deps: AuthDeps) {
         const { session } = found;
         if (found.token.spentAt !== null) {
           // A spent token presented again: it was stolen, or the client is broken. End the whole family.
-          await revokeSessions(tx, eq(sessions.id, session.id), "refresh_reused", now);
+          await revokeSessions(tx.db, eq(sessions.id, session.id), "refresh_reused", now);
           return { error: authErrors.refreshReused } as const;
         }
         if (session.revokedAt !== null || session.expiresAt <= now)
@@ -321,13 +309,13 @@ export function createAuthService(deps: AuthDeps) {
           .from(refreshTokens)
           .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
           .where(and(eq(refreshTokens.tokenHash, sha256(token)), eq(sessions.userId, userId)));
-        if (found) await revokeSessions(tx, eq(sessions.id, found.sessionId), "logout", now);
+        if (found) await revokeSessions(tx.db, eq(sessions.id, found.sessionId), "logout", now);
       });
     },
 
     async logoutAll(userId: string): Promise<void> {
       const now = clock.now();
-      await transaction(pool, (tx) => revokeSessions(tx, eq(sessions.userId, userId), "logout_all", now));
+      await transaction(pool, (tx) => endAllSessions(tx.db, userId, "logout_all", now));
     },
 
     /** Always succeeds from the caller's view; the work happens in a job, so timing reveals nothing. */
@@ -363,7 +351,7 @@ export function createAuthService(deps: AuthDeps) {
           .update(users)
           .set({ passwordHash, updatedAt: now, emailVerifiedAt: user.emailVerifiedAt ?? now })
           .where(eq(users.id, user.id));
-        await revokeSessions(tx, eq(sessions.userId, user.id), "password_reset", now);
+        await endAllSessions(tx.db, user.id, "password_reset", now);
       });
     },
 
@@ -381,7 +369,7 @@ export function createAuthService(deps: AuthDeps) {
       const now = clock.now();
       await transaction(pool, async (tx) => {
         await tx.db.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, userId));
-        await revokeSessions(tx, eq(sessions.userId, userId), "password_changed", now);
+        await endAllSessions(tx.db, userId, "password_changed", now);
       });
     },
 
@@ -445,15 +433,17 @@ export async function createAdmin(
   return { created: false, user: existing };
 }
 
-/** Ends every open session of a user (suspension, for instance), inside the caller's transaction. */
-export async function endAllSessions(
-  db: Executor,
-  userId: string,
-  reason: NonNullable<typeof sessions.$inferSelect.revokedReason>,
-  now: Date,
-): Promise<void> {
+type RevokeReason = NonNullable<typeof sessions.$inferSelect.revokedReason>;
+
+/** Ends the open sessions `which` selects, inside the caller's transaction. */
+async function revokeSessions(db: Executor, which: SQL, reason: RevokeReason, now: Date): Promise<void> {
   await db
     .update(sessions)
     .set({ revokedAt: now, revokedReason: reason })
-    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)));
+    .where(and(which, isNull(sessions.revokedAt)));
+}
+
+/** Ends every open session of a user (logout-all, password changes, suspension), inside the caller's transaction. */
+export function endAllSessions(db: Executor, userId: string, reason: RevokeReason, now: Date): Promise<void> {
+  return revokeSessions(db, eq(sessions.userId, userId), reason, now);
 }

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, sql } from "drizzle-orm";
+import { asc, desc, eq, sql } from "drizzle-orm";
 import type pg from "pg";
 import type { z } from "zod";
 import type { Clock } from "../../clock.js";
@@ -296,6 +296,6 @@ export async function hasProfile(db: Executor, userId: string): Promise<boolean>
   const [row] = await db
     .select({ userId: contractorProfiles.userId })
     .from(contractorProfiles)
-    .where(and(eq(contractorProfiles.userId, userId)));
+    .where(eq(contractorProfiles.userId, userId));
   return row !== undefined;
 }
