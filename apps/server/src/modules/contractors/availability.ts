@@ -77,7 +77,10 @@ function parseTime(time: string | undefined, pattern: RegExp): number | undefine
 const startMinutes = (time: string | undefined) => parseTime(time, startPattern);
 const endMinutes = (time: string | undefined) => parseTime(time, endPattern);
 
-/** Minutes after local midnight of an `HH:MM` time; 24:00 is 1440, the end of the day. */
+/**
+ * Minutes after local midnight of an `HH:MM` time, as the availability rows store them; 24:00 is 1440, the
+ * end of the day.
+ */
 export function toMinutes(time: string): number {
   const minutes = endMinutes(time);
   if (minutes === undefined) throw new RangeError(`${time} is not a time HH:MM`);
@@ -342,11 +345,8 @@ export function availableRanges(availability: Availability, from: Date, to: Date
   const exceptions = indexExceptions(availability);
 
   const intervals: { start: number; end: number }[] = [];
-  for (const { start: segmentStart, endMs: segmentEnd } of offsetSegments(
-    availability.timezone,
-    fromInstant,
-    toMs,
-  )) {
+  const segments = offsetSegments(availability.timezone, fromInstant, toMs);
+  for (const { start: segmentStart, endMs: segmentEnd } of segments) {
     const offsetMs = segmentStart.offsetNanoseconds / 1e6;
     const lastDate = Temporal.Instant.fromEpochMilliseconds(segmentEnd - 1)
       .toZonedDateTimeISO(segmentStart.timeZoneId)
@@ -356,7 +356,8 @@ export function availableRanges(availability: Availability, from: Date, to: Date
       Temporal.PlainDate.compare(date, lastDate) <= 0;
       date = date.add({ days: 1 })
     ) {
-      // While the offset holds, wall time = instant + offset, so each range maps onto one interval.
+      // While the offset holds, wall time = instant + offset, so each range maps onto one interval; this is
+      // when the clock would read 00:00 on `date` at this offset, whether or not it does within the segment.
       const midnight = date.toZonedDateTime("UTC").epochMilliseconds - offsetMs;
       for (const range of rangesOn(availability, exceptions, date)) {
         const start = Math.max(segmentStart.epochMilliseconds, midnight + range.start * MINUTE_MS);
