@@ -1,3 +1,5 @@
+import fc from "fast-check";
+import { Temporal } from "temporal-polyfill";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
@@ -7,6 +9,7 @@ import {
   availableRanges,
   isAvailableAt,
   summariseAvailability,
+  toMinutes,
   validTimeZone,
   zonedTimeToUtc,
 } from "./availability.js";
@@ -708,5 +711,328 @@ describe("summariseAvailability", () => {
       nextAvailableAt: null,
     });
     expect(summariseAvailability({ timezone: "UTC", weekly: [] }, now).nextAvailableAt).toBeNull();
+  });
+});
+
+describe("transitions at midnight (America/Santiago, 2026)", () => {
+  // 2026-04-05 03:00Z: 24:00 at UTC-3 becomes 23:00 on Saturday 2026-04-04 at UTC-4.
+  // 2026-09-06 04:00Z: 24:00 at UTC-4 becomes 01:00 on Sunday 2026-09-06 at UTC-3.
+  const santiago = (weekly: Availability["weekly"]): Availability => ({
+    timezone: "America/Santiago",
+    weekly,
+  });
+
+  it("counts the repeated last hour of a Saturday twice", () => {
+    const lateSaturday = santiago([{ day: 6, start: "22:00", end: "24:00" }]);
+    expect(
+      iso(availableRanges(lateSaturday, at("2026-04-04T00:00:00Z"), at("2026-04-06T00:00:00Z"))),
+    ).toEqual([["2026-04-05T01:00:00.000Z", "2026-04-05T04:00:00.000Z"]]);
+    expect(isAvailableAt(lateSaturday, at("2026-04-05T03:30:00Z"))).toBe(true);
+    expect(isAvailableAt(lateSaturday, at("2026-04-05T04:00:00Z"))).toBe(false);
+  });
+
+  it("skips the first hour of a Sunday that never happens", () => {
+    const earlySunday = santiago([{ day: 0, start: "00:00", end: "01:00" }]);
+    expect(availableRanges(earlySunday, at("2026-09-05T00:00:00Z"), at("2026-09-07T00:00:00Z"))).toEqual([]);
+    expect(isAvailableAt(earlySunday, at("2026-09-06T03:59:00Z"))).toBe(false);
+    expect(isAvailableAt(earlySunday, at("2026-09-06T04:00:00Z"))).toBe(false);
+    const sundayNight = santiago([{ day: 0, start: "00:00", end: "02:00" }]);
+    expect(summariseAvailability(sundayNight, at("2026-09-05T12:00:00Z")).nextAvailableAt).toBe(
+      "2026-09-06T04:00:00.000Z",
+    );
+    expect(zonedTimeToUtc("2026-09-06", "00:30", "America/Santiago").toISOString()).toBe(
+      "2026-09-06T04:00:00.000Z",
+    );
+    expect(zonedTimeToUtc("2026-09-05", "24:00", "America/Santiago").toISOString()).toBe(
+      "2026-09-06T04:00:00.000Z",
+    );
+  });
+});
+
+describe("zone names Temporal refuses", () => {
+  it("rejects ICU's three-letter aliases, which are not IANA names", () => {
+    for (const timezone of ["PST", "pst", "IST", "BST", "CST"]) {
+      expect(validTimeZone(timezone), timezone).toBe(false);
+    }
+    expect(validTimeZone("EST")).toBe(true);
+    expect(validTimeZone("europe/london")).toBe(true);
+  });
+
+  it("still evaluates such a name saved before, in the zone Intl gave it", () => {
+    const pacific: Availability = { timezone: "PST", weekly: weekdays("09:00", "17:00") };
+    // Monday 2026-07-06 09:00 PDT (UTC-7) is 16:00Z.
+    expect(isAvailableAt(pacific, at("2026-07-06T16:00:00Z"))).toBe(true);
+    expect(isAvailableAt(pacific, at("2026-07-06T15:59:00Z"))).toBe(false);
+    expect(summariseAvailability(pacific, at("2026-07-04T12:00:00Z")).nextAvailableAt).toBe(
+      "2026-07-06T16:00:00.000Z",
+    );
+    expect(() => isAvailableAt({ timezone: "Mars/Olympus", weekly: [] }, at("2026-07-06T16:00:00Z"))).toThrow(
+      RangeError,
+    );
+  });
+});
+
+describe("toMinutes", () => {
+  it("reads HH:MM as minutes after midnight, 24:00 as the end of the day", () => {
+    expect(toMinutes("00:00")).toBe(0);
+    expect(toMinutes("09:30")).toBe(570);
+    expect(toMinutes("24:00")).toBe(1440);
+    for (const time of ["9:30", "24:01", "12:60", ""]) {
+      expect(() => toMinutes(time), time).toThrow(RangeError);
+    }
+  });
+});
+
+/**
+ * Properties checked against an oracle that goes the other way round: it walks every wall-clock slot of the
+ * contractor's hours and asks Temporal which instants show it, where `isAvailableAt` reads the wall clock of
+ * an instant. Zones are chosen for their awkward transitions: at midnight (Santiago, Havana, Beirut), by half
+ * an hour (Lord Howe), at quarter-hour offsets (Chatham), two more a year around Ramadan (Casablanca), in the
+ * southern hemisphere, and none at all.
+ */
+describe("properties across DST transitions", () => {
+  const zones = [
+    "Europe/London",
+    "America/New_York",
+    "America/Santiago",
+    "America/Havana",
+    "Asia/Beirut",
+    "Australia/Lord_Howe",
+    "Pacific/Chatham",
+    "Pacific/Auckland",
+    "Africa/Casablanca",
+    "America/St_Johns",
+    "Asia/Kolkata",
+    "UTC",
+  ];
+  // Every offset of these zones since 1990 is a whole number of 5-minute steps, and so are the generated
+  // ranges, so checking instants on a 5-minute grid sees every change of availability.
+  const STEP_MS = 5 * 60_000;
+  const SLOTS_PER_DAY = 288;
+  const HOUR_MS = 3_600_000;
+
+  const hhmm = (slot: number) => {
+    const minutes = slot * 5;
+    return `${String(Math.floor(minutes / 60)).padStart(2, "0")}:${String(minutes % 60).padStart(2, "0")}`;
+  };
+
+  /** Up to three disjoint (possibly touching) ranges of one day, as HH:MM pairs. */
+  const dayRanges = fc
+    .uniqueArray(fc.integer({ min: 0, max: SLOTS_PER_DAY }), { maxLength: 6 })
+    .chain((bounds) =>
+      fc.array(fc.boolean(), { minLength: bounds.length, maxLength: bounds.length }).map((touch) => {
+        const sorted = [...bounds].sort((a, b) => a - b);
+        const ranges: { start: string; end: string }[] = [];
+        for (let i = 0; i + 1 < sorted.length; i += 2) {
+          const start = sorted[i] as number;
+          const end = sorted[i + 1] as number;
+          // Sometimes let a range start where the previous one ended, to exercise merging.
+          const previous = ranges.at(-1);
+          const from = touch[i] && previous ? toMinutes(previous.end) / 5 : start;
+          if (from < end) ranges.push({ start: hhmm(from), end: hhmm(end) });
+        }
+        return ranges;
+      }),
+    );
+
+  /** A window of up to two days around an instant, often a transition of the zone. */
+  const scenario = fc
+    .record({
+      timezone: fc.constantFrom(...zones),
+      // 1990-01-01 to 2037-01-01.
+      seed: fc.integer({ min: 631_152_000, max: 2_114_380_800 }).map((sec) => sec * 1000),
+      nearTransition: fc.boolean(),
+      before: fc.integer({ min: 0, max: 24 * 12 }),
+      after: fc.integer({ min: 1, max: 24 * 12 }),
+      weekly: fc.array(dayRanges, { minLength: 7, maxLength: 7 }),
+      exceptionDays: fc.array(
+        fc.record({ shift: fc.integer({ min: -2, max: 2 }), hours: fc.option(dayRanges) }),
+        { maxLength: 3 },
+      ),
+    })
+    .map(({ timezone, seed, nearTransition, before, after, weekly, exceptionDays }) => {
+      const seedZoned = Temporal.Instant.fromEpochMilliseconds(seed).toZonedDateTimeISO(timezone);
+      const transition = nearTransition ? seedZoned.getTimeZoneTransition("next") : null;
+      const centre = Math.floor((transition ?? seedZoned).epochMilliseconds / STEP_MS) * STEP_MS;
+      const from = centre - before * STEP_MS;
+      const to = centre + after * STEP_MS;
+      const centreDate = Temporal.Instant.fromEpochMilliseconds(centre)
+        .toZonedDateTimeISO(timezone)
+        .toPlainDate();
+      const exceptions: NonNullable<Availability["exceptions"]> = [];
+      const seen = new Set<string>();
+      for (const { shift, hours } of exceptionDays) {
+        const date = centreDate.add({ days: shift }).toString();
+        if (seen.has(date)) continue;
+        seen.add(date);
+        if (hours === null || hours.length === 0) exceptions.push({ date, available: false });
+        else exceptions.push(...hours.map((range) => ({ date, available: true, ...range })));
+      }
+      const availability: Availability = {
+        timezone,
+        weekly: weekly.flatMap((ranges, day) => ranges.map((range) => ({ day, ...range }))),
+        exceptions,
+      };
+      return { availability, from, to };
+    });
+
+  /** Every instant on the grid at which some date's hours show on the zone's wall clock. */
+  function oracle(availability: Availability, from: number, to: number): Set<number> {
+    const { timezone } = availability;
+    const dateAt = (ms: number) =>
+      Temporal.Instant.fromEpochMilliseconds(ms).toZonedDateTimeISO(timezone).toPlainDate();
+    const available = new Set<number>();
+    // A fall-back can move the wall clock a day back, so look a day beyond either end.
+    const last = dateAt(to).add({ days: 1 });
+    for (
+      let date = dateAt(from).subtract({ days: 1 });
+      Temporal.PlainDate.compare(date, last) <= 0;
+      date = date.add({ days: 1 })
+    ) {
+      const key = date.toString();
+      const special = availability.exceptions?.filter((exception) => exception.date === key);
+      const ranges =
+        special && special.length > 0
+          ? special.flatMap(({ available, start, end }) =>
+              available && start && end ? [{ start, end }] : [],
+            )
+          : availability.weekly.filter((range) => range.day === date.dayOfWeek % 7);
+      for (const range of ranges) {
+        for (let minute = toMinutes(range.start); minute < toMinutes(range.end); minute += 5) {
+          const wall = date.toPlainDateTime().add({ minutes: minute });
+          try {
+            available.add(wall.toZonedDateTime(timezone, { disambiguation: "reject" }).epochMilliseconds);
+          } catch {
+            // Skipped or repeated; in a gap Temporal shifts the wall time, so only a real reading counts.
+            for (const disambiguation of ["earlier", "later"] as const) {
+              const instant = wall.toZonedDateTime(timezone, { disambiguation });
+              if (instant.toPlainDateTime().equals(wall)) available.add(instant.epochMilliseconds);
+            }
+          }
+        }
+      }
+    }
+    return available;
+  }
+
+  it("generates bodies the API accepts", () => {
+    fc.assert(
+      fc.property(scenario, ({ availability }) => {
+        expect(availabilityBody.safeParse(availability).error).toBeUndefined();
+      }),
+    );
+  });
+
+  it("isAvailableAt agrees with the wall-clock oracle at every step", () => {
+    fc.assert(
+      fc.property(scenario, fc.integer({ min: 0, max: 59_999 }), ({ availability, from, to }, jitter) => {
+        const expected = oracle(availability, from, to);
+        for (let t = from; t < to; t += STEP_MS) {
+          // Seconds within the minute never matter.
+          expect(isAvailableAt(availability, new Date(t + jitter)), new Date(t).toISOString()).toBe(
+            expected.has(t),
+          );
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it("availableRanges covers exactly the instants isAvailableAt accepts, clipped and merged", () => {
+    fc.assert(
+      fc.property(
+        scenario,
+        fc.integer({ min: 0, max: STEP_MS - 1 }),
+        fc.integer({ min: 0, max: STEP_MS - 1 }),
+        ({ availability, from, to }, fromJitter, toJitter) => {
+          const start = from + fromJitter;
+          const end = to + toJitter;
+          const ranges = availableRanges(availability, new Date(start), new Date(end));
+          let previousEnd = Number.NEGATIVE_INFINITY;
+          for (const range of ranges) {
+            const [a, b] = [range.start.getTime(), range.end.getTime()];
+            // Sorted, inside the window, non-empty, and merged: neighbours never touch.
+            expect(a).toBeGreaterThan(previousEnd);
+            expect(a).toBeGreaterThanOrEqual(start);
+            expect(b).toBeLessThanOrEqual(end);
+            expect(a).toBeLessThan(b);
+            expect(isAvailableAt(availability, range.start)).toBe(true);
+            expect(isAvailableAt(availability, new Date(b - 1))).toBe(true);
+            if (b < end) expect(isAvailableAt(availability, range.end)).toBe(false);
+            previousEnd = b;
+          }
+          for (let t = Math.ceil(start / STEP_MS) * STEP_MS; t < end; t += STEP_MS) {
+            const inRanges = ranges.some((range) => range.start.getTime() <= t && t < range.end.getTime());
+            expect(inRanges, new Date(t).toISOString()).toBe(isAvailableAt(availability, new Date(t)));
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it("summariseAvailability offers the first instant isAvailableAt accepts", () => {
+    fc.assert(
+      fc.property(scenario, fc.integer({ min: 0, max: STEP_MS - 1 }), ({ availability, from }, jitter) => {
+        const now = from + jitter;
+        const summary = summariseAvailability(availability, new Date(now));
+        expect(summary.availableNow).toBe(isAvailableAt(availability, new Date(now)));
+        if (summary.nextAvailableAt === null) {
+          expect(summary.availableNow).toBe(false);
+          return;
+        }
+        const next = Date.parse(summary.nextAvailableAt);
+        expect(isAvailableAt(availability, new Date(next))).toBe(true);
+        expect(next === now).toBe(summary.availableNow);
+        expect(next - now).toBeLessThan(14 * 24 * HOUR_MS);
+        // Nothing earlier is free; the first two days are checked step by step.
+        for (
+          let t = Math.ceil(now / STEP_MS) * STEP_MS;
+          t < Math.min(next, now + 48 * HOUR_MS);
+          t += STEP_MS
+        ) {
+          expect(isAvailableAt(availability, new Date(t)), new Date(t).toISOString()).toBe(false);
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it("zonedTimeToUtc gives the earliest instant showing the wall time, or the end of the gap that skips it", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...zones),
+        fc.integer({ min: 631_152_000, max: 2_114_380_800 }),
+        fc.boolean(),
+        fc.integer({ min: -12, max: 12 }),
+        (timezone, seed, nearTransition, shift) => {
+          const seedZoned = Temporal.Instant.fromEpochMilliseconds(seed * 1000).toZonedDateTimeISO(timezone);
+          const around = (nearTransition ? seedZoned.getTimeZoneTransition("next") : null) ?? seedZoned;
+          // A wall time up to an hour either side of the transition, on the 5-minute grid.
+          const wall = around
+            .toPlainDateTime()
+            .round({ smallestUnit: "minute", roundingIncrement: 5 })
+            .add({ minutes: shift * 5 });
+          const result = zonedTimeToUtc(
+            wall.toPlainDate().toString(),
+            hhmm((wall.hour * 60 + wall.minute) / 5),
+            timezone,
+          );
+          const wallAt = (ms: number) =>
+            Temporal.Instant.fromEpochMilliseconds(ms).toZonedDateTimeISO(timezone).toPlainDateTime();
+          const shown = Temporal.PlainDateTime.compare(wallAt(result.getTime()), wall);
+          if (shown === 0) {
+            // The earlier reading: nothing in the three hours before showed `wall` already.
+            for (let back = STEP_MS; back <= 3 * HOUR_MS; back += STEP_MS) {
+              expect(wallAt(result.getTime() - back).equals(wall)).toBe(false);
+            }
+          } else {
+            // Skipped: the clock jumps past `wall` exactly at `result`.
+            expect(shown).toBe(1);
+            expect(Temporal.PlainDateTime.compare(wallAt(result.getTime() - 1), wall)).toBe(-1);
+          }
+        },
+      ),
+    );
   });
 });

@@ -1,164 +1,90 @@
+// temporal-polyfill rather than @js-temporal/polyfill: it follows the finished specification (1.x, where
+// the other is still 0.x), is a third of the size, uses native bigint instead of JSBI, and defers to a
+// native Temporal once Node ships one.
+import { Temporal } from "temporal-polyfill";
 import { z } from "zod";
 
+const DAY_MS = 86_400_000;
 const MINUTE_MS = 60_000;
-const HOUR_MS = 60 * MINUTE_MS;
-const DAY_MS = 24 * HOUR_MS;
 const LOOKAHEAD_DAYS = 14;
-/**
- * Offsets are sampled this far apart to find transitions. Real zones never change offset twice within
- * a few hours, so a transition cannot hide between two samples.
- */
-const TRANSITION_PROBE_MS = 6 * HOUR_MS;
 
 const dayNames = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"] as const;
 
 const startPattern = /^(?:[01]\d|2[0-3]):[0-5]\d$/;
 const endPattern = /^(?:(?:[01]\d|2[0-3]):[0-5]\d|24:00)$/;
-const datePattern = /^(\d{4})-(\d{2})-(\d{2})$/;
-// Intl also accepts offsets such as "+01:00" on newer Node versions; those are not zone names and would
-// freeze a contractor's hours at one offset across DST.
+// Temporal also parses compact and extended-year dates ("20260101", "+002026-01-01"); the API takes only
+// this form.
+const datePattern = /^\d{4}-\d{2}-\d{2}$/;
+// Temporal also accepts offsets such as "+01:00"; those are not zone names and would freeze a contractor's
+// hours at one offset across DST.
 const zoneNamePattern = /^[A-Za-z][A-Za-z0-9_+\-/]*$/;
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-// Names are user input and Intl accepts any letter case, so the cache would otherwise grow without bound.
-const MAX_CACHED_ZONES = 1000;
-
-/** Throws a RangeError for a zone Intl does not know. */
-function formatterFor(zone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(zone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat("en-US", {
-      timeZone: zone,
-      calendar: "gregory",
-      numberingSystem: "latn",
-      hourCycle: "h23",
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-    });
-    if (formatters.size >= MAX_CACHED_ZONES) formatters.clear();
-    formatters.set(zone, formatter);
-  }
-  return formatter;
-}
-
-/** Whether `name` is an IANA time zone name (e.g. `Europe/London`, `UTC`) that Intl knows. */
+/**
+ * Whether `name` is an IANA time zone name (e.g. `Europe/London`, `UTC`). ICU's own three-letter aliases
+ * (`PST`, `IST`, `BST`) are not: Temporal refuses them, and PostgreSQL would read them as fixed-offset
+ * abbreviations, some of them another place's (ICU's BST is Dhaka, PostgreSQL's IST is Israel).
+ */
 export function validTimeZone(name: string): boolean {
   if (name.length > 64 || !zoneNamePattern.test(name)) return false;
   try {
-    formatterFor(name);
+    Temporal.Instant.fromEpochMilliseconds(0).toZonedDateTimeISO(name);
     return true;
   } catch {
     return false;
   }
 }
 
-/** Milliseconds at 00:00 UTC of a proleptic Gregorian date; unlike Date.UTC, years 0–99 are taken literally. */
-function epochMsOfDate(year: number, month: number, day: number): number {
-  const date = new Date(0);
-  date.setUTCFullYear(year, month - 1, day);
-  return date.getTime();
+/**
+ * `instant` on the wall clock of `zone`. Names saved while zones were checked with Intl alone may be ICU
+ * aliases that Temporal refuses; they keep the zone Intl resolved them to, so a stored profile still reads.
+ * Throws a RangeError for a zone neither knows.
+ */
+function zoned(instant: Temporal.Instant, zone: string): Temporal.ZonedDateTime {
+  try {
+    return instant.toZonedDateTimeISO(zone);
+  } catch (error) {
+    let resolved: string;
+    try {
+      resolved = new Intl.DateTimeFormat("en-US", { timeZone: zone }).resolvedOptions().timeZone;
+    } catch {
+      throw error;
+    }
+    return instant.toZonedDateTimeISO(resolved);
+  }
 }
+
+function instantOf(date: Date, name: string): Temporal.Instant {
+  const ms = date.getTime();
+  if (Number.isNaN(ms)) throw new RangeError(`${name} is not a valid date`);
+  return Temporal.Instant.fromEpochMilliseconds(ms);
+}
+
+/** A `YYYY-MM-DD` calendar date, or undefined if it is not one. */
+function parseDate(date: string): Temporal.PlainDate | undefined {
+  if (!datePattern.test(date)) return undefined;
+  try {
+    return Temporal.PlainDate.from(date);
+  } catch {
+    return undefined;
+  }
+}
+
+function parseTime(time: string | undefined, pattern: RegExp): number | undefined {
+  if (time === undefined || !pattern.test(time)) return undefined;
+  return Number(time.slice(0, 2)) * 60 + Number(time.slice(3, 5));
+}
+
+const startMinutes = (time: string | undefined) => parseTime(time, startPattern);
+const endMinutes = (time: string | undefined) => parseTime(time, endPattern);
 
 /**
- * The local wall-clock time of an instant, expressed as milliseconds since 1970-01-01T00:00 of the same
- * wall clock, so that date arithmetic can be done in UTC.
+ * Minutes after local midnight of an `HH:MM` time, as the availability rows store them; 24:00 is 1440, the
+ * end of the day.
  */
-function wallClockMs(zone: string, instantMs: number): number {
-  let year = 1970;
-  let month = 1;
-  let day = 1;
-  let hour = 0;
-  let minute = 0;
-  let second = 0;
-  for (const part of formatterFor(zone).formatToParts(instantMs)) {
-    const value = Number(part.value);
-    if (part.type === "year") year = value;
-    else if (part.type === "month") month = value;
-    else if (part.type === "day") day = value;
-    else if (part.type === "hour") hour = value;
-    else if (part.type === "minute") minute = value;
-    else if (part.type === "second") second = value;
-  }
-  const millis = ((instantMs % 1000) + 1000) % 1000;
-  return epochMsOfDate(year, month, day) + hour * HOUR_MS + minute * MINUTE_MS + second * 1000 + millis;
-}
-
-function offsetMs(zone: string, instantMs: number): number {
-  return wallClockMs(zone, instantMs) - instantMs;
-}
-
-/** A stretch of time during which the zone keeps one UTC offset. */
-interface OffsetSegment {
-  start: number;
-  end: number;
-  offset: number;
-}
-
-/** Splits [from, to) at the zone's offset transitions. */
-function offsetSegments(zone: string, from: number, to: number): OffsetSegment[] {
-  const segments: OffsetSegment[] = [];
-  let segmentStart = from;
-  let offset = offsetMs(zone, from);
-  let cursor = from;
-  while (cursor < to) {
-    const probe = Math.min(cursor + TRANSITION_PROBE_MS, to);
-    if (offsetMs(zone, probe) === offset) {
-      cursor = probe;
-      continue;
-    }
-    let before = cursor;
-    let after = probe;
-    while (after - before > 1) {
-      const middle = Math.floor((before + after) / 2);
-      if (offsetMs(zone, middle) === offset) before = middle;
-      else after = middle;
-    }
-    segments.push({ start: segmentStart, end: after, offset });
-    segmentStart = after;
-    cursor = after;
-    offset = offsetMs(zone, after);
-  }
-  segments.push({ start: segmentStart, end: to, offset });
-  return segments.filter((segment) => segment.start < segment.end);
-}
-
-function daysInMonth(year: number, month: number): number {
-  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
-  return [4, 6, 9, 11].includes(month) ? 30 : 31;
-}
-
-/** Days since 1970-01-01 of a `YYYY-MM-DD` calendar date, or undefined if it is not one. */
-function parseDate(date: string): number | undefined {
-  const match = datePattern.exec(date);
-  if (!match) return undefined;
-  const year = Number(match[1]);
-  const month = Number(match[2]);
-  const day = Number(match[3]);
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
-  return epochMsOfDate(year, month, day) / DAY_MS;
-}
-
-function formatDate(epochDay: number): string {
-  return new Date(epochDay * DAY_MS).toISOString().slice(0, 10);
-}
-
-function weekdayOf(epochDay: number): number {
-  // 1970-01-01 was a Thursday.
-  return (((epochDay + 4) % 7) + 7) % 7;
-}
-
-function startMinutes(time: string | undefined): number | undefined {
-  if (time === undefined || !startPattern.test(time)) return undefined;
-  return Number(time.slice(0, 2)) * 60 + Number(time.slice(3, 5));
-}
-
-function endMinutes(time: string | undefined): number | undefined {
-  if (time === undefined || !endPattern.test(time)) return undefined;
-  return Number(time.slice(0, 2)) * 60 + Number(time.slice(3, 5));
+export function toMinutes(time: string): number {
+  const minutes = endMinutes(time);
+  if (minutes === undefined) throw new RangeError(`${time} is not a time HH:MM`);
+  return minutes;
 }
 
 /** Minutes since local midnight, end exclusive. */
@@ -331,10 +257,15 @@ function indexExceptions(availability: Availability): ExceptionIndex {
   return index;
 }
 
-function rangesOn(availability: Availability, exceptions: ExceptionIndex, epochDay: number): MinuteRange[] {
-  const special = exceptions.get(formatDate(epochDay));
+function rangesOn(
+  availability: Availability,
+  exceptions: ExceptionIndex,
+  date: Temporal.PlainDate,
+): MinuteRange[] {
+  const special = exceptions.get(date.toString());
   if (special) return special;
-  const weekday = weekdayOf(epochDay);
+  // Temporal counts Monday 1 … Sunday 7; the API counts Sunday 0 … Saturday 6.
+  const weekday = date.dayOfWeek % 7;
   const ranges: MinuteRange[] = [];
   for (const range of availability.weekly) {
     const span = range.day === weekday ? minuteRange(range) : undefined;
@@ -343,21 +274,15 @@ function rangesOn(availability: Availability, exceptions: ExceptionIndex, epochD
   return ranges;
 }
 
-function instantMs(date: Date, name: string): number {
-  const ms = date.getTime();
-  if (Number.isNaN(ms)) throw new RangeError(`${name} is not a valid date`);
-  return ms;
-}
-
 /**
  * Whether the contractor is available at `instant`: its wall-clock date and time in the contractor's zone
  * fall inside one of that date's ranges (its exceptions if it has any, else the weekly ranges of its weekday).
  */
 export function isAvailableAt(availability: Availability, instant: Date): boolean {
-  const wall = wallClockMs(availability.timezone, instantMs(instant, "instant"));
-  const epochDay = Math.floor(wall / DAY_MS);
-  const minute = (wall - epochDay * DAY_MS) / MINUTE_MS;
-  return rangesOn(availability, indexExceptions(availability), epochDay).some(
+  const local = zoned(instantOf(instant, "instant"), availability.timezone);
+  // Range bounds are whole minutes, so the seconds of `instant` cannot move it across one.
+  const minute = local.hour * 60 + local.minute;
+  return rangesOn(availability, indexExceptions(availability), local.toPlainDate()).some(
     (range) => range.start <= minute && minute < range.end,
   );
 }
@@ -368,35 +293,43 @@ export function isAvailableAt(availability: Availability, instant: Date): boolea
  * `time` may be 24:00, the start of the next day.
  */
 export function zonedTimeToUtc(date: string, time: string, zone: string): Date {
-  const epochDay = parseDate(date);
-  if (epochDay === undefined) throw new RangeError(`${date} is not a calendar date YYYY-MM-DD`);
-  const minutes = endMinutes(time);
-  if (minutes === undefined) throw new RangeError(`${time} is not a time HH:MM`);
+  const day = parseDate(date);
+  if (day === undefined) throw new RangeError(`${date} is not a calendar date YYYY-MM-DD`);
+  const wall = day.toPlainDateTime().add({ minutes: toMinutes(time) });
   if (!validTimeZone(zone)) throw new RangeError(`${zone} is not a time zone`);
-  const wall = epochDay * DAY_MS + minutes * MINUTE_MS;
-
-  // Reading the wall time as UTC is off by at most a day, so the offsets a day either side of it are the
-  // ones in force before and after any transition near the answer.
-  const offsets = [...new Set([-DAY_MS, 0, DAY_MS].map((shift) => offsetMs(zone, wall + shift)))];
-  const matches = offsets
-    .map((offset) => wall - offset)
-    .filter((guess) => offsetMs(zone, guess) === wall - guess);
-  if (matches.length > 0) return new Date(Math.min(...matches));
-
-  // In a gap the wall clock jumps past `wall`; find the instant where it does.
-  let before = wall - Math.max(...offsets);
-  let after = wall - Math.min(...offsets);
-  while (after - before > 1) {
-    const middle = Math.floor((before + after) / 2);
-    if (wallClockMs(zone, middle) >= wall) after = middle;
-    else before = middle;
-  }
-  return new Date(after);
+  // Temporal's own choice for a gap ("compatible") moves the wall time forward by the gap's length; a
+  // contractor's 01:30 on a night that skips 01:00–02:00 is better read as the moment the clock resumes.
+  const earlier = wall.toZonedDateTime(zone, { disambiguation: "earlier" });
+  if (earlier.toPlainDateTime().equals(wall)) return new Date(earlier.epochMilliseconds);
+  const resumed =
+    earlier.getTimeZoneTransition("next") ?? wall.toZonedDateTime(zone, { disambiguation: "later" });
+  return new Date(resumed.epochMilliseconds);
 }
 
 export interface AvailableRange {
   start: Date;
   end: Date;
+}
+
+/** A stretch of time during which the zone keeps one UTC offset. */
+interface OffsetSegment {
+  start: Temporal.ZonedDateTime;
+  endMs: number;
+}
+
+/** Splits [from, to) at the zone's offset transitions. */
+function offsetSegments(zone: string, from: Temporal.Instant, toMs: number): OffsetSegment[] {
+  const segments: OffsetSegment[] = [];
+  let start = zoned(from, zone);
+  for (;;) {
+    const transition = start.getTimeZoneTransition("next");
+    if (!transition || transition.epochMilliseconds >= toMs) {
+      segments.push({ start, endMs: toMs });
+      return segments;
+    }
+    segments.push({ start, endMs: transition.epochMilliseconds });
+    start = transition;
+  }
 }
 
 /**
@@ -406,22 +339,29 @@ export interface AvailableRange {
  * counts both times.
  */
 export function availableRanges(availability: Availability, from: Date, to: Date): AvailableRange[] {
-  const fromMs = instantMs(from, "from");
-  const toMs = instantMs(to, "to");
-  if (fromMs >= toMs) return [];
-  const segments = offsetSegments(availability.timezone, fromMs, toMs);
+  const fromInstant = instantOf(from, "from");
+  const toMs = instantOf(to, "to").epochMilliseconds;
+  if (fromInstant.epochMilliseconds >= toMs) return [];
   const exceptions = indexExceptions(availability);
 
-  const firstDay = Math.floor(Math.min(...segments.map((s) => s.start + s.offset)) / DAY_MS);
-  const lastDay = Math.floor(Math.max(...segments.map((s) => s.end + s.offset)) / DAY_MS);
   const intervals: { start: number; end: number }[] = [];
-  for (let epochDay = firstDay; epochDay <= lastDay; epochDay++) {
-    for (const range of rangesOn(availability, exceptions, epochDay)) {
-      const wallStart = epochDay * DAY_MS + range.start * MINUTE_MS;
-      const wallEnd = epochDay * DAY_MS + range.end * MINUTE_MS;
-      for (const segment of segments) {
-        const start = Math.max(segment.start, wallStart - segment.offset);
-        const end = Math.min(segment.end, wallEnd - segment.offset);
+  const segments = offsetSegments(availability.timezone, fromInstant, toMs);
+  for (const { start: segmentStart, endMs: segmentEnd } of segments) {
+    const offsetMs = segmentStart.offsetNanoseconds / 1e6;
+    const lastDate = Temporal.Instant.fromEpochMilliseconds(segmentEnd - 1)
+      .toZonedDateTimeISO(segmentStart.timeZoneId)
+      .toPlainDate();
+    for (
+      let date = segmentStart.toPlainDate();
+      Temporal.PlainDate.compare(date, lastDate) <= 0;
+      date = date.add({ days: 1 })
+    ) {
+      // While the offset holds, wall time = instant + offset, so each range maps onto one interval; this is
+      // when the clock would read 00:00 on `date` at this offset, whether or not it does within the segment.
+      const midnight = date.toZonedDateTime("UTC").epochMilliseconds - offsetMs;
+      for (const range of rangesOn(availability, exceptions, date)) {
+        const start = Math.max(segmentStart.epochMilliseconds, midnight + range.start * MINUTE_MS);
+        const end = Math.min(segmentEnd, midnight + range.end * MINUTE_MS);
         if (start < end) intervals.push({ start, end });
       }
     }
@@ -445,7 +385,7 @@ export interface AvailabilitySummary {
 }
 
 export function summariseAvailability(availability: Availability, now: Date): AvailabilitySummary {
-  const horizon = new Date(instantMs(now, "now") + LOOKAHEAD_DAYS * DAY_MS);
+  const horizon = new Date(instantOf(now, "now").epochMilliseconds + LOOKAHEAD_DAYS * DAY_MS);
   const next = availableRanges(availability, now, horizon)[0];
   return {
     timezone: availability.timezone,
