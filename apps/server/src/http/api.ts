@@ -4,6 +4,7 @@ import { z } from "zod";
 import { type Authenticator, type AuthUser, bearerToken, type Role } from "./auth.js";
 import { AppError, coreErrors, type ErrorDef, errorCatalogue } from "./errors.js";
 import type { IdempotencyStore } from "./idempotency.js";
+import { deriveOperationId } from "./operation-id.js";
 import { parseInput } from "./validation.js";
 
 /** `public`: anyone; `user`: any signed-in user; a role list: signed-in users with one of those roles. */
@@ -44,12 +45,20 @@ export interface RouteDef<
   method: "get" | "post" | "put" | "patch" | "delete";
   /** Express path below /api/v1, with `:name` parameters. */
   path: string;
+  /**
+   * The name client generators give this operation's method. Derived from the method and path when left out
+   * (see `deriveOperationId`); set it when the derived name reads badly or must survive a path change.
+   */
+  operationId?: string;
   tags: string[];
   summary: string;
   description?: string;
   access: A;
   body?: B;
-  /** A multipart/form-data body, read by the handler itself from the request stream; documented only. */
+  /**
+   * A multipart/form-data body, read by the handler itself from the request stream: it is documented as the
+   * request body but not validated here. Mark file parts `format: "binary"`.
+   */
   multipart?: z.ZodType;
   query?: Q;
   params?: P;
@@ -67,7 +76,7 @@ export interface ApiRouterDeps {
   idempotency: IdempotencyStore;
 }
 
-const problemSchema = z
+export const problemSchema = z
   .object({
     type: z.string().meta({ example: "urn:jobsphere:problem:validation.failed" }),
     title: z.string(),
@@ -87,6 +96,15 @@ const problemSchema = z
   })
   .meta({ id: "Problem", description: "RFC 9457 problem details" });
 
+/**
+ * Declared on every operation: client errors the operation's own list leaves out still arrive in this shape
+ * (an expired token sent to a public route, a malformed body), so generated clients type them too.
+ */
+const otherClientErrors = {
+  description: "Any other client error: switch on `code`",
+  content: { "application/problem+json": { schema: problemSchema } },
+};
+
 function openApiPath(path: string): string {
   return path.replace(/:([A-Za-z0-9_]+)/g, "{$1}");
 }
@@ -103,6 +121,8 @@ function sentNonJson(req: Request): boolean {
 export class ApiRouter {
   readonly router = express.Router();
   readonly registry = new OpenAPIRegistry();
+  /** operationId → the route that has it: generators need them unique across the document. */
+  private readonly operationIds = new Map<string, string>();
 
   constructor(private readonly deps: ApiRouterDeps) {
     this.registry.registerComponent("securitySchemes", "bearerAuth", {
@@ -202,6 +222,15 @@ export class ApiRouter {
         content: { "application/problem+json": { schema: problemSchema } },
       };
     }
+    responses["4XX"] = otherClientErrors;
+    const returnsList = def.response.schema instanceof z.ZodObject && "items" in def.response.schema.shape;
+    const operationId = def.operationId ?? deriveOperationId(def.method, def.path, returnsList);
+    const route = `${def.method.toUpperCase()} ${def.path}`;
+    const holder = this.operationIds.get(operationId);
+    if (holder) {
+      throw new Error(`operationId "${operationId}" of ${route} is already used by ${holder}: set another`);
+    }
+    this.operationIds.set(operationId, route);
     const access =
       def.access === "public"
         ? "Anyone may call this."
@@ -211,14 +240,18 @@ export class ApiRouter {
     this.registry.registerPath({
       method: def.method,
       path: `/api/v1${openApiPath(def.path)}`,
+      operationId,
       tags: def.tags,
       summary: def.summary,
       description: [def.description, access].filter(Boolean).join("\n\n"),
-      ...(def.access === "public" ? {} : { security: [{ bearerAuth: [] }] }),
+      // An empty list says "no credentials needed"; leaving it out would say nothing at all.
+      security: def.access === "public" ? [] : [{ bearerAuth: [] }],
       request: {
         ...(def.body
           ? { body: { required: true, content: { "application/json": { schema: def.body } } } }
-          : {}),
+          : def.multipart
+            ? { body: { required: true, content: { "multipart/form-data": { schema: def.multipart } } } }
+            : {}),
         ...(def.query && def.query instanceof z.ZodObject ? { query: def.query } : {}),
         ...(def.params && def.params instanceof z.ZodObject ? { params: def.params } : {}),
         ...(def.idempotent

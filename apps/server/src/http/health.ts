@@ -3,6 +3,7 @@ import express, { type Router } from "express";
 import type pg from "pg";
 import { z } from "zod";
 import { pendingMigrations } from "../db/migrate.js";
+import { problemSchema } from "./api.js";
 
 export interface ReadinessReport {
   status: "ready" | "unavailable";
@@ -60,30 +61,44 @@ const readinessSchema = z
   })
   .meta({ id: "Readiness" });
 
+/** Probes answer no client error of their own; a body they ignore can still be refused before they run. */
+const clientError = {
+  description: "A request body that is not valid JSON or too large: switch on `code`",
+  content: { "application/problem+json": { schema: problemSchema } },
+};
+
 export function documentHealth(registry: OpenAPIRegistry): void {
   registry.registerPath({
     method: "get",
     path: "/health/live",
+    operationId: "getLiveness",
     tags: ["Operations"],
     summary: "Liveness: the process is up",
+    description: "For process supervisors: 200 whenever the process can answer, whatever the database does.",
+    security: [],
     responses: {
       200: {
         description: "The process answers",
         content: { "application/json": { schema: z.object({ status: z.literal("live") }) } },
       },
+      "4XX": clientError,
     },
   });
   registry.registerPath({
     method: "get",
     path: "/health/ready",
+    operationId: "getReadiness",
     tags: ["Operations"],
     summary: "Readiness: the database answers and all migrations are applied",
+    description: "For load balancers: send traffic only while this answers 200.",
+    security: [],
     responses: {
       200: { description: "Ready to serve", content: { "application/json": { schema: readinessSchema } } },
       503: {
         description: "Database unreachable or migrations pending",
         content: { "application/json": { schema: readinessSchema } },
       },
+      "4XX": clientError,
     },
   });
 }
