@@ -4,6 +4,7 @@ import { z } from "zod";
 import { type Authenticator, type AuthUser, bearerToken, type Role } from "./auth.js";
 import { AppError, coreErrors, type ErrorDef, errorCatalogue } from "./errors.js";
 import type { IdempotencyStore } from "./idempotency.js";
+import { Reply } from "./reply.js";
 import { parseInput } from "./validation.js";
 
 /** `public`: anyone; `user`: any signed-in user; a role list: signed-in users with one of those roles. */
@@ -20,14 +21,7 @@ export interface RouteContext<A extends Access, Body, Query, Params> {
   res: Response;
 }
 
-/** What a handler may return instead of a plain body: another status, headers, or no body at all. */
-export class Reply<T = unknown> {
-  constructor(
-    readonly status: number,
-    readonly body?: T,
-    readonly headers: Record<string, string> = {},
-  ) {}
-}
+export { Reply };
 
 type Infer<S> = S extends z.ZodType ? z.output<S> : undefined;
 
