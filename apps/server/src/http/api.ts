@@ -51,7 +51,10 @@ export interface RouteDef<
   response: { status: 200 | 201 | 202 | 204; description: string; schema?: R };
   /** Every error this route answers besides the ones all routes share (validation, auth, 500). */
   errors?: ErrorDef[];
-  /** Honour the `Idempotency-Key` header: a retry replays the first answer. */
+  /**
+   * Honour the `Idempotency-Key` header: a retry replays the first answer. With a key, the handler runs inside
+   * one transaction that its services' `transaction()` calls join, and the answer commits with their changes.
+   */
   idempotent?: boolean;
   handler: (ctx: RouteContext<A, Infer<B>, Infer<Q>, Infer<P>>) => HandlerResult<R>;
 }
