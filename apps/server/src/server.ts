@@ -2,6 +2,7 @@ import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import type pg from "pg";
 import { createApp } from "./app.js";
 import type { Clock } from "./clock.js";
 import { systemClock } from "./clock.js";
@@ -10,6 +11,7 @@ import { connectDatabase, type DatabaseHandle } from "./db/client.js";
 import { runMigrations } from "./db/migrate.js";
 import { openDatabase } from "./db/open.js";
 import { seedDemoData } from "./demo/seed.js";
+import type { ApiRouter } from "./http/api.js";
 import { createIdempotencyStore } from "./http/idempotency.js";
 import { purgeExpiredRateLimits } from "./http/rate-limit.js";
 import { type JobQueue, startJobQueue, stopJobQueue } from "./jobs/queue.js";
@@ -59,6 +61,14 @@ export interface RunningServer {
 
 export interface StartOptions {
   clock?: Clock;
+  /** Tests only: routes of a module the test defines, built on the running server's database and queue. */
+  testRoutes?: (deps: TestRouteDeps) => Promise<(api: ApiRouter) => void>;
+}
+
+export interface TestRouteDeps {
+  pool: pg.Pool;
+  jobs: JobQueue;
+  clock: Clock;
 }
 
 const maintenanceQueue = "maintenance.purge";
@@ -84,7 +94,7 @@ export async function startServer(
     const jobs = await startJobQueue(databaseUrl, logger);
     cleanup.push(() => stopJobQueue(jobs, config.shutdownTimeoutMs));
 
-    const idempotency = createIdempotencyStore(database.db, { now: () => clock.now() });
+    const idempotency = createIdempotencyStore(database.pool, { now: () => clock.now() });
     const tokens = createTokenIssuer(await loadSigningKey(config.auth.jwtPrivateKey, config.dataDir), {
       issuer: config.publicUrl ?? "jobsphere",
       ttlSeconds: config.auth.accessTokenTtlSeconds,
@@ -183,6 +193,7 @@ export async function startServer(
           contactVisible: async () => false,
         }),
         adminRoutes(admin),
+        ...(options.testRoutes ? [await options.testRoutes({ pool: database.pool, jobs, clock })] : []),
       ],
       mounts: storage.local ? [[localStoragePath, localStorageRouter(storage.local, clock)]] : [],
     });

@@ -91,7 +91,7 @@ describe("HTTP core", () => {
           throw new AppError(coreErrors.unauthenticated, "no accounts here");
         },
       },
-      idempotency: createIdempotencyStore(handle.db),
+      idempotency: createIdempotencyStore(handle.pool),
       modules: [widgetsModule(state)],
     });
     server = createServer(app.express).listen(0, "127.0.0.1");

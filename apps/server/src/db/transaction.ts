@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { drizzle } from "drizzle-orm/node-postgres";
 import type pg from "pg";
 import type { Database } from "./client.js";
@@ -10,20 +11,56 @@ export interface Tx {
   executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
 }
 
+/** One level of an open transaction: the outermost one, or a savepoint inside it. */
+interface Frame {
+  pool: pg.Pool;
+  client: pg.PoolClient;
+  tx: Tx;
+  depth: number;
+  /** Shared by every level: false once the outermost transaction has ended. */
+  root: { open: boolean };
+  /** The last nested transaction started directly inside this level; the next one waits for it. */
+  children: Promise<void>;
+}
+
+const ambient = new AsyncLocalStorage<Frame>();
+
 /**
  * Runs `work` in one transaction on one pooled connection: committed if it resolves, rolled back if it
  * throws. The single way to change several rows together.
+ *
+ * Called while another transaction on the same pool is open in the same async context (an idempotent
+ * request, a service calling another service), it joins that transaction as a savepoint instead of opening
+ * its own: its rows then commit with the caller's, and it still rolls back alone when it throws, so a caller
+ * that catches the error can go on.
  */
 export async function transaction<T>(pool: pg.Pool, work: (tx: Tx) => Promise<T>): Promise<T> {
+  const outer = ambient.getStore();
+  // A timer or promise started inside a transaction may outlive it; it then gets a transaction of its own.
+  if (outer && outer.pool === pool && outer.root.open) return savepoint(outer, work);
+
   const client = await pool.connect();
   let broken = false;
-  try {
-    await client.query("begin");
-    const tx: Tx = {
+  // The connection may drop while the work awaits something else (database restart, terminated backend);
+  // without a listener that error would crash the process. The next query fails and the work rolls back.
+  const dropped = () => {
+    broken = true;
+  };
+  client.on("error", dropped);
+  const frame: Frame = {
+    pool,
+    client,
+    tx: {
       db: drizzle(client, { schema, casing: "snake_case" }) as unknown as Database,
       executeSql: (text, values = []) => client.query(text, values),
-    };
-    const result = await work(tx);
+    },
+    depth: 0,
+    root: { open: true },
+    children: Promise.resolve(),
+  };
+  try {
+    await client.query("begin");
+    const result = await ambient.run(frame, () => work(frame.tx));
     await client.query("commit");
     return result;
   } catch (error) {
@@ -32,6 +69,34 @@ export async function transaction<T>(pool: pg.Pool, work: (tx: Tx) => Promise<T>
     });
     throw error;
   } finally {
+    frame.root.open = false;
+    client.off("error", dropped);
     client.release(broken);
+  }
+}
+
+async function savepoint<T>(parent: Frame, work: (tx: Tx) => Promise<T>): Promise<T> {
+  // Savepoints on one connection must nest, never interleave: siblings started together take turns.
+  const previous = parent.children;
+  let finished = () => {};
+  parent.children = new Promise<void>((resolve) => {
+    finished = resolve;
+  });
+  await previous;
+  const frame: Frame = { ...parent, depth: parent.depth + 1, children: Promise.resolve() };
+  const name = `nested_${frame.depth}`;
+  try {
+    await parent.client.query(`savepoint ${name}`);
+    try {
+      const result = await ambient.run(frame, () => work(parent.tx));
+      await parent.client.query(`release savepoint ${name}`);
+      return result;
+    } catch (error) {
+      // If even this fails the connection is gone, and the outermost transaction fails on its own.
+      await parent.client.query(`rollback to savepoint ${name}`).catch(() => {});
+      throw error;
+    }
+  } finally {
+    finished();
   }
 }

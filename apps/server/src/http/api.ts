@@ -5,6 +5,7 @@ import { type Authenticator, type AuthUser, bearerToken, type Role } from "./aut
 import { AppError, coreErrors, type ErrorDef, errorCatalogue } from "./errors.js";
 import type { IdempotencyStore } from "./idempotency.js";
 import { deriveOperationId } from "./operation-id.js";
+import { Reply } from "./reply.js";
 import { parseInput } from "./validation.js";
 
 /** `public`: anyone; `user`: any signed-in user; a role list: signed-in users with one of those roles. */
@@ -21,14 +22,7 @@ export interface RouteContext<A extends Access, Body, Query, Params> {
   res: Response;
 }
 
-/** What a handler may return instead of a plain body: another status, headers, or no body at all. */
-export class Reply<T = unknown> {
-  constructor(
-    readonly status: number,
-    readonly body?: T,
-    readonly headers: Record<string, string> = {},
-  ) {}
-}
+export { Reply };
 
 type Infer<S> = S extends z.ZodType ? z.output<S> : undefined;
 
@@ -66,7 +60,10 @@ export interface RouteDef<
   response: { status: 200 | 201 | 202 | 204; description: string; schema?: R };
   /** Every error this route answers besides the ones all routes share (validation, auth, 500). */
   errors?: ErrorDef[];
-  /** Honour the `Idempotency-Key` header: a retry replays the first answer. */
+  /**
+   * Honour the `Idempotency-Key` header: a retry replays the first answer. With a key, the handler runs inside
+   * one transaction that its services' `transaction()` calls join, and the answer commits with their changes.
+   */
   idempotent?: boolean;
   handler: (ctx: RouteContext<A, Infer<B>, Infer<Q>, Infer<P>>) => HandlerResult<R>;
 }

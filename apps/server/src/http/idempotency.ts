@@ -1,13 +1,17 @@
 import { createHash } from "node:crypto";
-import { and, eq, lt, sql } from "drizzle-orm";
+import { and, eq, gt, lt } from "drizzle-orm";
 import type { Request } from "express";
-import type { Database } from "../db/client.js";
-import { Reply } from "./api.js";
+import type pg from "pg";
+import { transaction } from "../db/transaction.js";
 import { AppError, coreErrors } from "./errors.js";
 import { idempotencyKeys } from "./idempotency.tables.js";
+import { Reply } from "./reply.js";
 
 export interface IdempotencyStore {
-  /** Runs `action` once per (caller, key); later calls with the key replay its stored answer. */
+  /**
+   * Runs `action` once per (caller, key), inside one transaction that the services' own `transaction()`
+   * calls join; its answer is stored in that transaction, and later calls with the key replay it.
+   */
   run(req: Request, callerId: string | undefined, action: () => Promise<Reply>): Promise<Reply>;
   /** Deletes answers past their retention. */
   purgeExpired(): Promise<number>;
@@ -16,23 +20,56 @@ export interface IdempotencyStore {
 export interface IdempotencyOptions {
   /** How long an answer is kept for replay. */
   retentionMs?: number;
-  /** After this long an unfinished attempt counts as abandoned (its process died) and the key is free again. */
-  lockMs?: number;
   now?: () => Date;
 }
 
 const keyPattern = /^[\x21-\x7e]{1,255}$/;
 
-function requestHash(req: Request): string {
+/**
+ * JSON with object keys sorted (by UTF-16 code units, as `Array.prototype.sort` does) at every depth and no
+ * whitespace: two values that parse equal print equal, whatever key order or spacing the client sent.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item)).join(",")}]`;
+  const entries = Object.entries(value)
+    .filter(([, item]) => item !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(",")}}`;
+}
+
+export interface RequestIdentity {
+  method: string;
+  /** The full path without the query string. */
+  path: string;
+  /** Whose request: the user id, or `anonymous`. */
+  caller: string;
+  query: unknown;
+  body: unknown;
+}
+
+/** sha256 over the canonical form of a request: the same key may only replay this exact request. */
+export function requestFingerprint(request: RequestIdentity): string {
   return createHash("sha256")
-    .update(`${req.method} ${req.baseUrl}${req.path}\n`)
-    .update(JSON.stringify(req.body ?? null))
+    .update(
+      canonicalJson({
+        method: request.method.toUpperCase(),
+        path: request.path,
+        caller: request.caller,
+        query: request.query ?? {},
+        body: request.body ?? null,
+      }),
+    )
     .digest("hex");
 }
 
-export function createIdempotencyStore(db: Database, options: IdempotencyOptions = {}): IdempotencyStore {
+/** A 64-bit advisory lock id per (caller, key); a collision could only make an unrelated retry wait. */
+function lockId(scope: string, key: string): string {
+  return createHash("sha256").update(`idempotency\0${scope}\0${key}`).digest().readBigInt64BE(0).toString();
+}
+
+export function createIdempotencyStore(pool: pg.Pool, options: IdempotencyOptions = {}): IdempotencyStore {
   const retentionMs = options.retentionMs ?? 24 * 60 * 60 * 1000;
-  const lockMs = options.lockMs ?? 60 * 1000;
   const now = options.now ?? (() => new Date());
 
   return {
@@ -49,76 +86,77 @@ export function createIdempotencyStore(db: Database, options: IdempotencyOptions
         );
       }
       const scope = callerId ?? "anonymous";
-      const hash = requestHash(req);
-      const at = now();
-      const lockedUntil = new Date(at.getTime() + lockMs);
-      const expiresAt = new Date(at.getTime() + retentionMs);
+      const hash = requestFingerprint({
+        method: req.method,
+        path: `${req.baseUrl}${req.path}`,
+        caller: scope,
+        query: req.query,
+        body: req.body,
+      });
 
-      // Claim the key: a fresh row, or an expired or abandoned one taken over in the same statement.
-      const claimed = await db
-        .insert(idempotencyKeys)
-        .values({ scope, key, requestHash: hash, state: "in_progress", lockedUntil, expiresAt })
-        .onConflictDoUpdate({
-          target: [idempotencyKeys.scope, idempotencyKeys.key],
-          set: {
-            requestHash: hash,
-            state: "in_progress",
-            responseStatus: null,
-            responseBody: null,
-            lockedUntil,
-            expiresAt,
-          },
-          setWhere: sql`${idempotencyKeys.expiresAt} < ${at} or (${idempotencyKeys.state} = 'in_progress' and ${idempotencyKeys.lockedUntil} < ${at} and ${idempotencyKeys.requestHash} = ${hash})`,
-        })
-        .returning({ key: idempotencyKeys.key });
-
-      if (claimed.length === 0) {
-        const [existing] = await db
-          .select()
-          .from(idempotencyKeys)
-          .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
-        if (!existing || existing.requestHash !== hash) {
-          throw new AppError(
-            coreErrors.idempotencyKeyReused,
-            "This Idempotency-Key was used for a different request; use a new key for a new request",
-          );
-        }
-        if (existing.state === "in_progress" || existing.responseStatus === null) {
+      // One transaction holds the whole request: the key's lock, the handler's changes (its services'
+      // transactions join this one) and the stored answer commit together or not at all.
+      return transaction(pool, async (tx) => {
+        // Held until commit or rollback, and released by PostgreSQL when a crashed process's connection
+        // drops: no lease that could expire under a request that is merely slow.
+        const { rows } = await tx.executeSql("select pg_try_advisory_xact_lock($1::bigint) as locked", [
+          lockId(scope, key),
+        ]);
+        const [lock] = rows as { locked: boolean }[];
+        if (!lock?.locked) {
           throw new AppError(
             coreErrors.idempotencyInProgress,
             "The first request with this key has not finished yet",
-            {
-              headers: { "Retry-After": "1" },
-            },
+            { headers: { "Retry-After": "1" } },
           );
         }
-        return new Reply(existing.responseStatus, existing.responseBody ?? undefined, {
-          "Idempotent-Replayed": "true",
-        });
-      }
+        const at = now();
+        const where = and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key));
+        const [stored] = await tx.db
+          .select()
+          .from(idempotencyKeys)
+          .where(and(where, gt(idempotencyKeys.expiresAt, at)));
+        if (stored) {
+          if (stored.requestHash !== hash) {
+            throw new AppError(
+              coreErrors.idempotencyKeyReused,
+              "This Idempotency-Key was used for a different request; use a new key for a new request",
+            );
+          }
+          return new Reply(stored.responseStatus, stored.responseBody ?? undefined, {
+            ...stored.responseHeaders,
+            "Idempotent-Replayed": "true",
+          });
+        }
 
-      const where = and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key));
-      let reply: Reply;
-      try {
-        reply = await action();
-      } catch (error) {
-        // Only answers that did something are kept; a refused or failed attempt leaves the key free to retry.
-        await db.delete(idempotencyKeys).where(where);
-        throw error;
-      }
-      await db
-        .update(idempotencyKeys)
-        .set({ state: "completed", responseStatus: reply.status, responseBody: reply.body ?? null })
-        .where(where);
-      return reply;
+        // Only answers that did something are kept: when the action throws, the transaction rolls back and
+        // the key stays free to retry.
+        const reply = await action();
+        const answer = {
+          requestHash: hash,
+          responseStatus: reply.status,
+          responseBody: reply.body ?? null,
+          responseHeaders: reply.headers,
+          createdAt: at,
+          expiresAt: new Date(at.getTime() + retentionMs),
+        };
+        // An expired answer may still be there (purged hourly); the lock makes this the only writer of the key.
+        await tx.db
+          .insert(idempotencyKeys)
+          .values({ scope, key, ...answer })
+          .onConflictDoUpdate({ target: [idempotencyKeys.scope, idempotencyKeys.key], set: answer });
+        return reply;
+      });
     },
 
     async purgeExpired() {
-      const removed = await db
-        .delete(idempotencyKeys)
-        .where(lt(idempotencyKeys.expiresAt, now()))
-        .returning({ key: idempotencyKeys.key });
-      return removed.length;
+      return transaction(pool, async (tx) => {
+        const removed = await tx.db
+          .delete(idempotencyKeys)
+          .where(lt(idempotencyKeys.expiresAt, now()))
+          .returning({ key: idempotencyKeys.key });
+        return removed.length;
+      });
     },
   };
 }
