@@ -11,6 +11,7 @@ import { contractorProfileSchema } from "./contractors.contract.js";
 import { contractorErrors } from "./contractors.errors.js";
 import type { ContractorsService } from "./contractors.service.js";
 import { listPortfolio, portfolioItemSchema } from "./portfolio.js";
+import { publicCentre } from "./service-area.js";
 
 /**
  * Decides whether a viewer may see a contractor's email and phone: only people with a booking between them
@@ -34,9 +35,10 @@ export const publicContractorSchema = contractorProfileSchema
     rating: true,
   })
   .extend({
-    serviceArea: z
-      .object({ lat: z.number(), lng: z.number(), radiusKm: z.number() })
-      .meta({ description: "Centre rounded to about 1 km, so a contractor's home address is not exposed" }),
+    serviceArea: z.object({ lat: z.number(), lng: z.number(), radiusKm: z.number() }).meta({
+      description:
+        "Centre rounded to 0.01° (about 1 km), so a contractor's home address is not exposed; search measures from this centre too",
+    }),
     portfolio: z.array(portfolioItemSchema),
     availability: z
       .object({
@@ -92,11 +94,7 @@ export function publicProfileRoutes(deps: {
           bio: profile.bio,
           categorySlugs: profile.categorySlugs,
           hourlyRate: profile.hourlyRate,
-          serviceArea: {
-            lat: Math.round(profile.serviceArea.lat * 100) / 100,
-            lng: Math.round(profile.serviceArea.lng * 100) / 100,
-            radiusKm: profile.serviceArea.radiusKm,
-          },
+          serviceArea: { ...publicCentre(profile.serviceArea), radiusKm: profile.serviceArea.radiusKm },
           yearsExperience: profile.yearsExperience,
           verified: profile.verified,
           rating: profile.rating,

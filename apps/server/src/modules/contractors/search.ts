@@ -19,6 +19,7 @@ import { type PublicUrl, users } from "../users/index.js";
 import { ratingSchema } from "./contractors.contract.js";
 import { contractorErrors } from "./contractors.errors.js";
 import { contractorCategories } from "./contractors.tables.js";
+import { PUBLIC_CENTRE_STEP_DEGREES, publicCoordinateSql } from "./service-area.js";
 
 export const EARTH_RADIUS_KM = 6371;
 const KM_PER_DEGREE = (EARTH_RADIUS_KM * Math.PI) / 180;
@@ -134,7 +135,8 @@ export const contractorSearchResultSchema = z
     hourlyRate: moneySchema,
     rating: ratingSchema,
     distanceKm: z.number().nullable().meta({
-      description: "Great-circle km from lat/lng to the contractor's base, to 0.1; null without lat/lng",
+      description:
+        "Great-circle km from lat/lng to the centre of the contractor's service area as the public profile shows it (rounded to 0.01°, about 1 km), to 0.1; null without lat/lng",
     }),
     verified: z.boolean(),
     avatarUrl: z.string().nullable(),
@@ -206,10 +208,16 @@ export function searchPlan(query: ContractorSearchQuery): SearchPlan {
   return { sort, limit: query.limit, after };
 }
 
+/** The public (rounded) centre of each service area: search never reads the stored one. */
+const centreLat = publicCoordinateSql(sql`cp.lat`);
+const centreLng = publicCoordinateSql(sql`cp.lng`);
+/** The rounded centre lies within half a step of the stored one, which is what the location index holds. */
+const HALF_STEP = PUBLIC_CENTRE_STEP_DEGREES / 2;
+
 function haversineKm(lat: number, lng: number): SQL {
   return sql`(2 * ${EARTH_RADIUS_KM}::float8 * asin(least(1::float8, sqrt(
-    power(sin(radians(cp.lat - ${lat}::float8) / 2), 2)
-    + cos(radians(${lat}::float8)) * cos(radians(cp.lat)) * power(sin(radians(cp.lng - ${lng}::float8) / 2), 2)
+    power(sin(radians(${centreLat} - ${lat}::float8) / 2), 2)
+    + cos(radians(${lat}::float8)) * cos(radians(${centreLat})) * power(sin(radians(${centreLng} - ${lng}::float8) / 2), 2)
   ))))`;
 }
 
@@ -312,11 +320,16 @@ export function contractorSearchStatement(query: ContractorSearchQuery, plan: Se
   if (geo) {
     const reach = Math.min(MAX_SERVICE_RADIUS_KM, query.radiusKm ?? MAX_SERVICE_RADIUS_KM);
     const box = boundingBox(geo.lat, geo.lng, reach);
-    filters.push(sql`cp.lat between ${box.minLat}::float8 and ${box.maxLat}::float8`);
-    if (box.lng) filters.push(sql`cp.lng between ${box.lng.min}::float8 and ${box.lng.max}::float8`);
+    // The box is on the stored columns (the index's), widened by the rounding the distances are taken from.
+    filters.push(sql`cp.lat between ${box.minLat - HALF_STEP}::float8 and ${box.maxLat + HALF_STEP}::float8`);
+    if (box.lng) {
+      filters.push(
+        sql`cp.lng between ${box.lng.min - HALF_STEP}::float8 and ${box.lng.max + HALF_STEP}::float8`,
+      );
+    }
     // Nobody is nearer than their difference in latitude: this cheap test spares most rows the haversine.
     filters.push(
-      sql`abs(cp.lat - ${geo.lat}::float8) * ${KM_PER_DEGREE}::float8 <= cp.service_radius_km + ${BOX_MARGIN_KM}::float8`,
+      sql`abs(${centreLat} - ${geo.lat}::float8) * ${KM_PER_DEGREE}::float8 <= cp.service_radius_km + ${BOX_MARGIN_KM}::float8`,
     );
     filters.push(sql`${distance} <= cp.service_radius_km + ${EDGE_TOLERANCE_KM}::float8`);
     if (query.radiusKm !== undefined) {
@@ -455,7 +468,9 @@ export function contractorSearchRoutes(deps: { db: Database; clock: Clock; publi
       description: [
         "Lists active contractors with a profile. With `lat`/`lng`, only contractors whose service area covers",
         "that point are listed, each with its great-circle `distanceKm`; `radiusKm` further limits them to those",
-        "based within that distance. `maxHourlyRate` is compared within `currency` when it is given.",
+        "based within that distance. Coverage, `radiusKm`, `distanceKm` and the distance order are all measured",
+        "from the service area's public centre (rounded to 0.01°, about 1 km, as on the public profile), never",
+        "from the contractor's exact base. `maxHourlyRate` is compared within `currency` when it is given.",
         "`availableAt` keeps contractors whose hours in their own time zone include that instant (a dated",
         "exception replaces the weekly hours of its date). Every order ends with the id, so paging with",
         "`cursor` lists each match exactly once; a cursor only continues the sort it was issued for.",
