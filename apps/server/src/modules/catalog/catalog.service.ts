@@ -1,4 +1,4 @@
-import { asc, eq, inArray } from "drizzle-orm";
+import { and, asc, eq, inArray } from "drizzle-orm";
 import type { Executor } from "../../db/client.js";
 import { categories } from "./catalog.tables.js";
 
@@ -16,13 +16,13 @@ export async function listCategories(db: Executor): Promise<Category[]> {
     .orderBy(asc(categories.sortOrder), asc(categories.slug));
 }
 
-/** The slugs among `slugs` that are not active categories. */
+/** The slugs among `slugs` that are not active categories (a retired category takes no new profiles). */
 export async function unknownCategories(db: Executor, slugs: string[]): Promise<string[]> {
   if (slugs.length === 0) return [];
   const found = await db
     .select({ slug: categories.slug })
     .from(categories)
-    .where(inArray(categories.slug, slugs));
+    .where(and(inArray(categories.slug, slugs), eq(categories.active, true)));
   const known = new Set(found.map((row) => row.slug));
   return slugs.filter((slug) => !known.has(slug));
 }

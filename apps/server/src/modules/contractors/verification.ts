@@ -180,13 +180,25 @@ async function presentForAdmin(
   });
 }
 
-/** The cursor names its list, so a cursor of the pending queue cannot resume the newest-first lists. */
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * The cursor names its list, so a cursor of the pending queue cannot resume the newest-first lists. Its
+ * parts go into SQL, so each must be exactly what this list issues: an ISO instant as `toISOString` writes
+ * it (within PostgreSQL's range) and a lower-case UUID; anything else is a 400, never a database error.
+ */
 function cursorAfter(cursor: string, list: string): { createdAt: Date; id: string } {
   const [cursorList, at, id] = decodeCursor(cursor, 3);
   const createdAt = typeof at === "string" ? new Date(at) : new Date(Number.NaN);
-  if (cursorList !== list || typeof id !== "string" || Number.isNaN(createdAt.getTime())) {
-    throw invalidCursor();
-  }
+  const issued =
+    cursorList === list &&
+    typeof id === "string" &&
+    uuidPattern.test(id) &&
+    !Number.isNaN(createdAt.getTime()) &&
+    createdAt.toISOString() === at &&
+    createdAt.getUTCFullYear() >= 1 &&
+    createdAt.getUTCFullYear() <= 9999;
+  if (!issued) throw invalidCursor();
   return { createdAt, id };
 }
 
