@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray } from "drizzle-orm";
-import type { Executor } from "../../db/client.js";
+import type { Database, Executor } from "../../db/client.js";
 import { categories } from "./catalog.tables.js";
 
 export interface Category {
@@ -26,3 +26,17 @@ export async function unknownCategories(db: Executor, slugs: string[]): Promise<
   const known = new Set(found.map((row) => row.slug));
   return slugs.filter((slug) => !known.has(slug));
 }
+
+export interface CatalogDeps {
+  db: Database;
+}
+
+export function createCatalogService(deps: CatalogDeps) {
+  return {
+    list: () => listCategories(deps.db),
+    /** Takes the caller's executor, so a check inside another module's transaction reads what it sees. */
+    unknownCategories: (db: Executor, slugs: string[]) => unknownCategories(db, slugs),
+  };
+}
+
+export type CatalogService = ReturnType<typeof createCatalogService>;

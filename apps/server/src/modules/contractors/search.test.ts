@@ -5,14 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { register } from "../../../test/accounts.js";
 import { startTestServer, type TestServer } from "../../../test/server.js";
 import { type Availability, isAvailableAt } from "./availability.js";
-import {
-  contractorSearchQuery,
-  contractorSearchStatement,
-  EARTH_RADIUS_KM,
-  parseSearchText,
-  searchContractors,
-  searchPlan,
-} from "./search.js";
+import { contractorSearchQuery } from "./search.contract.js";
+import { contractorSearchStatement, EARTH_RADIUS_KM, parseSearchText } from "./search.repo.js";
+import { searchContractors, searchPlan } from "./search.service.js";
 
 /** 111.195 km: one degree of latitude on a sphere of radius 6371 km. */
 const KM_PER_DEGREE = (EARTH_RADIUS_KM * Math.PI) / 180;
@@ -618,7 +613,8 @@ describe("contractor search", () => {
           from users where email like 'bulk-%'`);
       await client.query("analyze users");
       await client.query("analyze contractor_profiles");
-      const db = drizzle(client);
+      // The app's casing: the statement joins Drizzle subqueries whose columns are named in camelCase.
+      const db = drizzle(client, { casing: "snake_case" });
       const query = contractorSearchQuery.parse({ lat: String(origin.lat), lng: String(origin.lng) });
       const statement = contractorSearchStatement(query, searchPlan(query));
       const { rows } = await db.execute<{ "QUERY PLAN": unknown }>(sql`explain (format json) ${statement}`);
