@@ -16,10 +16,9 @@ import { runMigrations } from "../apps/server/src/db/migrate.js";
 import {
   type ContractorSearchQuery,
   contractorSearchQuery,
-  contractorSearchStatement,
-  searchContractors,
-  searchPlan,
-} from "../apps/server/src/modules/contractors/search.js";
+} from "../apps/server/src/modules/contractors/search.contract.js";
+import { contractorSearchStatement } from "../apps/server/src/modules/contractors/search.repo.js";
+import { searchContractors, searchPlan } from "../apps/server/src/modules/contractors/search.service.js";
 
 const CONTRACTORS = 100_000;
 const WARM_UP = 20;

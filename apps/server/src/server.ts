@@ -16,7 +16,7 @@ import { createIdempotencyStore } from "./http/idempotency.js";
 import { purgeExpiredRateLimits } from "./http/rate-limit.js";
 import { type JobQueue, startJobQueue, stopJobQueue } from "./jobs/queue.js";
 import type { Logger } from "./logger.js";
-import { adminRoutes, createAdminService } from "./modules/admin/index.js";
+import { createAdminModule } from "./modules/admin/index.js";
 import {
   authRoutes,
   createAdmin,
@@ -25,15 +25,8 @@ import {
   loadSigningKey,
   passwordResetQueue,
 } from "./modules/auth/index.js";
-import { catalogRoutes } from "./modules/catalog/index.js";
-import {
-  contractorProfileRoutes,
-  contractorSearchRoutes,
-  createContractorsService,
-  portfolioRoutes,
-  publicProfileRoutes,
-  verificationRoutes,
-} from "./modules/contractors/index.js";
+import { createCatalogModule } from "./modules/catalog/index.js";
+import { createContractorsModule } from "./modules/contractors/index.js";
 import {
   createFilesService,
   createLocalStorage,
@@ -153,19 +146,15 @@ export async function startServer(
     // The HTTP server exists before the app so Socket.IO can be handed to the modules that push events.
     const http = createServer();
     const io = createRealtime(http, { authenticator, corsOrigins: config.corsOrigins, logger });
-    const admin = createAdminService({
+    const catalog = createCatalogModule({ db: database.db });
+    const contractors = createContractorsModule({ db: database.db, pool: database.pool, clock, files });
+    const admin = createAdminModule({
       db: database.db,
       pool: database.pool,
       clock,
       publicUrl: files.publicUrl,
       onSuspended: (userId) => io.in(userRoom(userId)).disconnectSockets(true),
-    });
-
-    const contractors = createContractorsService({
-      db: database.db,
-      pool: database.pool,
-      clock,
-      publicUrl: files.publicUrl,
+      contractors: contractors.service,
     });
 
     const app = createApp({
@@ -179,20 +168,7 @@ export async function startServer(
         authRoutes(auth, tokens),
         usersRoutes({ db: database.db, pool: database.pool, clock, files }),
         filesRoutes(files),
-        catalogRoutes(database.db),
-        contractorProfileRoutes(contractors),
-        portfolioRoutes({ db: database.db, pool: database.pool, clock, files }),
-        verificationRoutes({ db: database.db, pool: database.pool, clock, files }),
-        contractorSearchRoutes({ db: database.db, clock, publicUrl: files.publicUrl }),
-        publicProfileRoutes({
-          db: database.db,
-          clock,
-          files,
-          contractors,
-          // Contact details open up once a booking links the two; there are no bookings yet.
-          contactVisible: async () => false,
-        }),
-        adminRoutes(admin),
+        ...[catalog, contractors, admin].flatMap((module) => (module.routes ? [module.routes] : [])),
         ...(options.testRoutes ? [await options.testRoutes({ pool: database.pool, jobs, clock })] : []),
       ],
       mounts: storage.local ? [[localStoragePath, localStorageRouter(storage.local, clock)]] : [],

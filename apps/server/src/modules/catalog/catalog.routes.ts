@@ -1,13 +1,8 @@
-import { z } from "zod";
-import type { Database } from "../../db/client.js";
 import type { ApiRouter } from "../../http/api.js";
-import { listCategories } from "./catalog.service.js";
+import { categoryListSchema } from "./catalog.contract.js";
+import type { CatalogService } from "./catalog.service.js";
 
-export const categorySchema = z
-  .object({ slug: z.string(), name: z.string(), description: z.string() })
-  .meta({ id: "Category" });
-
-export function catalogRoutes(db: Database) {
+export function catalogRoutes(catalog: CatalogService) {
   return (api: ApiRouter) => {
     api.route({
       method: "get",
@@ -18,9 +13,9 @@ export function catalogRoutes(db: Database) {
       response: {
         status: 200,
         description: "Every active category, in display order",
-        schema: z.object({ items: z.array(categorySchema) }).meta({ id: "CategoryList" }),
+        schema: categoryListSchema,
       },
-      handler: async () => ({ items: await listCategories(db) }),
+      handler: async () => ({ items: await catalog.list() }),
     });
   };
 }

@@ -1,3 +1,3 @@
-export { catalogRoutes, categorySchema } from "./catalog.routes.js";
-export { type Category, listCategories, unknownCategories } from "./catalog.service.js";
-export { categories } from "./catalog.tables.js";
+export { categorySchema } from "./catalog.contract.js";
+export { createCatalogModule } from "./catalog.module.js";
+export { type CatalogService, type Category, listCategories, unknownCategories } from "./catalog.service.js";

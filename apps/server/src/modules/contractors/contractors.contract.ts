@@ -1,6 +1,10 @@
 import { z } from "zod";
 import { moneySchema } from "../../http/money.js";
+import { withoutRepeats } from "../../http/unique.js";
 import { availabilitySchema } from "./availability.js";
+
+/** A UUID as the database writes it (lower case): cursor parts are checked against it before reaching SQL. */
+export const issuedUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const slug = z.string().trim().toLowerCase().min(1).max(50);
 
@@ -16,11 +20,10 @@ export const profileBody = z
   .strictObject({
     headline: z.string().trim().min(3, "at least 3 characters").max(120, "at most 120 characters"),
     bio: z.string().trim().min(1, "is required").max(5000, "at most 5000 characters"),
-    categorySlugs: z
-      .array(slug)
-      .min(1, "choose at least one category")
-      .max(10, "at most 10 categories")
-      .refine((slugs) => new Set(slugs).size === slugs.length, "must not repeat a category"),
+    categorySlugs: withoutRepeats(
+      z.array(slug).min(1, "choose at least one category").max(10, "at most 10 categories"),
+      "must not repeat a category",
+    ),
     hourlyRate: moneySchema,
     serviceArea: serviceAreaSchema,
     yearsExperience: z.number().int().min(0).max(80).optional(),

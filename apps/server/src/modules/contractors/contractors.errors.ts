@@ -20,3 +20,12 @@ export const contractorErrors = defineErrors({
     title: "This contractor is already verified",
   },
 });
+
+export const verificationErrors = defineErrors({
+  notFound: { code: "verification.not_found", status: 404, title: "No such verification request" },
+  alreadyDecided: {
+    code: "verification.already_decided",
+    status: 409,
+    title: "This verification request has already been decided",
+  },
+});

@@ -8,9 +8,9 @@ import {
   profileBody,
 } from "./contractors.contract.js";
 import { contractorErrors } from "./contractors.errors.js";
-import type { ContractorsService } from "./contractors.service.js";
+import type { ProfileService } from "./contractors.service.js";
 
-export function contractorProfileRoutes(service: ContractorsService) {
+export function contractorProfileRoutes(service: ProfileService) {
   return (api: ApiRouter) => {
     api.route({
       method: "put",

@@ -6,7 +6,7 @@ import type { Database, Executor } from "../../db/client.js";
 import { transaction } from "../../db/transaction.js";
 import { AppError, coreErrors } from "../../http/errors.js";
 import { unknownCategories } from "../catalog/index.js";
-import { type PublicUrl, selectUsers, users } from "../users/index.js";
+import { type PublicUrl, userDirectory } from "../users/index.js";
 import type { Availability } from "./availability.js";
 import type { ContractorProfile, profileBody } from "./contractors.contract.js";
 import { contractorErrors } from "./contractors.errors.js";
@@ -19,7 +19,7 @@ import {
   verificationRequests,
 } from "./contractors.tables.js";
 
-export interface ContractorsDeps {
+export interface ProfileDeps {
   db: Database;
   pool: pg.Pool;
   clock: Clock;
@@ -38,7 +38,31 @@ function toTime(minutes: number): string {
 }
 
 export function searchDocument(userId: string, headline: string, bio: string) {
-  return sql`contractor_search_document((select ${users.name} from ${users} where ${users.id} = ${userId}), ${headline}, ${bio})`;
+  return sql`contractor_search_document((select ${userDirectory.name} from ${userDirectory} where ${userDirectory.id} = ${userId}), ${headline}, ${bio})`;
+}
+
+/**
+ * The contractor's profile row, or 409 `contractor.profile_missing`: every feature under
+ * /contractors/me needs the profile first. `lock` holds the row until the transaction ends, so one
+ * contractor's changes that must not interleave (portfolio positions, a pending verification) queue up.
+ */
+export async function requireProfile(
+  db: Executor,
+  userId: string,
+  options: { lock?: boolean; detail?: string } = {},
+): Promise<{ verified: boolean; timezone: string | null }> {
+  const query = db
+    .select({ verified: contractorProfiles.verified, timezone: contractorProfiles.timezone })
+    .from(contractorProfiles)
+    .where(eq(contractorProfiles.userId, userId));
+  const [row] = await (options.lock ? query.for("no key update") : query);
+  if (!row) {
+    throw new AppError(
+      contractorErrors.profileMissing,
+      options.detail ?? "You have no contractor profile yet",
+    );
+  }
+  return row;
 }
 
 /** Rejects unknown category slugs, naming each offending entry of `field`. */
@@ -105,7 +129,7 @@ export async function verificationStatus(db: Executor, userId: string, verified:
       : ("unverified" as const);
 }
 
-export function createContractorsService(deps: ContractorsDeps) {
+export function createProfileService(deps: ProfileDeps) {
   const { db, pool, clock } = deps;
 
   async function view(executor: Executor, userId: string): Promise<ContractorProfile | undefined> {
@@ -116,7 +140,10 @@ export function createContractorsService(deps: ContractorsDeps) {
     if (!row) return undefined;
     const { profile } = row;
     // One after another: inside a transaction they share one connection, which runs one query at a time.
-    const [user] = await selectUsers(executor).where(eq(users.id, userId));
+    const [user] = await executor
+      .select({ name: userDirectory.name, avatarKey: userDirectory.avatarKey })
+      .from(userDirectory)
+      .where(eq(userDirectory.id, userId));
     const categoryRows = await executor
       .select({ slug: contractorCategories.categorySlug })
       .from(contractorCategories)
@@ -141,6 +168,14 @@ export function createContractorsService(deps: ContractorsDeps) {
       availability,
       createdAt: profile.createdAt.toISOString(),
       updatedAt: profile.updatedAt.toISOString(),
+    };
+  }
+
+  async function customerProfile(userId: string) {
+    const [row] = await db.select().from(customerProfiles).where(eq(customerProfiles.userId, userId));
+    return {
+      defaultAddress: row?.defaultAddress ?? null,
+      location: row && row.lat !== null && row.lng !== null ? { lat: row.lat, lng: row.lng } : null,
     };
   }
 
@@ -184,11 +219,7 @@ export function createContractorsService(deps: ContractorsDeps) {
     },
 
     async ownAvailability(userId: string): Promise<Availability> {
-      const [profile] = await db
-        .select({ timezone: contractorProfiles.timezone })
-        .from(contractorProfiles)
-        .where(eq(contractorProfiles.userId, userId));
-      if (!profile) throw new AppError(contractorErrors.profileMissing, "You have no contractor profile yet");
+      const profile = await requireProfile(db, userId);
       return (
         (await loadAvailability(db, userId, profile.timezone)) ?? {
           timezone: "UTC",
@@ -216,17 +247,14 @@ export function createContractorsService(deps: ContractorsDeps) {
             },
           );
         }
-        const updated = await tx.db
+        await requireProfile(tx.db, userId, {
+          lock: true,
+          detail: "Create the contractor profile before its availability",
+        });
+        await tx.db
           .update(contractorProfiles)
           .set({ timezone: input.timezone, updatedAt: now })
-          .where(eq(contractorProfiles.userId, userId))
-          .returning({ userId: contractorProfiles.userId });
-        if (updated.length === 0) {
-          throw new AppError(
-            contractorErrors.profileMissing,
-            "Create the contractor profile before its availability",
-          );
-        }
+          .where(eq(contractorProfiles.userId, userId));
         await tx.db.delete(availabilityWeekly).where(eq(availabilityWeekly.userId, userId));
         await tx.db.delete(availabilityExceptions).where(eq(availabilityExceptions.userId, userId));
         if (input.weekly.length > 0) {
@@ -257,13 +285,7 @@ export function createContractorsService(deps: ContractorsDeps) {
       });
     },
 
-    async customerProfile(userId: string) {
-      const [row] = await db.select().from(customerProfiles).where(eq(customerProfiles.userId, userId));
-      return {
-        defaultAddress: row?.defaultAddress ?? null,
-        location: row && row.lat !== null && row.lng !== null ? { lat: row.lat, lng: row.lng } : null,
-      };
-    },
+    customerProfile,
 
     async saveCustomerProfile(
       userId: string,
@@ -284,12 +306,12 @@ export function createContractorsService(deps: ContractorsDeps) {
         .insert(customerProfiles)
         .values({ userId, ...values })
         .onConflictDoUpdate({ target: customerProfiles.userId, set: values });
-      return this.customerProfile(userId);
+      return customerProfile(userId);
     },
   };
 }
 
-export type ContractorsService = ReturnType<typeof createContractorsService>;
+export type ProfileService = ReturnType<typeof createProfileService>;
 
 /** Whether a contractor has a profile (for other modules: bookings, portfolio). */
 export async function hasProfile(db: Executor, userId: string): Promise<boolean> {

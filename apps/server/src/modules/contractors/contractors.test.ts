@@ -126,6 +126,57 @@ describe("catalog and contractor profiles", () => {
     ]);
   });
 
+  it("refuses a retired category in a new or replaced profile, naming the entry", async () => {
+    const setActive = async (slug: string, active: boolean) => {
+      const client = new pg.Client({ connectionString: app.database.url });
+      await client.connect();
+      try {
+        await client.query("update categories set active = $2 where slug = $1", [slug, active]);
+      } finally {
+        await client.end();
+      }
+    };
+    const contractor = await register(app, "contractor");
+    const saved = await app.request("PUT", "/api/v1/contractors/me/profile", {
+      token: contractor.accessToken,
+      body: { ...profile, categorySlugs: ["electrician", "pest-control"] },
+    });
+    expect(saved.status).toBe(200);
+    await setActive("pest-control", false);
+    try {
+      const listed = await app.request("GET", "/api/v1/categories");
+      expect(listed.body.items.map((item: { slug: string }) => item.slug)).not.toContain("pest-control");
+      for (const [slugs, index] of [
+        [["pest-control"], 0],
+        [["electrician", "pest-control"], 1],
+        [["handyman", "electrician", "Pest-Control"], 2],
+      ] as const) {
+        const refused = await app.request("PUT", "/api/v1/contractors/me/profile", {
+          token: contractor.accessToken,
+          body: { ...profile, categorySlugs: slugs },
+        });
+        expect(refused.status, JSON.stringify(slugs)).toBe(400);
+        expect(refused.body.code).toBe("catalog.unknown_category");
+        expect(refused.body.errors).toEqual([
+          { path: `categorySlugs.${index}`, message: 'no category "pest-control"', in: "body" },
+        ]);
+      }
+      // A refused save changes nothing; dropping the retired category is allowed.
+      const kept = await app.request("GET", "/api/v1/contractors/me/profile", {
+        token: contractor.accessToken,
+      });
+      expect(kept.body.categorySlugs).toEqual(["electrician", "pest-control"]);
+      const dropped = await app.request("PUT", "/api/v1/contractors/me/profile", {
+        token: contractor.accessToken,
+        body: { ...profile, categorySlugs: ["electrician"] },
+      });
+      expect(dropped.status).toBe(200);
+      expect(dropped.body.categorySlugs).toEqual(["electrician"]);
+    } finally {
+      await setActive("pest-control", true);
+    }
+  });
+
   it("keeps profile routes to contractors", async () => {
     const customer = await register(app, "customer");
     const response = await app.request("PUT", "/api/v1/contractors/me/profile", {

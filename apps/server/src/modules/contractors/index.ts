@@ -1,14 +1,26 @@
 export {
+  type Availability,
   availabilityBody,
   availabilitySchema,
   isAvailableAt,
   summariseAvailability,
 } from "./availability.js";
-export { contractorErrors } from "./contractors.errors.js";
-export { contractorProfileRoutes } from "./contractors.routes.js";
-export { type ContractorsService, createContractorsService, hasProfile } from "./contractors.service.js";
-export { contractorProfiles } from "./contractors.tables.js";
-export { portfolioRoutes } from "./portfolio.js";
-export { type ContactPolicy, publicProfileRoutes } from "./public-profile.js";
-export { contractorSearchRoutes } from "./search.js";
-export { verificationRoutes } from "./verification.js";
+export type { ContractorProfile } from "./contractors.contract.js";
+export { contractorErrors, verificationErrors } from "./contractors.errors.js";
+export {
+  type ContractorsDeps,
+  type ContractorsService,
+  createContractorsModule,
+} from "./contractors.module.js";
+export { hasProfile } from "./contractors.service.js";
+export type { PortfolioItem } from "./portfolio.contract.js";
+export type { ContactPolicy, PublicContractor } from "./public-profile.contract.js";
+export type { ContractorSearchQuery, ContractorSearchResult } from "./search.contract.js";
+export {
+  type AdminVerificationRequest,
+  adminVerificationRequestSchema,
+  decisionBody,
+  listVerificationsQuery,
+  type VerificationDecision,
+  verificationRequestParams,
+} from "./verification.contract.js";

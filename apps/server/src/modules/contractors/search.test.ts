@@ -5,14 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { register } from "../../../test/accounts.js";
 import { startTestServer, type TestServer } from "../../../test/server.js";
 import { type Availability, isAvailableAt } from "./availability.js";
-import {
-  contractorSearchQuery,
-  contractorSearchStatement,
-  EARTH_RADIUS_KM,
-  parseSearchText,
-  searchContractors,
-  searchPlan,
-} from "./search.js";
+import { contractorSearchQuery } from "./search.contract.js";
+import { contractorSearchStatement, EARTH_RADIUS_KM, parseSearchText } from "./search.repo.js";
+import { searchContractors, searchPlan } from "./search.service.js";
 
 /** 111.195 km: one degree of latitude on a sphere of radius 6371 km. */
 const KM_PER_DEGREE = (EARTH_RADIUS_KM * Math.PI) / 180;
@@ -20,6 +15,12 @@ const KM_PER_DEGREE = (EARTH_RADIUS_KM * Math.PI) / 180;
 const origin = { lat: 51.5, lng: -0.1 };
 /** A point `km` north of the origin (south when negative), on its meridian, so the distance is exactly `km`. */
 const north = (km: number) => ({ lat: origin.lat + km / KM_PER_DEGREE, lng: origin.lng });
+/**
+ * 1.112 km: search measures from each base rounded to 0.01°, so bases sit on that grid, `steps` of 0.01°
+ * north of the origin, where the rounding leaves them in place and distances stay exact multiples of this.
+ */
+const STEP_KM = KM_PER_DEGREE / 100;
+const gridNorth = (steps: number) => ({ lat: origin.lat + steps / 100, lng: origin.lng });
 
 interface Seed {
   name: string;
@@ -41,7 +42,7 @@ const seeds: Seed[] = [
     bio: "Rewiring, fuse boards and EV chargers.",
     categorySlugs: ["electrician"],
     rate: { amount: 4500, currency: "GBP" },
-    base: north(0),
+    base: gridNorth(0),
     radiusKm: 20,
     rating: { average: 4.8, count: 10 },
     verified: true,
@@ -53,7 +54,7 @@ const seeds: Seed[] = [
     bio: "Interior painting and wallpapering.",
     categorySlugs: ["painter"],
     rate: { amount: 6000, currency: "GBP" },
-    base: north(1),
+    base: gridNorth(1),
     radiusKm: 5,
     rating: { average: 2, count: 1 },
   },
@@ -63,7 +64,7 @@ const seeds: Seed[] = [
     bio: "Leaking taps and blocked drains fixed fast.",
     categorySlugs: ["plumber"],
     rate: { amount: 3000, currency: "GBP" },
-    base: north(5),
+    base: gridNorth(4),
     radiusKm: 10,
     rating: { average: 4.5, count: 20 },
     availability: {
@@ -78,7 +79,7 @@ const seeds: Seed[] = [
     bio: "Weekly cleans and ironing.",
     categorySlugs: ["cleaner"],
     rate: { amount: 3000, currency: "GBP" },
-    base: north(5),
+    base: gridNorth(4),
     radiusKm: 8,
     rating: { average: 4.5, count: 20 },
   },
@@ -88,7 +89,7 @@ const seeds: Seed[] = [
     bio: "Bathrooms fitted and radiators bled.",
     categorySlugs: ["plumber", "hvac"],
     rate: { amount: 3000, currency: "GBP" },
-    base: north(-9.99),
+    base: gridNorth(-8),
     radiusKm: 10,
     rating: { average: 4.5, count: 35 },
     availability: { timezone: "Asia/Tokyo", weekly: [{ day: 1, start: "00:00", end: "24:00" }] },
@@ -99,8 +100,9 @@ const seeds: Seed[] = [
     bio: "Shelves, sockets and lighting.",
     categorySlugs: ["handyman", "electrician"],
     rate: { amount: 5000, currency: "GBP" },
-    base: north(10),
-    radiusKm: 10,
+    base: gridNorth(9),
+    // Exactly the distance from the origin: the origin is on the edge of her area.
+    radiusKm: 9 * STEP_KM,
     rating: { average: 4.5, count: 20 },
     availability: {
       timezone: "Europe/London",
@@ -117,8 +119,9 @@ const seeds: Seed[] = [
     bio: "End-of-tenancy cleans.",
     categorySlugs: ["cleaner"],
     rate: { amount: 2000, currency: "GBP" },
-    base: north(-10.01),
-    radiusKm: 10,
+    base: gridNorth(-9),
+    // 10 m short of the origin.
+    radiusKm: 9 * STEP_KM - 0.01,
     rating: { average: 3, count: 2 },
   },
   {
@@ -127,7 +130,7 @@ const seeds: Seed[] = [
     bio: "Hedges trimmed and lawns mowed.",
     categorySlugs: ["gardener"],
     rate: { amount: 2500, currency: "EUR" },
-    base: north(50),
+    base: gridNorth(45),
     radiusKm: 100,
     rating: { average: 4.9, count: 3 },
     verified: true,
@@ -138,7 +141,7 @@ const seeds: Seed[] = [
     bio: "Man with a van.",
     categorySlugs: ["mover"],
     rate: { amount: 8000, currency: "USD" },
-    base: north(200),
+    base: gridNorth(180),
     radiusKm: 100,
   },
   {
@@ -316,17 +319,18 @@ describe("contractor search", () => {
       expect(response.status).toBe(200);
       const items = response.body.items as { name: string; distanceKm: number }[];
       expect(items.map((item) => item.name)).toEqual(distanceOrder());
-      expect(items.map((item) => item.distanceKm)).toEqual([0, 1, 5, 5, 10, 10, 50]);
+      // 0, 1, 4, 4, 8, 9 and 45 steps of 1.112 km.
+      expect(items.map((item) => item.distanceKm)).toEqual([0, 1.1, 4.4, 4.4, 8.9, 10, 50]);
       expect(await namesOf({ ...origin, sort: "distance" })).toEqual(distanceOrder());
     });
 
     it("counts a point exactly on the edge of a service area as covered, and one just past it as not", async () => {
-      // From the origin, Carol's base is exactly 10 km away (her radius), Dan's 9.99 km, Erin's 10.01 km.
+      // From the origin, Carol's base is exactly her radius away, Dan is 1.1 km inside his, Erin 10 m outside hers.
       const fromOrigin = await namesOf(origin);
       expect(fromOrigin).toContain("Carol Edge");
       expect(fromOrigin).toContain("Dan Inside");
       expect(fromOrigin).not.toContain("Erin Outside");
-      // 20 m further south, Carol is 10.02 km away and Erin 9.99 km.
+      // 20 m further south, Carol is 20 m outside her area and Erin 10 m inside hers.
       const further = await namesOf(north(-0.02));
       expect(further).not.toContain("Carol Edge");
       expect(further).toContain("Erin Outside");
@@ -340,7 +344,8 @@ describe("contractor search", () => {
         ...byId("Bob Drains", "Jane Twin"),
         "Dan Inside",
       ]);
-      expect(await namesOf({ ...origin, radiusKm: 10 })).toEqual(distanceOrder().slice(0, 6));
+      // Carol is exactly 9 steps away: a base on the edge of radiusKm is within it.
+      expect(await namesOf({ ...origin, radiusKm: 9 * STEP_KM })).toEqual(distanceOrder().slice(0, 6));
       expect(await namesOf({ ...origin, radiusKm: 0.5 })).toEqual(["Alice Sparks"]);
       expect(await namesOf({ ...origin, radiusKm: 500 })).toEqual(distanceOrder());
     });
@@ -505,7 +510,7 @@ describe("contractor search", () => {
       return { names, pages };
     };
 
-    // Page boundaries fall inside groups of ties: Bob and Jane at 5 km (limit 3), the three 4.5/20 ratings
+    // Page boundaries fall inside groups of ties: Bob and Jane at 4.4 km (limit 3), the three 4.5/20 ratings
     // and the three 0/0 ones, the three 3000 rates.
     it.each([
       ["distance", 2, () => ({ params: { ...origin, sort: "distance" }, order: distanceOrder() })],
@@ -608,7 +613,8 @@ describe("contractor search", () => {
           from users where email like 'bulk-%'`);
       await client.query("analyze users");
       await client.query("analyze contractor_profiles");
-      const db = drizzle(client);
+      // The app's casing: the statement joins Drizzle subqueries whose columns are named in camelCase.
+      const db = drizzle(client, { casing: "snake_case" });
       const query = contractorSearchQuery.parse({ lat: String(origin.lat), lng: String(origin.lng) });
       const statement = contractorSearchStatement(query, searchPlan(query));
       const { rows } = await db.execute<{ "QUERY PLAN": unknown }>(sql`explain (format json) ${statement}`);

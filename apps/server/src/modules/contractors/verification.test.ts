@@ -215,6 +215,59 @@ describe("contractor verification", () => {
     expect(foreignCursor.body.code).toBe("pagination.invalid_cursor");
   });
 
+  it("answers 400 pagination.invalid_cursor to every forged or malformed cursor", async () => {
+    for (const contractor of [await contractorWithProfile(), await contractorWithProfile()]) {
+      expect((await submit(contractor, [await upload(contractor, "verification_document")])).status).toBe(
+        201,
+      );
+    }
+    const first = await app.request("GET", "/api/v1/admin/verifications?status=pending&limit=1", {
+      token: admin.accessToken,
+    });
+    expect(first.status).toBe(200);
+    const [list, at, id] = JSON.parse(Buffer.from(first.body.nextCursor, "base64url").toString("utf8"));
+    expect(list).toBe("pending");
+    const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+    const forgeries = [
+      "not-a-cursor",
+      "!!!!",
+      encode({ list, at, id }),
+      encode([list, at]),
+      encode([list, at, id, "extra"]),
+      encode([list, at, "not-a-uuid"]),
+      encode([list, at, "x'); drop table users; --"]),
+      encode([list, at, `${id}\u0000`]),
+      encode([list, at, id.toUpperCase()]),
+      encode([list, at, 42]),
+      encode([list, Date.parse(at), id]),
+      encode([list, "yesterday", id]),
+      encode([list, "1", id]),
+      encode([list, "2026-02-30T00:00:00.000Z", id]),
+      encode([list, "-271821-04-20T00:00:00.000Z", id]),
+      encode([list, "+275760-09-13T00:00:00.000Z", id]),
+      encode([list, `${at}\u0000`, id]),
+      encode(["all", at, id]),
+      encode(["pending\u0000", at, id]),
+    ];
+    for (const cursor of forgeries) {
+      const response = await app.request(
+        "GET",
+        `/api/v1/admin/verifications?status=pending&cursor=${encodeURIComponent(cursor)}`,
+        { token: admin.accessToken },
+      );
+      expect(response.status, cursor).toBe(400);
+      expect(response.body.code, cursor).toBe("pagination.invalid_cursor");
+      expect(response.body.errors).toEqual([{ path: "cursor", message: expect.any(String), in: "query" }]);
+    }
+    // The genuine cursor still continues the queue.
+    const next = await app.request(
+      "GET",
+      `/api/v1/admin/verifications?status=pending&limit=1&cursor=${first.body.nextCursor}`,
+      { token: admin.accessToken },
+    );
+    expect(next.status).toBe(200);
+  });
+
   it("accepts only the contractor's own verification documents", async () => {
     const contractor = await contractorWithProfile();
     const other = await contractorWithProfile();

@@ -1,6 +1,7 @@
 export type { User } from "./users.contract.js";
 export { nameSchema, phoneSchema, userSchema } from "./users.contract.js";
 export { userErrors } from "./users.errors.js";
+export { userDirectory } from "./users.read.js";
 export { usersRoutes } from "./users.routes.js";
 export {
   findUserByEmail,

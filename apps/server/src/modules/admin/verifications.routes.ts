@@ -1,0 +1,49 @@
+import type { ApiRouter } from "../../http/api.js";
+import { coreErrors } from "../../http/errors.js";
+import { pageSchema } from "../../http/pagination.js";
+import {
+  adminVerificationRequestSchema,
+  type ContractorsService,
+  decisionBody,
+  listVerificationsQuery,
+  verificationErrors,
+  verificationRequestParams,
+} from "../contractors/index.js";
+
+/** Admins work the verification queue; the rules live in the contractors service. */
+export function verificationAdminRoutes(contractors: ContractorsService) {
+  return (api: ApiRouter) => {
+    api.route({
+      method: "get",
+      path: "/admin/verifications",
+      tags: ["Admin"],
+      summary: "Verification requests: the pending queue oldest first, other lists newest first",
+      description:
+        "With `status=pending` the oldest request comes first, so the queue is worked in arrival order. With `approved`, `rejected` or no status, the newest comes first.",
+      access: ["admin"],
+      query: listVerificationsQuery,
+      response: {
+        status: 200,
+        description: "A page of requests",
+        schema: pageSchema(adminVerificationRequestSchema).meta({ id: "AdminVerificationRequestPage" }),
+      },
+      errors: [coreErrors.invalidCursor],
+      handler: ({ query }) => contractors.verification.list(query),
+    });
+
+    api.route({
+      method: "post",
+      path: "/admin/verifications/:id/decision",
+      tags: ["Admin"],
+      summary: "Approve or reject a pending verification request",
+      description:
+        "Approving marks the contractor verified; rejecting needs a `reason`, shown to the contractor, who may then send a new request.",
+      access: ["admin"],
+      params: verificationRequestParams,
+      body: decisionBody,
+      response: { status: 200, description: "The decided request", schema: adminVerificationRequestSchema },
+      errors: [verificationErrors.notFound, verificationErrors.alreadyDecided],
+      handler: ({ user, params, body }) => contractors.verification.decide(user.id, params.id, body),
+    });
+  };
+}

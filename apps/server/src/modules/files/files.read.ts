@@ -1,0 +1,22 @@
+import { inArray } from "drizzle-orm";
+import { QueryBuilder } from "drizzle-orm/pg-core";
+import type { Executor } from "../../db/client.js";
+import { type FileRow, files } from "./files.tables.js";
+
+/** Read-only: where each file's bytes are, for modules that show a public file (an avatar) by its key. */
+export const fileKeys = new QueryBuilder({ casing: "snake_case" })
+  .select({ id: files.id, storageKey: files.storageKey })
+  .from(files)
+  .as("file_keys");
+
+/**
+ * Read-only: file rows by id, for modules presenting the files attached to their things (through
+ * `FilesService.present`); attaching and releasing go through the service.
+ */
+export async function filesByIds(db: Executor, ids: readonly string[]): Promise<FileRow[]> {
+  if (ids.length === 0) return [];
+  return db
+    .select()
+    .from(files)
+    .where(inArray(files.id, [...ids]));
+}
