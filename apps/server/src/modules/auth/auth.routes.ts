@@ -1,6 +1,7 @@
 import type { Request } from "express";
 import { z } from "zod";
 import type { ApiRouter } from "../../http/api.js";
+import { clientAddress } from "../../http/client-address.js";
 import { coreErrors } from "../../http/errors.js";
 import { userErrors } from "../users/index.js";
 import {
@@ -21,7 +22,7 @@ import type { AuthService, ClientInfo } from "./auth.service.js";
 import type { TokenIssuer } from "./tokens.js";
 
 function clientOf(req: Request): ClientInfo {
-  return { ip: req.ip, userAgent: req.get("user-agent") };
+  return { ip: clientAddress(req), userAgent: req.get("user-agent") };
 }
 
 const accepted = { status: "accepted" as const };
