@@ -42,7 +42,12 @@ import {
 import { createS3Storage } from "./modules/files/s3-storage.js";
 import { createMailer, startEmailWorker } from "./modules/notifications/index.js";
 import { usersRoutes } from "./modules/users/index.js";
-import { closeRealtime, createRealtime, type RealtimeServer, userRoom } from "./realtime/socket.js";
+import {
+  closeRealtime,
+  createRealtime,
+  disconnectEndedSessions,
+  type RealtimeServer,
+} from "./realtime/socket.js";
 
 export interface RunningServer {
   /** Base URL the server listens on (http://host:port). */
@@ -142,13 +147,25 @@ export async function startServer(
 
     // The HTTP server exists before the app so Socket.IO can be handed to the modules that push events.
     const http = createServer();
-    const io = createRealtime(http, { authenticator, corsOrigins: config.corsOrigins, logger });
+    const io = createRealtime(http, {
+      authenticator,
+      checkSession: (user) => auth.checkSession(user),
+      sessionCheckMs: config.socketSessionCheckMs,
+      clock,
+      corsOrigins: config.corsOrigins,
+      logger,
+    });
+    auth.onSessionsEnded((ended) => {
+      disconnectEndedSessions(io, ended).catch((error: unknown) =>
+        logger.error({ err: error }, "could not disconnect the sockets of ended sessions"),
+      );
+    });
     const admin = createAdminService({
       db: database.db,
       pool: database.pool,
       clock,
       publicUrl: files.publicUrl,
-      onSuspended: (userId) => io.in(userRoom(userId)).disconnectSockets(true),
+      onSuspended: (userId) => auth.sessionsEnded({ userId }),
     });
 
     const contractors = createContractorsService({
