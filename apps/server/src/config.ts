@@ -164,7 +164,7 @@ export interface Config {
   /** How long a socket's session check is trusted before an incoming event checks it again. */
   socketSessionCheckMs: number;
   mail: {
-    /** SMTP server; unset: mail is written to the log and to DATA_DIR/mail. */
+    /** SMTP server; unset: mail is written to DATA_DIR/mail outside production, and logged in development. */
     smtpUrl: string | undefined;
     from: string;
   };

@@ -40,7 +40,7 @@ import {
   localStorageRouter,
 } from "./modules/files/index.js";
 import { createS3Storage } from "./modules/files/s3-storage.js";
-import { createMailer, startEmailWorker } from "./modules/notifications/index.js";
+import { createMailer, purgeStaleEmails, startEmailWorker } from "./modules/notifications/index.js";
 import { usersRoutes } from "./modules/users/index.js";
 import {
   closeRealtime,
@@ -118,8 +118,8 @@ export async function startServer(
     });
     const { authenticator } = auth;
 
-    const mailer = createMailer({ ...config.mail, dataDir: config.dataDir, logger });
-    await startEmailWorker(jobs, mailer);
+    const mailer = createMailer({ ...config.mail, dataDir: config.dataDir, logger, env: config.env });
+    await startEmailWorker(jobs, mailer, database.db);
     await jobs.createQueue(passwordResetQueue);
     await jobs.work<{ email: string }>(passwordResetQueue, { pollingIntervalSeconds: 0.5 }, async ([job]) => {
       if (job) await auth.sendPasswordResetCode(job.data.email);
@@ -130,6 +130,7 @@ export async function startServer(
       await idempotency.purgeExpired();
       await purgeExpiredRateLimits(database.pool);
       await auth.purgeExpired();
+      await purgeStaleEmails(database.db, clock.now());
       await files.purgeUnattached(24 * 60 * 60 * 1000);
     });
 
