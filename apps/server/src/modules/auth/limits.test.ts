@@ -100,6 +100,14 @@ describe("attempt limits under attack (default limits)", () => {
     expect((await login(app, "127.0.0.2", account.email, account.password)).status).toBe(200);
   });
 
+  it("declares the 429 of every limited route in the OpenAPI document", async () => {
+    const document = (await app.request("GET", "/api/v1/openapi.json")).body;
+    for (const path of ["/auth/register", "/auth/login", "/auth/password/change", "/auth/password/reset"]) {
+      const operation = document.paths[path]?.post ?? document.paths[`/api/v1${path}`]?.post;
+      expect(Object.keys(operation?.responses ?? {}), path).toContain("429");
+    }
+  });
+
   it("forgives an address's failures once the right password comes from it", async () => {
     const account = await register(app);
     for (let attempt = 0; attempt < 9; attempt += 1) {
