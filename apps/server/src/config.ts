@@ -29,6 +29,25 @@ const list = z
       .filter((item) => item.length > 0),
   );
 
+const units = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
+
+/** A rate limit written as `points/window`, e.g. `10/15m` (units s, m, h, d). */
+const limit = (fallback: string) =>
+  z
+    .string()
+    .regex(/^\s*\d+\s*\/\s*\d+\s*[smhd]\s*$/, 'must look like "10/15m" (points per window; units s, m, h, d)')
+    .default(fallback)
+    .transform((value): LimitSetting => {
+      const [, points, amount, unit] = /^\s*(\d+)\s*\/\s*(\d+)\s*([smhd])/.exec(value) ?? [];
+      return { points: Number(points), windowSeconds: Number(amount) * units[unit as keyof typeof units] };
+    })
+    .refine((setting) => setting.points > 0 && setting.windowSeconds > 0, "must allow at least 1 per window");
+
+export interface LimitSetting {
+  points: number;
+  windowSeconds: number;
+}
+
 const schema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   HOST: z.string().min(1).default("0.0.0.0"),
@@ -61,6 +80,17 @@ const schema = z.object({
   ACCESS_TOKEN_TTL_SECONDS: positiveInt.max(86_400).default(900),
   REFRESH_TOKEN_IDLE_DAYS: positiveInt.max(365).default(14),
   SESSION_MAX_DAYS: positiveInt.max(365).default(30),
+  LIMIT_LOGIN_ACCOUNT_ADDRESS: limit("10/15m"),
+  LIMIT_LOGIN_ADDRESS: limit("100/1h"),
+  LIMIT_LOGIN_ACCOUNT: limit("100/1h"),
+  LIMIT_PASSWORD_CHANGE: limit("10/15m"),
+  LIMIT_REGISTER_ADDRESS: limit("20/1h"),
+  SOCKET_SESSION_CHECK_MS: z.coerce
+    .number({ error: "must be a number" })
+    .int()
+    .min(0)
+    .max(600_000)
+    .default(5000),
   SMTP_URL: z.preprocess(
     (value) => (value === "" ? undefined : value),
     z
@@ -117,9 +147,24 @@ export interface Config {
     accessTokenTtlSeconds: number;
     refreshTokenIdleDays: number;
     sessionMaxDays: number;
+    /** Attempt limits; failures-only limits forgive an attempt that succeeds (docs/api-guide.md). */
+    limits: {
+      /** Failed logins for one account from one address. */
+      loginAccountAddress: LimitSetting;
+      /** Failed logins from one address, whatever the account (credential stuffing). */
+      loginAddress: LimitSetting;
+      /** Failed logins for one account from addresses it never signed in from (guessing spread wide). */
+      loginAccount: LimitSetting;
+      /** Wrong current passwords in `POST /auth/password/change`, per account. */
+      passwordChange: LimitSetting;
+      /** Registrations from one address. */
+      registerAddress: LimitSetting;
+    };
   };
+  /** How long a socket's session check is trusted before an incoming event checks it again. */
+  socketSessionCheckMs: number;
   mail: {
-    /** SMTP server; unset: mail is written to the log and to DATA_DIR/mail. */
+    /** SMTP server; unset: mail is written to DATA_DIR/mail outside production, and logged in development. */
     smtpUrl: string | undefined;
     from: string;
   };
@@ -192,7 +237,15 @@ export function loadConfig(env: Environment): Config {
       accessTokenTtlSeconds: value.ACCESS_TOKEN_TTL_SECONDS,
       refreshTokenIdleDays: value.REFRESH_TOKEN_IDLE_DAYS,
       sessionMaxDays: value.SESSION_MAX_DAYS,
+      limits: {
+        loginAccountAddress: value.LIMIT_LOGIN_ACCOUNT_ADDRESS,
+        loginAddress: value.LIMIT_LOGIN_ADDRESS,
+        loginAccount: value.LIMIT_LOGIN_ACCOUNT,
+        passwordChange: value.LIMIT_PASSWORD_CHANGE,
+        registerAddress: value.LIMIT_REGISTER_ADDRESS,
+      },
     },
+    socketSessionCheckMs: value.SOCKET_SESSION_CHECK_MS,
     mail: { smtpUrl: value.SMTP_URL, from: value.MAIL_FROM },
     storage: {
       driver: value.STORAGE_DRIVER,

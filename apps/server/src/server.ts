@@ -35,9 +35,14 @@ import {
   localStorageRouter,
 } from "./modules/files/index.js";
 import { createS3Storage } from "./modules/files/s3-storage.js";
-import { createMailer, startEmailWorker } from "./modules/notifications/index.js";
+import { createMailer, purgeStaleEmails, startEmailWorker } from "./modules/notifications/index.js";
 import { usersRoutes } from "./modules/users/index.js";
-import { closeRealtime, createRealtime, type RealtimeServer, userRoom } from "./realtime/socket.js";
+import {
+  closeRealtime,
+  createRealtime,
+  disconnectEndedSessions,
+  type RealtimeServer,
+} from "./realtime/socket.js";
 
 export interface RunningServer {
   /** Base URL the server listens on (http://host:port). */
@@ -116,8 +121,8 @@ export async function startServer(
     });
     const { authenticator } = auth;
 
-    const mailer = createMailer({ ...config.mail, dataDir: config.dataDir, logger });
-    await startEmailWorker(jobs, mailer);
+    const mailer = createMailer({ ...config.mail, dataDir: config.dataDir, logger, env: config.env });
+    await startEmailWorker(jobs, mailer, database.db);
     await jobs.createQueue(passwordResetQueue);
     await jobs.work<{ email: string }>(passwordResetQueue, { pollingIntervalSeconds: 0.5 }, async ([job]) => {
       if (job) await auth.sendPasswordResetCode(job.data.email);
@@ -128,6 +133,7 @@ export async function startServer(
       await idempotency.purgeExpired();
       await purgeExpiredRateLimits(database.pool);
       await auth.purgeExpired();
+      await purgeStaleEmails(database.db, clock.now());
       await files.purgeUnattached(24 * 60 * 60 * 1000);
     });
 
@@ -145,7 +151,19 @@ export async function startServer(
 
     // The HTTP server exists before the app so Socket.IO can be handed to the modules that push events.
     const http = createServer();
-    const io = createRealtime(http, { authenticator, corsOrigins: config.corsOrigins, logger });
+    const io = createRealtime(http, {
+      authenticator,
+      checkSession: (user) => auth.checkSession(user),
+      sessionCheckMs: config.socketSessionCheckMs,
+      clock,
+      corsOrigins: config.corsOrigins,
+      logger,
+    });
+    auth.onSessionsEnded((ended) => {
+      disconnectEndedSessions(io, ended).catch((error: unknown) =>
+        logger.error({ err: error }, "could not disconnect the sockets of ended sessions"),
+      );
+    });
     const catalog = createCatalogModule({ db: database.db });
     const contractors = createContractorsModule({ db: database.db, pool: database.pool, clock, files });
     const admin = createAdminModule({
@@ -153,7 +171,7 @@ export async function startServer(
       pool: database.pool,
       clock,
       publicUrl: files.publicUrl,
-      onSuspended: (userId) => io.in(userRoom(userId)).disconnectSockets(true),
+      onSuspended: (userId) => auth.sessionsEnded({ userId }),
       contractors: contractors.service,
     });
 

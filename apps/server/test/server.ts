@@ -67,6 +67,8 @@ export async function startTestServer(
     DATA_DIR: dataDir,
     UPLOAD_DIR: join(dataDir, "upload"),
     DATABASE_URL: database.url,
+    // Every test registers from 127.0.0.1; tests of the registration limit set their own.
+    LIMIT_REGISTER_ADDRESS: "100000/1h",
     ...env,
   });
   const server = await startServer(config, pino({ level: "silent" }), options);

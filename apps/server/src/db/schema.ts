@@ -5,4 +5,5 @@ export * from "../modules/auth/auth.tables.js";
 export * from "../modules/catalog/catalog.tables.js";
 export * from "../modules/contractors/contractors.tables.js";
 export * from "../modules/files/files.tables.js";
+export * from "../modules/notifications/mail.tables.js";
 export * from "../modules/users/users.tables.js";

@@ -3,21 +3,26 @@ import { RateLimiterPostgres, RateLimiterRes } from "rate-limiter-flexible";
 import { AppError, coreErrors } from "./errors.js";
 
 export interface LimitRule {
-  /** Name of the counter, e.g. `login_fail_email`. */
+  /** Name of the counter, e.g. `login_fail_ip`. */
   name: string;
-  /** How many actions are allowed per window. */
+  /** How many points are allowed per window. */
   points: number;
   windowSeconds: number;
-  /** Once the limit is hit, refuse for this long (defaults to the rest of the window). */
-  blockSeconds?: number;
 }
 
+/**
+ * A counter per key in a fixed window. Every check is a charge: `consume` adds its points in one atomic
+ * statement and then judges, so a parallel burst can never pass more than `points` (checking first and
+ * charging after the work lets every request of a burst through). Work that turns out not to count, a
+ * successful login for a failure limit, gives its points back with `refund` or `reset`.
+ */
 export interface Limiter {
-  /** Counts one action for `key`; throws 429 with Retry-After when the limit is passed. */
-  consume(key: string): Promise<void>;
-  /** Throws 429 if `key` has used up its points, without counting anything (for counting failures only). */
-  check(key: string): Promise<void>;
-  /** Forgets `key` (e.g. failures are forgiven after a successful login). */
+  readonly rule: LimitRule;
+  /** Charges `points` (default 1) to `key`; throws 429 `rate_limited` with Retry-After and RateLimit-* when that passes the limit. */
+  consume(key: string, points?: number): Promise<void>;
+  /** Gives back points charged earlier. */
+  refund(key: string, points?: number): Promise<void>;
+  /** Forgets `key` (e.g. failures forgiven after a successful login). */
   reset(key: string): Promise<void>;
 }
 
@@ -44,25 +49,53 @@ export function createLimiter(pool: pg.Pool, rule: LimitRule): Limiter {
     keyPrefix: rule.name,
     points: rule.points,
     duration: rule.windowSeconds,
-    blockDuration: rule.blockSeconds ?? 0,
   });
   return {
-    async consume(key) {
+    rule,
+    async consume(key, points = 1) {
       try {
-        await limiter.consume(key);
+        await limiter.consume(key, points);
       } catch (error) {
-        if (error instanceof RateLimiterRes) throw tooMany(rule, error.msBeforeNext);
-        throw error;
+        if (!(error instanceof RateLimiterRes)) throw error;
+        // A refused charge is no attempt: giving it back keeps the counter at what was let through, so
+        // later refunds of successful work bring it under the limit again.
+        await limiter.reward(key, points);
+        throw tooMany(rule, error.msBeforeNext);
       }
     },
-    async check(key) {
-      const state = await limiter.get(key);
-      if (state && state.consumedPoints >= rule.points) throw tooMany(rule, state.msBeforeNext);
+    async refund(key, points = 1) {
+      await limiter.reward(key, points);
     },
     async reset(key) {
       await limiter.delete(key);
     },
   };
+}
+
+/** One charge of a multi-limit check: this limiter, this key. */
+export type Charge = readonly [Limiter, string];
+
+/**
+ * Charges every limiter in order. If one refuses, the charges already made are given back before the 429 is
+ * thrown: a refused attempt does no work, so it must not eat into the other limits (the owner's own
+ * per-address allowance, say, while a ceiling is reached by someone else).
+ */
+export async function consumeAll(charges: readonly Charge[]): Promise<void> {
+  const done: Charge[] = [];
+  try {
+    for (const charge of charges) {
+      await charge[0].consume(charge[1]);
+      done.push(charge);
+    }
+  } catch (error) {
+    await refundAll(done);
+    throw error;
+  }
+}
+
+/** Gives back one point for each charge (the attempt turned out not to count). */
+export async function refundAll(charges: readonly Charge[]): Promise<void> {
+  await Promise.all(charges.map(([limiter, key]) => limiter.refund(key)));
 }
 
 /** Removes expired counters (run periodically). */

@@ -1,11 +1,14 @@
 import type { Server as HttpServer } from "node:http";
 import { Server, type Socket } from "socket.io";
+import type { Clock } from "../clock.js";
 import type { Authenticator, AuthUser } from "../http/auth.js";
 import { AppError, coreErrors } from "../http/errors.js";
 import type { Logger } from "../logger.js";
 
 export interface SocketData {
   user: AuthUser;
+  /** When the session was last found valid (ms since epoch, on the server's clock). */
+  sessionCheckedAt: number;
 }
 
 export type RealtimeServer = Server<
@@ -25,8 +28,19 @@ export const userRoom = (userId: string) => `user:${userId}`;
 
 export interface RealtimeOptions {
   authenticator: Authenticator;
+  /** Throws (an AppError) when the user's session no longer holds: ended, expired, or the user suspended. */
+  checkSession: (user: AuthUser) => Promise<void>;
+  /** A session found valid is trusted this long before an incoming event checks it again. */
+  sessionCheckMs: number;
+  clock: Clock;
   corsOrigins: string[];
   logger: Logger;
+}
+
+/** Sessions that ended; no `sessionIds`: all of the user's. */
+export interface EndedSessions {
+  userId: string;
+  sessionIds?: readonly string[];
 }
 
 /** The error a refused handshake carries to the client (`connect_error`): message plus `data: { code, status }`. */
@@ -62,6 +76,7 @@ export function createRealtime(httpServer: HttpServer, options: RealtimeOptions)
         );
       }
       socket.data.user = await options.authenticator.authenticate(token);
+      socket.data.sessionCheckedAt = options.clock.now().getTime();
       next();
     } catch (error) {
       if (!(error instanceof AppError)) log.error({ err: error }, "socket authentication failed");
@@ -71,8 +86,40 @@ export function createRealtime(httpServer: HttpServer, options: RealtimeOptions)
 
   io.on("connection", (socket) => {
     void socket.join(userRoom(socket.data.user.id));
+    // The sessions-ended signal reaches this process's sockets at once; this catches what it cannot (a session
+    // ended by another process, or a signal lost in a crash) at the socket's next event, at the cost of one
+    // indexed query per socket per `sessionCheckMs`.
+    socket.use((_packet, next) => {
+      const now = options.clock.now().getTime();
+      if (now - socket.data.sessionCheckedAt < options.sessionCheckMs) return next();
+      options.checkSession(socket.data.user).then(
+        () => {
+          socket.data.sessionCheckedAt = now;
+          next();
+        },
+        (error: unknown) => {
+          if (!(error instanceof AppError)) {
+            log.error({ err: error }, "socket session check failed");
+            return next(new Error("The session could not be checked; try again"));
+          }
+          socket.disconnect(true);
+        },
+      );
+    });
   });
   return io;
+}
+
+/**
+ * Disconnects the sockets of ended sessions (in every process sharing the adapter), leaving the user's other
+ * sessions connected.
+ */
+export async function disconnectEndedSessions(io: RealtimeServer, ended: EndedSessions): Promise<void> {
+  const sockets = await io.in(userRoom(ended.userId)).fetchSockets();
+  const ids = ended.sessionIds ? new Set(ended.sessionIds) : undefined;
+  for (const socket of sockets) {
+    if (!ids || ids.has(socket.data.user.sessionId)) socket.disconnect(true);
+  }
 }
 
 /** Disconnects this process's sockets and stops accepting new ones, leaving the HTTP server to its owner. */

@@ -1,6 +1,7 @@
 import type { Request } from "express";
 import { z } from "zod";
 import type { ApiRouter } from "../../http/api.js";
+import { clientAddress } from "../../http/client-address.js";
 import { coreErrors } from "../../http/errors.js";
 import { userErrors } from "../users/index.js";
 import {
@@ -21,7 +22,7 @@ import type { AuthService, ClientInfo } from "./auth.service.js";
 import type { TokenIssuer } from "./tokens.js";
 
 function clientOf(req: Request): ClientInfo {
-  return { ip: req.ip, userAgent: req.get("user-agent") };
+  return { ip: clientAddress(req), userAgent: req.get("user-agent") };
 }
 
 const accepted = { status: "accepted" as const };
@@ -50,11 +51,11 @@ export function authRoutes(auth: AuthService, tokens: TokenIssuer) {
       tags: ["Auth"],
       summary: "Create a customer or contractor account",
       description:
-        "Signs the new user in and emails a 6-digit code to confirm the address (`POST /auth/email/verify`). Admin accounts cannot be registered.",
+        "Signs the new user in and emails a 6-digit code to confirm the address (`POST /auth/email/verify`). Admin accounts cannot be registered. Registrations per client address are limited (429).",
       access: "public",
       body: registerBody,
       response: { status: 201, description: "The account and its first session", schema: sessionSchema },
-      errors: [authErrors.emailTaken],
+      errors: [authErrors.emailTaken, coreErrors.rateLimited],
       handler: ({ body, req }) => auth.register(body, clientOf(req)),
     });
 
@@ -63,7 +64,8 @@ export function authRoutes(auth: AuthService, tokens: TokenIssuer) {
       path: "/auth/login",
       tags: ["Auth"],
       summary: "Sign in with email and password",
-      description: "Repeated failures for one email or from one address are refused for a while (429).",
+      description:
+        "Failures are counted per account and client address, per address across accounts, and per account from addresses it never signed in from; past a limit, attempts are refused for a while (429), the right password included. A successful login forgives its address's failures.",
       access: "public",
       body: loginBody,
       response: { status: 200, description: "A new session", schema: sessionSchema },
@@ -152,11 +154,12 @@ export function authRoutes(auth: AuthService, tokens: TokenIssuer) {
       path: "/auth/password/change",
       tags: ["Auth"],
       summary: "Change the password",
-      description: "Every session ends, this one included: sign in again with the new password.",
+      description:
+        "Every session ends, this one included: sign in again with the new password. Wrong current passwords are limited per account like failed logins (429).",
       access: "user",
       body: changeBody,
       response: { status: 204, description: "The password is changed" },
-      errors: [authErrors.wrongPassword, userErrors.notFound],
+      errors: [authErrors.wrongPassword, coreErrors.rateLimited, userErrors.notFound],
       handler: async ({ body, user }) => {
         await auth.changePassword(user.id, body);
       },

@@ -1,13 +1,14 @@
 import { and, eq, isNull, type SQL, sql } from "drizzle-orm";
 import type pg from "pg";
 import type { Clock } from "../../clock.js";
+import type { LimitSetting } from "../../config.js";
 import type { Database, Executor } from "../../db/client.js";
 import { newId } from "../../db/columns.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import { type Tx, transaction } from "../../db/transaction.js";
 import type { Authenticator, AuthUser, Role } from "../../http/auth.js";
 import { AppError } from "../../http/errors.js";
-import { createLimiter, type Limiter } from "../../http/rate-limit.js";
+import { type Charge, consumeAll, createLimiter, type Limiter, refundAll } from "../../http/rate-limit.js";
 import type { JobQueue } from "../../jobs/queue.js";
 import type { Logger } from "../../logger.js";
 import { enqueueEmail, passwordResetEmail, verificationCodeEmail } from "../notifications/index.js";
@@ -34,6 +35,22 @@ export const passwordResetQueue = "auth.password-reset";
 export interface AuthOptions {
   refreshTokenIdleDays: number;
   sessionMaxDays: number;
+  limits: {
+    loginAccountAddress: LimitSetting;
+    loginAddress: LimitSetting;
+    loginAccount: LimitSetting;
+    passwordChange: LimitSetting;
+    registerAddress: LimitSetting;
+  };
+}
+
+/**
+ * Sessions that have just ended (committed). `sessionIds` absent: every session of the user (suspension).
+ * Whatever holds something open for a session (a socket) listens for this and lets go.
+ */
+export interface SessionsEnded {
+  userId: string;
+  sessionIds?: readonly string[];
 }
 
 export interface AuthDeps {
@@ -49,7 +66,8 @@ export interface AuthDeps {
 
 /** Where a request came from, kept on the session for the user's device list. */
 export interface ClientInfo {
-  ip: string | undefined;
+  /** `clientAddress(req)`: the key of every per-address limit. */
+  ip: string;
   userAgent: string | undefined;
 }
 
@@ -59,17 +77,64 @@ const day = 24 * 60 * 60 * 1000;
 
 export function createAuthService(deps: AuthDeps) {
   const { db, pool, jobs, clock, tokens } = deps;
+  const configured = deps.options.limits;
   const limits = {
-    loginFailuresPerEmail: createLimiter(pool, {
-      name: "login_fail_email",
-      points: 10,
-      windowSeconds: 15 * 60,
+    loginFailuresPerAccountAddress: createLimiter(pool, {
+      name: "login_fail_acct_ip",
+      ...configured.loginAccountAddress,
     }),
-    loginFailuresPerIp: createLimiter(pool, { name: "login_fail_ip", points: 50, windowSeconds: 15 * 60 }),
+    loginFailuresPerAddress: createLimiter(pool, { name: "login_fail_ip", ...configured.loginAddress }),
+    loginFailuresPerAccount: createLimiter(pool, { name: "login_fail_acct", ...configured.loginAccount }),
+    wrongPasswordsPerAccount: createLimiter(pool, { name: "password_wrong", ...configured.passwordChange }),
+    registrationsPerAddress: createLimiter(pool, { name: "register_ip", ...configured.registerAddress }),
     codeMailsPerEmail: createLimiter(pool, { name: "code_mail_email", points: 5, windowSeconds: 60 * 60 }),
     codeMailsPerIp: createLimiter(pool, { name: "code_mail_ip", points: 30, windowSeconds: 60 * 60 }),
     codeChecksPerIp: createLimiter(pool, { name: "code_check_ip", points: 30, windowSeconds: 15 * 60 }),
   } satisfies Record<string, Limiter>;
+
+  const endedListeners = new Set<(ended: SessionsEnded) => void>();
+
+  /**
+   * The one "sessions ended" signal: called after the change committed, by every path that ends sessions
+   * (logout, logout-all, refresh reuse, password change and reset, and the admin suspension). In-process
+   * today; carrying it to other processes (PostgreSQL NOTIFY) changes only this function.
+   */
+  function sessionsEnded(ended: SessionsEnded): void {
+    if (ended.sessionIds?.length === 0) return;
+    for (const listener of endedListeners) listener(ended);
+  }
+
+  /** The user's current role while the session holds; otherwise throws why it does not. */
+  async function assertSession(userId: string, sessionId: string, now: Date): Promise<Role> {
+    const [row] = await db
+      .select({
+        status: users.status,
+        role: users.role,
+        revokedAt: sessions.revokedAt,
+        expiresAt: sessions.expiresAt,
+      })
+      .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId)));
+    // Suspension first: it is the reason the user needs to hear, even though it also ended the session.
+    if (row?.status === "suspended") {
+      throw new AppError(authErrors.accountSuspended, "This account is suspended; contact support");
+    }
+    if (!row || row.revokedAt !== null || row.expiresAt <= now) {
+      throw new AppError(authErrors.sessionEnded, "This session has ended; sign in again");
+    }
+    return row.role;
+  }
+
+  /** Whether the account has ever had a session opened from this address (sessions keep their address). */
+  async function hasSignedInFrom(userId: string, address: string): Promise<boolean> {
+    const [row] = await db
+      .select({ id: sessions.id })
+      .from(sessions)
+      .where(and(eq(sessions.userId, userId), eq(sessions.ip, address)))
+      .limit(1);
+    return row !== undefined;
+  }
 
   async function issueTokens(tx: Tx, user: UserRow, sessionId: string, now: Date): Promise<TokenPair> {
     const refreshToken = newRefreshToken();
@@ -97,7 +162,7 @@ export function createAuthService(deps: AuthDeps) {
       lastUsedAt: now,
       expiresAt: new Date(now.getTime() + deps.options.sessionMaxDays * day),
       userAgent: client.userAgent?.slice(0, 512) ?? null,
-      ip: client.ip ?? null,
+      ip: client.ip,
     });
     return { user: presentUser(user, deps.publicUrl), ...(await issueTokens(tx, user, sessionId, now)) };
   }
@@ -183,30 +248,26 @@ export function createAuthService(deps: AuthDeps) {
     async authenticate(accessToken: string): Promise<AuthUser> {
       const now = clock.now();
       const claims = await tokens.verifyAccessToken(accessToken, now);
-      const [row] = await db
-        .select({
-          status: users.status,
-          role: users.role,
-          revokedAt: sessions.revokedAt,
-          expiresAt: sessions.expiresAt,
-        })
-        .from(sessions)
-        .innerJoin(users, eq(users.id, sessions.userId))
-        .where(and(eq(sessions.id, claims.sessionId), eq(sessions.userId, claims.userId)));
-      // Suspension first: it is the reason the user needs to hear, even though it also ended the session.
-      if (row?.status === "suspended") {
-        throw new AppError(authErrors.accountSuspended, "This account is suspended; contact support");
-      }
-      if (!row || row.revokedAt !== null || row.expiresAt <= now) {
-        throw new AppError(authErrors.sessionEnded, "This session has ended; sign in again");
-      }
-      return { id: claims.userId, role: row.role, sessionId: claims.sessionId };
+      const role = await assertSession(claims.userId, claims.sessionId, now);
+      return { id: claims.userId, role, sessionId: claims.sessionId };
     },
   };
 
   return {
     authenticator,
     limits,
+    sessionsEnded,
+
+    /** Registers a listener of the sessions-ended signal; returns the function that removes it. */
+    onSessionsEnded(listener: (ended: SessionsEnded) => void): () => void {
+      endedListeners.add(listener);
+      return () => endedListeners.delete(listener);
+    },
+
+    /** Throws the reason (`auth.session_ended`, `auth.account_suspended`) when the session no longer holds. */
+    async checkSession(user: AuthUser): Promise<void> {
+      await assertSession(user.id, user.sessionId, clock.now());
+    },
 
     async register(
       input: {
@@ -218,6 +279,8 @@ export function createAuthService(deps: AuthDeps) {
       },
       client: ClientInfo,
     ): Promise<AuthSession> {
+      // Charged before the hash, so a burst cannot outrun it; never given back (each one costs a hash and a mail).
+      await limits.registrationsPerAddress.consume(client.ip);
       const now = clock.now();
       const passwordHash = await hashPassword(input.password);
       try {
@@ -254,20 +317,28 @@ export function createAuthService(deps: AuthDeps) {
 
     async login(input: { email: string; password: string }, client: ClientInfo): Promise<AuthSession> {
       const email = normaliseEmail(input.email);
-      const ipKey = client.ip ?? "unknown";
-      await limits.loginFailuresPerEmail.check(email);
-      await limits.loginFailuresPerIp.check(ipKey);
+      // Unknown emails are counted alike, so the limits reveal nothing about which accounts exist.
+      const account = sha256(email);
       const user = await findUserByEmail(db, email);
+      const pair: Charge = [limits.loginFailuresPerAccountAddress, `${account}|${client.ip}`];
+      const others: Charge[] = [[limits.loginFailuresPerAddress, client.ip]];
+      // The account-wide ceiling spares the addresses the owner has signed in from: guesses spread over many
+      // addresses are capped without locking the owner out of their own devices.
+      if (!(user && (await hasSignedInFrom(user.id, client.ip)))) {
+        others.push([limits.loginFailuresPerAccount, account]);
+      }
+      // Every attempt is charged before the hash and forgiven if it succeeds, so a parallel burst is judged
+      // at most `points` times.
+      await consumeAll([pair, ...others]);
       const valid = user
         ? await verifyPassword(user.passwordHash, input.password)
         : await burnPasswordCheck(input.password).then(() => false);
       if (!user || !valid) {
-        await limits.loginFailuresPerEmail.consume(email).catch(() => {});
-        await limits.loginFailuresPerIp.consume(ipKey).catch(() => {});
         throw new AppError(authErrors.invalidCredentials, "The email or the password is wrong");
       }
+      // The right password clears this address's failures for the account; elsewhere only this attempt is forgiven.
+      await Promise.all([pair[0].reset(pair[1]), refundAll(others)]);
       await assertActive(user);
-      await limits.loginFailuresPerEmail.reset(email);
       const now = clock.now();
       return transaction(pool, (tx) => openSession(tx, user, client, now));
     },
@@ -285,8 +356,9 @@ export function createAuthService(deps: AuthDeps) {
         const { session } = found;
         if (found.token.spentAt !== null) {
           // A spent token presented again: it was stolen, or the client is broken. End the whole family.
-          await revokeSessions(tx.db, eq(sessions.id, session.id), "refresh_reused", now);
-          return { error: authErrors.refreshReused } as const;
+          const sessionIds = await revokeSessions(tx.db, eq(sessions.id, session.id), "refresh_reused", now);
+          const ended: SessionsEnded = { userId: session.userId, sessionIds };
+          return { error: authErrors.refreshReused, ended } as const;
         }
         if (session.revokedAt !== null || session.expiresAt <= now)
           return { error: authErrors.sessionEnded } as const;
@@ -297,32 +369,38 @@ export function createAuthService(deps: AuthDeps) {
         await tx.db.update(sessions).set({ lastUsedAt: now }).where(eq(sessions.id, session.id));
         return { pair: await issueTokens(tx, user, session.id, now) } as const;
       });
-      if (outcome.error) throw new AppError(outcome.error);
+      if (outcome.error) {
+        if ("ended" in outcome && outcome.ended) sessionsEnded(outcome.ended);
+        throw new AppError(outcome.error);
+      }
       return outcome.pair;
     },
 
     async logout(userId: string, token: string): Promise<void> {
       const now = clock.now();
-      await transaction(pool, async (tx) => {
+      const ended = await transaction(pool, async (tx) => {
         const [found] = await tx.db
           .select({ sessionId: refreshTokens.sessionId })
           .from(refreshTokens)
           .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
           .where(and(eq(refreshTokens.tokenHash, sha256(token)), eq(sessions.userId, userId)));
-        if (found) await revokeSessions(tx.db, eq(sessions.id, found.sessionId), "logout", now);
+        return found ? revokeSessions(tx.db, eq(sessions.id, found.sessionId), "logout", now) : undefined;
       });
+      if (ended) sessionsEnded({ userId, sessionIds: ended });
     },
 
     async logoutAll(userId: string): Promise<void> {
       const now = clock.now();
-      await transaction(pool, (tx) => endAllSessions(tx.db, userId, "logout_all", now));
+      sessionsEnded(await transaction(pool, (tx) => endAllSessions(tx.db, userId, "logout_all", now)));
     },
 
     /** Always succeeds from the caller's view; the work happens in a job, so timing reveals nothing. */
     async forgotPassword(email: string, client: ClientInfo): Promise<void> {
       const normalised = normaliseEmail(email);
-      await limits.codeMailsPerIp.consume(client.ip ?? "unknown");
-      await limits.codeMailsPerEmail.consume(normalised);
+      await consumeAll([
+        [limits.codeMailsPerIp, client.ip],
+        [limits.codeMailsPerEmail, sha256(normalised)],
+      ]);
       await jobs.send(passwordResetQueue, { email: normalised }, { retryLimit: 3, retryBackoff: true });
     },
 
@@ -341,9 +419,10 @@ export function createAuthService(deps: AuthDeps) {
       input: { email: string; code: string; newPassword: string },
       client: ClientInfo,
     ): Promise<void> {
-      await limits.codeChecksPerIp.consume(client.ip ?? "unknown");
+      await limits.codeChecksPerIp.consume(client.ip);
       const user = await findUserByEmail(db, input.email);
       const passwordHash = await hashPassword(input.newPassword);
+      let ended: SessionsEnded | undefined;
       await redeemCode(user?.id, "password_reset", input.code, async (tx, now) => {
         if (!user) return;
         // Receiving the code proves control of the mailbox, so the address counts as verified too.
@@ -351,8 +430,9 @@ export function createAuthService(deps: AuthDeps) {
           .update(users)
           .set({ passwordHash, updatedAt: now, emailVerifiedAt: user.emailVerifiedAt ?? now })
           .where(eq(users.id, user.id));
-        await endAllSessions(tx.db, user.id, "password_reset", now);
+        ended = await endAllSessions(tx.db, user.id, "password_reset", now);
       });
+      if (ended) sessionsEnded(ended);
     },
 
     async changePassword(
@@ -360,23 +440,27 @@ export function createAuthService(deps: AuthDeps) {
       input: { currentPassword: string; newPassword: string },
     ): Promise<void> {
       const user = await getUser(db, userId);
+      // Like login: charged before the hash, forgiven on success, so a stolen session cannot guess quickly.
+      await limits.wrongPasswordsPerAccount.consume(userId);
       if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
         throw new AppError(authErrors.wrongPassword, "The current password is wrong", {
           errors: [{ path: "currentPassword", message: "is wrong", in: "body" }],
         });
       }
+      await limits.wrongPasswordsPerAccount.reset(userId);
       const passwordHash = await hashPassword(input.newPassword);
       const now = clock.now();
-      await transaction(pool, async (tx) => {
+      const ended = await transaction(pool, async (tx) => {
         await tx.db.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, userId));
-        await endAllSessions(tx.db, userId, "password_changed", now);
+        return endAllSessions(tx.db, userId, "password_changed", now);
       });
+      sessionsEnded(ended);
     },
 
     async verifyEmail(userId: string, code: string, client: ClientInfo): Promise<void> {
       const user = await getUser(db, userId);
       if (user.emailVerifiedAt) return;
-      await limits.codeChecksPerIp.consume(client.ip ?? "unknown");
+      await limits.codeChecksPerIp.consume(client.ip);
       await redeemCode(userId, "email_verification", code, async (tx, now) => {
         await tx.db.update(users).set({ emailVerifiedAt: now, updatedAt: now }).where(eq(users.id, userId));
       });
@@ -387,8 +471,10 @@ export function createAuthService(deps: AuthDeps) {
       if (user.emailVerifiedAt) {
         throw new AppError(authErrors.emailAlreadyVerified, "This email address is already verified");
       }
-      await limits.codeMailsPerIp.consume(client.ip ?? "unknown");
-      await limits.codeMailsPerEmail.consume(user.email);
+      await consumeAll([
+        [limits.codeMailsPerIp, client.ip],
+        [limits.codeMailsPerEmail, sha256(user.email)],
+      ]);
       const now = clock.now();
       await transaction(pool, (tx) => sendVerificationCode(tx, user, now));
     },
@@ -435,15 +521,26 @@ export async function createAdmin(
 
 type RevokeReason = NonNullable<typeof sessions.$inferSelect.revokedReason>;
 
-/** Ends the open sessions `which` selects, inside the caller's transaction. */
-async function revokeSessions(db: Executor, which: SQL, reason: RevokeReason, now: Date): Promise<void> {
-  await db
+/**
+ * Ends the open sessions `which` selects (all of one user's), inside the caller's transaction, and says which
+ * ended: the caller passes that to the sessions-ended signal once the transaction has committed.
+ */
+async function revokeSessions(db: Executor, which: SQL, reason: RevokeReason, now: Date): Promise<string[]> {
+  const rows = await db
     .update(sessions)
     .set({ revokedAt: now, revokedReason: reason })
-    .where(and(which, isNull(sessions.revokedAt)));
+    .where(and(which, isNull(sessions.revokedAt)))
+    .returning({ id: sessions.id });
+  return rows.map((row) => row.id);
 }
 
 /** Ends every open session of a user (logout-all, password changes, suspension), inside the caller's transaction. */
-export function endAllSessions(db: Executor, userId: string, reason: RevokeReason, now: Date): Promise<void> {
-  return revokeSessions(db, eq(sessions.userId, userId), reason, now);
+export async function endAllSessions(
+  db: Executor,
+  userId: string,
+  reason: RevokeReason,
+  now: Date,
+): Promise<SessionsEnded> {
+  const sessionIds = await revokeSessions(db, eq(sessions.userId, userId), reason, now);
+  return { userId, sessionIds };
 }

@@ -494,7 +494,7 @@ describe("accounts and authentication", () => {
           execFile(
             process.execPath,
             ["--import", "tsx", cli, ...args],
-            { env: { ...process.env, DATABASE_URL: app.database.url, LOG_LEVEL: "warn" }, timeout: 30_000 },
+            { env: { ...process.env, DATABASE_URL: app.database.url, LOG_LEVEL: "warn" }, timeout: 90_000 },
             (error, stdout, stderr) =>
               resolveRun({ status: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
           );
@@ -520,7 +520,9 @@ describe("accounts and authentication", () => {
       const admin = await login(app, "ops@example.com", "operations passphrase");
       const profile = await me(admin.accessToken);
       expect(profile.body).toMatchObject({ role: "admin", emailVerified: true, name: "Ops" });
-    });
+      // Three CLI processes, each compiling the server's modules with tsx: on a busy machine that alone
+      // outlasts the default per-test limit.
+    }, 120_000);
 
     it("keeps customers and contractors off admin routes", async () => {
       const customer = await register(app);

@@ -1,2 +1,9 @@
-export { createMailer, type Email, enqueueEmail, type Mailer, startEmailWorker } from "./mail.js";
+export {
+  createMailer,
+  type Email,
+  enqueueEmail,
+  type Mailer,
+  purgeStaleEmails,
+  startEmailWorker,
+} from "./mail.js";
 export { passwordResetEmail, verificationCodeEmail } from "./templates.js";

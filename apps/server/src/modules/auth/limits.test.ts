@@ -1,0 +1,267 @@
+import { request as httpRequest } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { register, strongPassword } from "../../../test/accounts.js";
+import { startTestServer, type TestServer } from "../../../test/server.js";
+import { codeIn, startSmtp, type TestSmtp } from "../../../test/smtp.js";
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  // biome-ignore lint/suspicious/noExplicitAny: test assertions read arbitrary response fields
+  body: any;
+}
+
+/**
+ * Calls the API from a chosen loopback address (all of 127.0.0.0/8 reaches the server), so tests play clients
+ * on different machines without trusting any forwarding header.
+ */
+function from(
+  app: TestServer,
+  address: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  token?: string,
+): Promise<Answer> {
+  const url = new URL(path, app.url);
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolveAnswer, rejectAnswer) => {
+    const req = httpRequest(
+      url,
+      {
+        method,
+        localAddress: address,
+        // A fresh connection per call: keep-alive would pin calls to one socket and serialise the burst.
+        agent: false,
+        headers: {
+          ...(payload === undefined ? {} : { "content-type": "application/json" }),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => {
+          text += chunk;
+        });
+        res.on("end", () =>
+          resolveAnswer({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: text.length > 0 && /json/.test(res.headers["content-type"] ?? "") ? JSON.parse(text) : text,
+          }),
+        );
+      },
+    );
+    req.on("error", rejectAnswer);
+    req.end(payload);
+  });
+}
+
+const login = (app: TestServer, address: string, email: string, password: string) =>
+  from(app, address, "POST", "/api/v1/auth/login", { email, password });
+
+function tally(answers: Answer[]): Record<number, number> {
+  const counts: Record<number, number> = {};
+  for (const answer of answers) counts[answer.status] = (counts[answer.status] ?? 0) + 1;
+  return counts;
+}
+
+const burst = <T>(count: number, make: (index: number) => Promise<T>) =>
+  Promise.all(Array.from({ length: count }, (_, index) => make(index)));
+
+describe("attempt limits under attack (default limits)", () => {
+  let app: TestServer;
+  let smtp: TestSmtp;
+
+  beforeAll(async () => {
+    smtp = await startSmtp();
+    app = await startTestServer({ SMTP_URL: smtp.url });
+  });
+  afterAll(async () => {
+    await app.close();
+    await smtp.close();
+  });
+
+  it("judges only 10 of 30 parallel wrong passwords; the owner still signs in from their own address", async () => {
+    const account = await register(app);
+    const attack = await burst(30, (index) =>
+      login(app, "127.0.0.3", account.email, `wrong guess number ${index}`),
+    );
+    expect(tally(attack)).toEqual({ 401: 10, 429: 20 });
+    const refused = attack.find((answer) => answer.status === 429);
+    expect(refused?.body.code).toBe("rate_limited");
+    expect(Number(refused?.headers["retry-after"])).toBeGreaterThan(0);
+    expect(refused?.headers["ratelimit-remaining"]).toBe("0");
+
+    // The attacker's address stays blocked even with the right password…
+    expect((await login(app, "127.0.0.3", account.email, account.password)).status).toBe(429);
+    // …while the owner, elsewhere, is not locked out.
+    expect((await login(app, "127.0.0.2", account.email, account.password)).status).toBe(200);
+  });
+
+  it("declares the 429 of every limited route in the OpenAPI document", async () => {
+    const document = (await app.request("GET", "/api/v1/openapi.json")).body;
+    for (const path of ["/auth/register", "/auth/login", "/auth/password/change", "/auth/password/reset"]) {
+      const operation = document.paths[path]?.post ?? document.paths[`/api/v1${path}`]?.post;
+      expect(Object.keys(operation?.responses ?? {}), path).toContain("429");
+    }
+  });
+
+  it("forgives an address's failures once the right password comes from it", async () => {
+    const account = await register(app);
+    for (let attempt = 0; attempt < 9; attempt += 1) {
+      expect((await login(app, "127.0.0.4", account.email, `typo ${attempt} password`)).status).toBe(401);
+    }
+    expect((await login(app, "127.0.0.4", account.email, account.password)).status).toBe(200);
+    const again = await burst(12, (index) => login(app, "127.0.0.4", account.email, `typo again ${index}`));
+    expect(tally(again)).toEqual({ 401: 10, 429: 2 });
+  });
+
+  it("limits wrong current passwords on password change like login, whatever the burst", async () => {
+    const account = await register(app);
+    const attack = await burst(30, (index) =>
+      from(
+        app,
+        "127.0.0.5",
+        "POST",
+        "/api/v1/auth/password/change",
+        { currentPassword: `guess ${index} of many`, newPassword: "a brand new passphrase" },
+        account.accessToken,
+      ),
+    );
+    expect(tally(attack)).toEqual({ 400: 10, 429: 20 });
+    expect(attack.find((answer) => answer.status === 400)?.body.code).toBe("auth.wrong_password");
+    // Locked for the window, the right password included: a stolen session cannot keep guessing.
+    const right = await from(
+      app,
+      "127.0.0.6",
+      "POST",
+      "/api/v1/auth/password/change",
+      { currentPassword: account.password, newPassword: "a brand new passphrase" },
+      account.accessToken,
+    );
+    expect(right.status).toBe(429);
+  });
+
+  it("forgives wrong current passwords once the right one is given", async () => {
+    const account = await register(app);
+    const change = (currentPassword: string) =>
+      from(
+        app,
+        "127.0.0.7",
+        "POST",
+        "/api/v1/auth/password/change",
+        { currentPassword, newPassword: "a brand new passphrase" },
+        account.accessToken,
+      );
+    for (let attempt = 0; attempt < 9; attempt += 1) {
+      expect((await change(`typo ${attempt} password`)).status).toBe(400);
+    }
+    expect((await change(strongPassword)).status).toBe(204);
+  });
+
+  it("kills a reset code after five wrong attempts even when 40 arrive at once, and caps checks per address", async () => {
+    const account = await register(app);
+    await app.request("POST", "/api/v1/auth/password/forgot", { body: { email: account.email } });
+    const code = codeIn(await smtp.waitFor(account.email, /password reset code/));
+    const wrong = (index: number) => String((Number(code) + 1 + index) % 1_000_000).padStart(6, "0");
+    const attack = await burst(40, (index) =>
+      from(app, "127.0.0.8", "POST", "/api/v1/auth/password/reset", {
+        email: account.email,
+        code: wrong(index),
+        newPassword: "an attacker's passphrase",
+      }),
+    );
+    expect(tally(attack)).toEqual({ 400: 30, 429: 10 });
+    const right = await from(app, "127.0.0.9", "POST", "/api/v1/auth/password/reset", {
+      email: account.email,
+      code,
+      newPassword: "the owner's new passphrase",
+    });
+    expect(right.status).toBe(400);
+    expect(right.body.code).toBe("auth.invalid_code");
+  });
+
+  it("kills a verification code after five wrong attempts spread over many addresses at once", async () => {
+    const account = await register(app);
+    const code = codeIn(await smtp.waitFor(account.email, /verification code/));
+    const attack = await burst(20, (index) =>
+      from(
+        app,
+        `127.0.1.${index + 1}`,
+        "POST",
+        "/api/v1/auth/email/verify",
+        { code: String((Number(code) + 1 + index) % 1_000_000).padStart(6, "0") },
+        account.accessToken,
+      ),
+    );
+    expect(tally(attack)).toEqual({ 400: 20 });
+    const right = await from(
+      app,
+      "127.0.0.10",
+      "POST",
+      "/api/v1/auth/email/verify",
+      { code },
+      account.accessToken,
+    );
+    expect(right.status).toBe(400);
+    const me = await app.request("GET", "/api/v1/me", { token: account.accessToken });
+    expect(me.body.emailVerified).toBe(false);
+  });
+});
+
+describe("attempt limits across accounts and addresses (small configured limits)", () => {
+  let app: TestServer;
+
+  beforeAll(async () => {
+    app = await startTestServer({
+      LIMIT_LOGIN_ADDRESS: "15/1h",
+      LIMIT_LOGIN_ACCOUNT: "20/1h",
+      LIMIT_REGISTER_ADDRESS: "5/1h",
+    });
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it("stops credential stuffing: one address trying many accounts at once is judged 15 times", async () => {
+    const stuffing = await burst(30, (index) =>
+      login(app, "127.0.2.1", `victim-${index}@example.com`, "password from a leak"),
+    );
+    expect(tally(stuffing)).toEqual({ 401: 15, 429: 15 });
+    // Other addresses are unaffected.
+    expect((await login(app, "127.0.2.2", "victim-0@example.com", "password from a leak")).status).toBe(401);
+  });
+
+  it("caps guessing spread over many addresses, without locking the owner out of an address they use", async () => {
+    const account = await register(app, "customer");
+    expect((await login(app, "127.0.3.1", account.email, account.password)).status).toBe(200);
+    const spread = await burst(30, (index) =>
+      login(app, `127.0.4.${index + 1}`, account.email, `distributed guess ${index}`),
+    );
+    expect(tally(spread)).toEqual({ 401: 20, 429: 10 });
+    // The owner's known address still works; a new address meets the ceiling.
+    expect((await login(app, "127.0.3.1", account.email, account.password)).status).toBe(200);
+    expect((await login(app, "127.0.3.2", account.email, account.password)).status).toBe(429);
+  });
+
+  it("limits registrations per address, even in a parallel burst", async () => {
+    const attempts = await burst(12, (index) =>
+      from(app, "127.0.5.1", "POST", "/api/v1/auth/register", {
+        email: `signup-${index}@example.com`,
+        password: strongPassword,
+        name: `Signup ${index}`,
+        role: "customer",
+      }),
+    );
+    expect(tally(attempts)).toEqual({ 201: 5, 429: 7 });
+    const elsewhere = await from(app, "127.0.5.2", "POST", "/api/v1/auth/register", {
+      email: "someone-else@example.com",
+      password: strongPassword,
+      name: "Someone Else",
+      role: "customer",
+    });
+    expect(elsewhere.status).toBe(201);
+  });
+});

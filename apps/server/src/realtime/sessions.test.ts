@@ -1,0 +1,164 @@
+import { io as connect, type Socket } from "socket.io-client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Account, login, register } from "../../test/accounts.js";
+import { TestClock } from "../../test/clock.js";
+import { startTestServer, type TestServer } from "../../test/server.js";
+import { codeIn, startSmtp, type TestSmtp } from "../../test/smtp.js";
+
+function open(url: string, token: string): Promise<Socket> {
+  return new Promise((resolveSocket, rejectSocket) => {
+    const socket = connect(url, {
+      path: "/socket.io",
+      auth: { token },
+      transports: ["websocket"],
+      reconnection: false,
+    });
+    socket.on("connect", () => resolveSocket(socket));
+    socket.on("connect_error", rejectSocket);
+  });
+}
+
+/** Resolves with the disconnect reason once the server drops the socket. */
+function dropped(socket: Socket): Promise<string> {
+  return new Promise((resolveReason) => socket.once("disconnect", (reason) => resolveReason(reason)));
+}
+
+/** Lets the server finish what it does after answering (the signal runs right after the commit). */
+const settle = () => new Promise((resolveWait) => setTimeout(resolveWait, 300));
+
+describe("sockets end with their sessions", () => {
+  let app: TestServer;
+  let smtp: TestSmtp;
+  const clock = new TestClock();
+  const sockets: Socket[] = [];
+
+  const track = async (promise: Promise<Socket>) => {
+    const socket = await promise;
+    sockets.push(socket);
+    return socket;
+  };
+
+  /** A user with three sessions (A, B, C), two sockets on A and one each on B and C. */
+  async function threeSessions() {
+    const a = await register(app);
+    const b = await login(app, a.email, a.password);
+    const c = await login(app, a.email, a.password);
+    return {
+      sessions: { a, b, c },
+      sockets: {
+        a1: await track(open(app.url, a.accessToken)),
+        a2: await track(open(app.url, a.accessToken)),
+        b: await track(open(app.url, b.accessToken)),
+        c: await track(open(app.url, c.accessToken)),
+      },
+    };
+  }
+
+  let bystander: Socket;
+
+  beforeAll(async () => {
+    smtp = await startSmtp();
+    app = await startTestServer({ SMTP_URL: smtp.url }, { clock });
+    const other: Account = await register(app);
+    bystander = await track(open(app.url, other.accessToken));
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.close();
+    await app.close();
+    await smtp.close();
+  });
+
+  it("logout closes only the sockets of that session", async () => {
+    const user = await threeSessions();
+    const gone = [dropped(user.sockets.a1), dropped(user.sockets.a2)];
+    const response = await app.request("POST", "/api/v1/auth/logout", {
+      token: user.sessions.a.accessToken,
+      body: { refreshToken: user.sessions.a.refreshToken },
+    });
+    expect(response.status).toBe(204);
+    expect(await Promise.all(gone)).toEqual(["io server disconnect", "io server disconnect"]);
+    await settle();
+    expect(user.sockets.b.connected).toBe(true);
+    expect(user.sockets.c.connected).toBe(true);
+    expect(bystander.connected).toBe(true);
+  });
+
+  it("logout-all closes every socket of the user and no one else's", async () => {
+    const user = await threeSessions();
+    const gone = Object.values(user.sockets).map(dropped);
+    const response = await app.request("POST", "/api/v1/auth/logout-all", {
+      token: user.sessions.b.accessToken,
+    });
+    expect(response.status).toBe(204);
+    expect(await Promise.all(gone)).toHaveLength(4);
+    await settle();
+    expect(bystander.connected).toBe(true);
+  });
+
+  it("a password change closes every socket of the user, the current session's included", async () => {
+    const user = await threeSessions();
+    const gone = Object.values(user.sockets).map(dropped);
+    const response = await app.request("POST", "/api/v1/auth/password/change", {
+      token: user.sessions.c.accessToken,
+      body: { currentPassword: user.sessions.a.password, newPassword: "a completely new passphrase" },
+    });
+    expect(response.status).toBe(204);
+    expect(await Promise.all(gone)).toHaveLength(4);
+    await settle();
+    expect(bystander.connected).toBe(true);
+  });
+
+  it("a password reset closes every socket of the user", async () => {
+    const user = await threeSessions();
+    const gone = Object.values(user.sockets).map(dropped);
+    const email = user.sessions.a.email;
+    await app.request("POST", "/api/v1/auth/password/forgot", { body: { email } });
+    const code = codeIn(await smtp.waitFor(email, /password reset code/));
+    const response = await app.request("POST", "/api/v1/auth/password/reset", {
+      body: { email, code, newPassword: "a completely new passphrase" },
+    });
+    expect(response.status).toBe(204);
+    expect(await Promise.all(gone)).toHaveLength(4);
+    await settle();
+    expect(bystander.connected).toBe(true);
+  });
+
+  it("a replayed refresh token closes the sockets of the session it ends", async () => {
+    const user = await threeSessions();
+    const gone = dropped(user.sockets.b);
+    const body = { refreshToken: user.sessions.b.refreshToken };
+    expect((await app.request("POST", "/api/v1/auth/refresh", { body })).status).toBe(200);
+    const replay = await app.request("POST", "/api/v1/auth/refresh", { body });
+    expect(replay.body.code).toBe("auth.refresh_reused");
+    expect(await gone).toBe("io server disconnect");
+    await settle();
+    expect(user.sockets.a1.connected).toBe(true);
+    expect(user.sockets.c.connected).toBe(true);
+  });
+
+  it("notices a session ended by another server process at the socket's next event", async () => {
+    const user = await threeSessions();
+    // A second server on the same database: its logout never signals this process's sockets.
+    // Same DATA_DIR, so it signs and verifies with the same generated key.
+    const elsewhere = await startTestServer({ DATA_DIR: app.config.dataDir }, { database: app.database });
+    try {
+      const response = await elsewhere.request("POST", "/api/v1/auth/logout", {
+        token: user.sessions.b.accessToken,
+        body: { refreshToken: user.sessions.b.refreshToken },
+      });
+      expect(response.status).toBe(204);
+    } finally {
+      await elsewhere.close();
+    }
+
+    // Past the check's cache, the next event from each socket re-checks its session.
+    clock.advance(6_000);
+    const gone = dropped(user.sockets.b);
+    user.sockets.b.emit("typing:start", { conversationId: "00000000-0000-7000-8000-000000000000" });
+    user.sockets.c.emit("typing:start", { conversationId: "00000000-0000-7000-8000-000000000000" });
+    expect(await gone).toBe("io server disconnect");
+    await settle();
+    expect(user.sockets.c.connected).toBe(true);
+    expect(user.sockets.a1.connected).toBe(true);
+  });
+});
