@@ -12,6 +12,7 @@ import { documentHealth, healthRouter } from "./http/health.js";
 import type { IdempotencyStore } from "./http/idempotency.js";
 import { errorHandler, notFound, requestLogging } from "./http/middleware.js";
 import { buildOpenApiDocument, docsRouter, type OpenApiDocument } from "./http/openapi.js";
+import { requestTimeout } from "./http/timeouts.js";
 import type { Logger } from "./logger.js";
 
 /** Built admin dashboard (Vite output of apps/admin). */
@@ -43,6 +44,7 @@ export function createApp(deps: AppDeps): App {
   app.set("query parser", "extended");
 
   app.use(requestLogging(deps.logger));
+  app.use(requestTimeout(config.http.requestTimeoutMs));
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -75,7 +77,7 @@ export function createApp(deps: AppDeps): App {
   documentHealth(api.registry);
   const openApi = buildOpenApiDocument(api.registry, config.publicUrl ?? "/");
 
-  app.use("/health", healthRouter(deps.pool));
+  app.use("/health", healthRouter(deps.pool, config.database.readinessTimeoutMs));
   app.get("/api/v1/openapi.json", (_req, res) => {
     res.json(openApi);
   });

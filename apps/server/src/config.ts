@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { resolve } from "node:path";
 import { parseEnv } from "node:util";
 import { z } from "zod";
@@ -47,6 +48,57 @@ export interface LimitSetting {
   points: number;
   windowSeconds: number;
 }
+
+const milliseconds = positiveInt;
+
+/** Names Express's `trust proxy` knows for whole address ranges. */
+const proxyRangeNames = new Set(["loopback", "linklocal", "uniquelocal"]);
+
+/** An address, a subnet in CIDR notation, or one of Express's range names. */
+function isProxyAddress(entry: string): boolean {
+  if (proxyRangeNames.has(entry)) return true;
+  const [address = "", prefix, ...rest] = entry.split("/");
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * Which proxies may set X-Forwarded-For: `false` (none), a hop count, or proxy addresses and subnets.
+ * `true` is refused: Express would then trust every hop, so any client could name its own address and walk
+ * past every per-address limit.
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .default("false")
+  .superRefine((value, ctx) => {
+    if (value === "true") {
+      ctx.addIssue({
+        code: "custom",
+        message:
+          "must not be true: that trusts every X-Forwarded-For hop, so clients could choose their own address; set the number of proxies in front of the server (e.g. 1) or their addresses",
+      });
+      return;
+    }
+    if (value === "false" || /^\d+$/.test(value)) return;
+    const bad = value
+      .split(",")
+      .map((entry) => entry.trim())
+      .find((entry) => !isProxyAddress(entry));
+    if (bad !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be false, a hop count, or a comma-separated list of proxy addresses or subnets (not ${JSON.stringify(bad)})`,
+      });
+    }
+  })
+  .transform((value): false | number | string[] => {
+    if (value === "false") return false;
+    if (/^\d+$/.test(value)) return Number(value) === 0 ? false : Number(value);
+    return value.split(",").map((entry) => entry.trim());
+  });
 
 const schema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -120,10 +172,14 @@ const schema = z.object({
   DEMO_DATA: z
     .enum(["auto", "true", "false"], { error: 'must be "auto", "true" or "false"' })
     .default("auto"),
-  TRUST_PROXY: z
-    .enum(["true", "false"], { error: 'must be "true" or "false"' })
-    .default("false")
-    .transform((value) => value === "true"),
+  TRUST_PROXY: trustProxy,
+  HTTP_HEADERS_TIMEOUT_MS: milliseconds.default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: milliseconds.default(30_000),
+  HTTP_UPLOAD_TIMEOUT_MS: milliseconds.default(300_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: milliseconds.default(5_000),
+  DATABASE_STATEMENT_TIMEOUT_MS: milliseconds.default(15_000),
+  DATABASE_CONNECT_TIMEOUT_MS: milliseconds.default(5_000),
+  READINESS_TIMEOUT_MS: milliseconds.default(2_000),
 });
 
 export interface Config {
@@ -140,7 +196,26 @@ export interface Config {
   corsOrigins: string[];
   bodyLimit: string;
   shutdownTimeoutMs: number;
-  trustProxy: boolean;
+  /** Express's `trust proxy`: false, the number of proxies in front, or their addresses and subnets. */
+  trustProxy: false | number | string[];
+  http: {
+    /** Time a client has to send the request headers (slow-headers clients are cut off). */
+    headersTimeoutMs: number;
+    /** Time a client has to send a whole request, body included, uploads excepted. */
+    requestTimeoutMs: number;
+    /** Time a client has to send a whole upload (multipart/form-data), which streams and may be large. */
+    uploadTimeoutMs: number;
+    /** How long an idle keep-alive connection stays open. */
+    keepAliveTimeoutMs: number;
+  };
+  database: {
+    /** Longest a query of the application's pool may run before PostgreSQL cancels it. */
+    statementTimeoutMs: number;
+    /** Longest wait for a new connection to the database. */
+    connectTimeoutMs: number;
+    /** Longest the readiness probe waits for the database. */
+    readinessTimeoutMs: number;
+  };
   auth: {
     /** PEM of the Ed25519 signing key; generated under DATA_DIR/keys when unset outside production. */
     jwtPrivateKey: string | undefined;
@@ -184,8 +259,11 @@ export interface Config {
       publicBaseUrl: string | undefined;
     };
   };
-  /** Seed demo accounts and contractors into an empty database: `auto` does it in development only. */
-  demoData: boolean;
+  /**
+   * Seed demo accounts and contractors into an empty database. `embedded`: only when the database is the
+   * embedded one (DEMO_DATA=auto in development), never into a server named by DATABASE_URL.
+   */
+  demoData: boolean | "embedded";
   /** An admin account created at start when no account has this email yet. */
   bootstrapAdmin: { email: string; password: string } | undefined;
 }
@@ -213,6 +291,11 @@ export function loadConfig(env: Environment): Config {
   if (value.STORAGE_DRIVER === "s3" && !value.S3_BUCKET) {
     throw new ConfigError("Invalid configuration: S3_BUCKET is required when STORAGE_DRIVER=s3");
   }
+  if (value.HTTP_HEADERS_TIMEOUT_MS > Math.min(value.HTTP_REQUEST_TIMEOUT_MS, value.HTTP_UPLOAD_TIMEOUT_MS)) {
+    throw new ConfigError(
+      "Invalid configuration: HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS or HTTP_UPLOAD_TIMEOUT_MS (headers are part of the request)",
+    );
+  }
   if ((value.ADMIN_EMAIL === undefined) !== (value.ADMIN_PASSWORD === undefined)) {
     throw new ConfigError(
       "Invalid configuration: ADMIN_EMAIL and ADMIN_PASSWORD go together; set both or neither",
@@ -232,6 +315,17 @@ export function loadConfig(env: Environment): Config {
     bodyLimit: value.BODY_LIMIT,
     shutdownTimeoutMs: value.SHUTDOWN_TIMEOUT_MS,
     trustProxy: value.TRUST_PROXY,
+    http: {
+      headersTimeoutMs: value.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: value.HTTP_REQUEST_TIMEOUT_MS,
+      uploadTimeoutMs: value.HTTP_UPLOAD_TIMEOUT_MS,
+      keepAliveTimeoutMs: value.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    },
+    database: {
+      statementTimeoutMs: value.DATABASE_STATEMENT_TIMEOUT_MS,
+      connectTimeoutMs: value.DATABASE_CONNECT_TIMEOUT_MS,
+      readinessTimeoutMs: value.READINESS_TIMEOUT_MS,
+    },
     auth: {
       jwtPrivateKey: value.JWT_PRIVATE_KEY,
       accessTokenTtlSeconds: value.ACCESS_TOKEN_TTL_SECONDS,
@@ -261,7 +355,9 @@ export function loadConfig(env: Environment): Config {
         publicBaseUrl: value.S3_PUBLIC_URL?.replace(/\/+$/, ""),
       },
     },
-    demoData: value.DEMO_DATA === "true" || (value.DEMO_DATA === "auto" && value.NODE_ENV === "development"),
+    demoData:
+      value.DEMO_DATA === "true" ||
+      (value.DEMO_DATA === "auto" && value.NODE_ENV === "development" ? "embedded" : false),
     bootstrapAdmin:
       value.ADMIN_EMAIL && value.ADMIN_PASSWORD
         ? { email: value.ADMIN_EMAIL, password: value.ADMIN_PASSWORD }

@@ -14,6 +14,7 @@ import { seedDemoData } from "./demo/seed.js";
 import type { ApiRouter } from "./http/api.js";
 import { createIdempotencyStore } from "./http/idempotency.js";
 import { purgeExpiredRateLimits } from "./http/rate-limit.js";
+import { serverTimeouts } from "./http/timeouts.js";
 import { type JobQueue, startJobQueue, stopJobQueue } from "./jobs/queue.js";
 import type { Logger } from "./logger.js";
 import { createAdminModule } from "./modules/admin/index.js";
@@ -87,7 +88,7 @@ export async function startServer(
 
   try {
     await runMigrations(databaseUrl);
-    const database = connectDatabase(databaseUrl);
+    const database = connectDatabase(databaseUrl, config.database);
     cleanup.push(() => database.close());
     const jobs = await startJobQueue(databaseUrl, logger);
     cleanup.push(() => stopJobQueue(jobs, config.shutdownTimeoutMs));
@@ -137,7 +138,10 @@ export async function startServer(
       await files.purgeUnattached(24 * 60 * 60 * 1000);
     });
 
-    if (config.demoData) await seedDemoData(database.pool, logger, clock.now());
+    // The demo admin's password is public (README): only an explicit DEMO_DATA=true seeds a database the
+    // operator brought; `auto` seeds only the embedded one this process manages.
+    if (config.demoData === true || (config.demoData === "embedded" && embedded))
+      await seedDemoData(database.pool, logger, clock.now());
 
     if (config.bootstrapAdmin) {
       const { created } = await createAdmin(
@@ -150,7 +154,7 @@ export async function startServer(
     }
 
     // The HTTP server exists before the app so Socket.IO can be handed to the modules that push events.
-    const http = createServer();
+    const http = createServer(serverTimeouts(config.http));
     const io = createRealtime(http, {
       authenticator,
       checkSession: (user) => auth.checkSession(user),

@@ -72,6 +72,55 @@ describe("configuration", () => {
     expect(() => loadConfig({ [name]: value })).toThrow(message);
   });
 
+  it("seeds demo data on its own only into the embedded database of a development server", () => {
+    expect(loadConfig({}).demoData).toBe("embedded");
+    expect(loadConfig({ DATABASE_URL: "postgres://u:p@db/app" }).demoData).toBe("embedded");
+    expect(loadConfig({ NODE_ENV: "test" }).demoData).toBe(false);
+    expect(loadConfig({ DEMO_DATA: "true", NODE_ENV: "test" }).demoData).toBe(true);
+    expect(loadConfig({ DEMO_DATA: "false" }).demoData).toBe(false);
+  });
+
+  it.each([
+    ["false", false],
+    ["0", false],
+    ["1", 1],
+    ["2", 2],
+    ["10.0.0.1", ["10.0.0.1"]],
+    ["loopback, 10.0.0.0/8, fd00::/8", ["loopback", "10.0.0.0/8", "fd00::/8"]],
+  ])("reads TRUST_PROXY=%s as Express's trust proxy %j", (value, expected) => {
+    expect(loadConfig({ TRUST_PROXY: value }).trustProxy).toEqual(expected);
+  });
+
+  it.each([
+    ["true", /must not be true: that trusts every X-Forwarded-For hop/],
+    ["yes", /not "yes"/],
+    ["10.0.0.0/33", /not "10.0.0.0\/33"/],
+    ["10.0.0.1, proxy.example.com", /not "proxy.example.com"/],
+    ["-1", /not "-1"/],
+  ])("refuses TRUST_PROXY=%s with a clear error", (value, message) => {
+    expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(message);
+  });
+
+  it("has deliberate HTTP and database timeouts, each configurable", () => {
+    expect(loadConfig({})).toMatchObject({
+      http: {
+        headersTimeoutMs: 10_000,
+        requestTimeoutMs: 30_000,
+        uploadTimeoutMs: 300_000,
+        keepAliveTimeoutMs: 5_000,
+      },
+      database: { statementTimeoutMs: 15_000, connectTimeoutMs: 5_000, readinessTimeoutMs: 2_000 },
+    });
+    expect(
+      loadConfig({ HTTP_REQUEST_TIMEOUT_MS: "60000", DATABASE_STATEMENT_TIMEOUT_MS: "500" }),
+    ).toMatchObject({ http: { requestTimeoutMs: 60_000 }, database: { statementTimeoutMs: 500 } });
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: "0" })).toThrow(/HTTP_HEADERS_TIMEOUT_MS/);
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: "40000" })).toThrow(
+      /HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS/,
+    );
+  });
+
   it("stops the process at start with one clear line", () => {
     const result = spawnSync(process.execPath, ["--import", "tsx", main], {
       env: { ...process.env, PORT: "not-a-port", DATABASE_URL: "" },

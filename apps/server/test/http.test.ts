@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -11,8 +12,10 @@ import type { ApiRouter } from "../src/http/api.js";
 import { AppError, coreErrors } from "../src/http/errors.js";
 import { createIdempotencyStore } from "../src/http/idempotency.js";
 import { decodeCursor, pageQuery, pageSchema, toPage } from "../src/http/pagination.js";
+import { type Account, login, register, strongPassword } from "./accounts.js";
 import { createTestDatabase, type TestDatabase } from "./database.js";
-import { httpRequest } from "./server.js";
+import { sampleProfile } from "./fixtures.js";
+import { httpRequest, startTestServer, type TestResponse, type TestServer } from "./server.js";
 
 /** A small module exercising the HTTP core the way real modules use it. */
 function widgetsModule(state: { calls: number; gate?: Promise<void> }) {
@@ -267,5 +270,193 @@ describe("HTTP core", () => {
       expect(response.status).toBe(400);
       expect(response.body.code).toBe("idempotency.invalid_key");
     });
+  });
+});
+
+describe("input holding NUL characters", () => {
+  let app: TestServer;
+  let customer: Account;
+  let contractor: Account;
+
+  beforeAll(async () => {
+    app = await startTestServer();
+    customer = await register(app, "customer");
+    contractor = await register(app, "contractor");
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  /** The answer must be a 400 validation.failed naming exactly this field, not a 500 from the database. */
+  function expectNamed(response: TestResponse, path: string, location: string) {
+    expect(response.status, JSON.stringify(response.body)).toBe(400);
+    expect(response.body.code).toBe("validation.failed");
+    expect(response.body.errors).toEqual([expect.objectContaining({ path, in: location })]);
+    expect(response.body.detail).toContain(path);
+  }
+
+  it("refuses NUL in the name at registration", async () => {
+    const response = await app.request("POST", "/api/v1/auth/register", {
+      body: { email: "nul@example.com", password: strongPassword, name: "Eve\u0000", role: "customer" },
+    });
+    expectNamed(response, "name", "body");
+    const login = await app.request("POST", "/api/v1/auth/login", {
+      body: { email: "nul@example.com", password: strongPassword },
+    });
+    expect(login.status).toBe(401);
+  });
+
+  it("refuses NUL in PATCH /me and keeps the stored name", async () => {
+    const response = await app.request("PATCH", "/api/v1/me", {
+      token: customer.accessToken,
+      body: { name: "Mallory\u0000Robert'); drop table users;--" },
+    });
+    expectNamed(response, "name", "body");
+    const me = await app.request("GET", "/api/v1/me", { token: customer.accessToken });
+    expect(me.body.name).toBe("Test customer");
+  });
+
+  it("refuses NUL in a contractor's bio and in one of the category slugs", async () => {
+    const bio = await app.request("PUT", "/api/v1/contractors/me/profile", {
+      token: contractor.accessToken,
+      body: { ...sampleProfile, bio: "Fuse boards\u0000" },
+    });
+    expectNamed(bio, "bio", "body");
+    const slugs = await app.request("PUT", "/api/v1/contractors/me/profile", {
+      token: contractor.accessToken,
+      body: { ...sampleProfile, categorySlugs: ["plumber", "electrician\u0000"] },
+    });
+    expectNamed(slugs, "categorySlugs.1", "body");
+  });
+
+  it("refuses NUL in the customer's address", async () => {
+    const response = await app.request("PUT", "/api/v1/customers/me/profile", {
+      token: customer.accessToken,
+      body: { defaultAddress: "12 Baker\u0000 Street" },
+    });
+    expectNamed(response, "defaultAddress", "body");
+  });
+
+  it("refuses NUL in search words and category, raw or percent-encoded", async () => {
+    expectNamed(await app.request("GET", "/api/v1/contractors?q=plumb%00er"), "q", "query");
+    expectNamed(await app.request("GET", "/api/v1/contractors?category=electrician%00"), "category", "query");
+    expectNamed(await app.request("GET", "/api/v1/contractors?q=%00"), "q", "query");
+  });
+
+  it("names a NUL hidden in a field name, and every field holding one", async () => {
+    const key = await app.request("PATCH", "/api/v1/me", {
+      token: customer.accessToken,
+      body: { "na\u0000me": "x" },
+    });
+    expectNamed(key, "na\\u0000me", "body");
+    const several = await app.request("PUT", "/api/v1/contractors/me/profile", {
+      token: contractor.accessToken,
+      body: { ...sampleProfile, headline: "\u0000Electrician", bio: "a\u0000" },
+    });
+    expect(several.status).toBe(400);
+    expect(several.body.errors.map((error: { path: string }) => error.path)).toEqual(["bio", "headline"]);
+  });
+
+  it("answers a deeply nested body with 400, not a crash", async () => {
+    const depth = 100_000;
+    const response = await app.request("PATCH", "/api/v1/me", {
+      token: customer.accessToken,
+      // JSON's own escape for NUL, deep inside nested arrays.
+      rawBody: `${"[".repeat(depth)}"\\u0000"${"]".repeat(depth)}`,
+      headers: { "content-type": "application/json" },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.code).toBe("validation.failed");
+  });
+});
+
+describe("cursors of /admin/users", () => {
+  let app: TestServer;
+  let admin: Account;
+
+  beforeAll(async () => {
+    app = await startTestServer({ ADMIN_EMAIL: "root@example.com", ADMIN_PASSWORD: strongPassword });
+    admin = await login(app, "root@example.com", strongPassword);
+    for (let index = 0; index < 3; index += 1) await register(app, "customer");
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  const base64 = (text: string) => Buffer.from(text).toString("base64url");
+
+  it.each([
+    ["not base64", "not-a-cursor!!"],
+    ["base64 of text that is not JSON", base64("{garbage")],
+    ["base64 of JSON that is not a list", base64('{"id":"x"}')],
+    ["a part that is not a user id", base64(JSON.stringify(["not-a-uuid"]))],
+    ["a number where the id goes", base64(JSON.stringify([42]))],
+    ["one part too many", base64(JSON.stringify(["0190a3c4-0000-7000-8000-000000000000", 1]))],
+    ["a NUL inside the encoded id", base64(JSON.stringify(["0190a3c4-0000-7000-8000-00000000000\u0000"]))],
+    ["SQL inside the encoded id", base64(JSON.stringify(["' or 1=1 --"]))],
+    ["a very long cursor", "A".repeat(5000)],
+  ])("answers %s with 400 pagination.invalid_cursor", async (_name, cursor) => {
+    const response = await app.request("GET", `/api/v1/admin/users?cursor=${encodeURIComponent(cursor)}`, {
+      token: admin.accessToken,
+    });
+    expect(response.status, JSON.stringify(response.body)).toBe(400);
+    expect(response.body.code).toBe("pagination.invalid_cursor");
+    expect(response.body.errors).toEqual([expect.objectContaining({ path: "cursor", in: "query" })]);
+  });
+
+  it("answers a raw NUL in the cursor with a 400 naming it", async () => {
+    const response = await app.request("GET", "/api/v1/admin/users?cursor=abc%00", {
+      token: admin.accessToken,
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([expect.objectContaining({ path: "cursor", in: "query" })]);
+  });
+
+  it("still walks every user with the cursors it issues", async () => {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor ? `?limit=1&cursor=${cursor}` : "?limit=1";
+      const response = await app.request("GET", `/api/v1/admin/users${query}`, { token: admin.accessToken });
+      expect(response.status).toBe(200);
+      seen.push(...response.body.items.map((user: { id: string }) => user.id));
+      cursor = response.body.nextCursor;
+    } while (cursor);
+    expect(seen).toHaveLength(4);
+    expect(new Set(seen).size).toBe(4);
+  });
+});
+
+describe("TRUST_PROXY with one proxy in front", () => {
+  let app: TestServer;
+
+  beforeAll(async () => {
+    app = await startTestServer({ TRUST_PROXY: "1" });
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  /** A password-reset request as the proxy forwards it: what the client claimed, then the address it saw. */
+  const forgot = (claimed: string, seenByProxy: string) =>
+    app.request("POST", "/api/v1/auth/password/forgot", {
+      body: { email: `someone-${randomBytes(4).toString("hex")}@example.com` },
+      headers: { "x-forwarded-for": `${claimed}, ${seenByProxy}` },
+    });
+
+  it("counts a client by the address its proxy saw, whatever X-Forwarded-For it sends itself", async () => {
+    // The per-address limit on code emails: a client forging a new address on every request must still run
+    // into it, because only the last hop (appended by the one trusted proxy) is believed.
+    let refusedAfter: number | undefined;
+    for (let attempt = 1; attempt <= 100 && refusedAfter === undefined; attempt += 1) {
+      const response = await forgot(`1.2.3.${attempt}, 5.6.7.${attempt}`, "203.0.113.7");
+      if (response.status === 429) refusedAfter = attempt;
+      else expect(response.status).toBe(202);
+    }
+    expect(refusedAfter).toBeDefined();
+    expect((await forgot("9.9.9.9", "203.0.113.7")).status).toBe(429);
+    expect((await forgot("1.2.3.4, 5.6.7.8", "203.0.113.7")).status).toBe(429);
+    // Another client behind the same proxy is counted apart.
+    expect((await forgot("1.2.3.4, 5.6.7.8", "198.51.100.9")).status).toBe(202);
   });
 });

@@ -1,9 +1,14 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { request as httpRequestRaw } from "node:http";
+import { connect } from "node:net";
+import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../src/logger.js";
+import { register, strongPassword } from "./accounts.js";
 import { createTestDatabase } from "./database.js";
+import { samplePdf, uploadFile } from "./fixtures.js";
 import { startTestServer, type TestServer } from "./server.js";
 
 describe("operations", () => {
@@ -162,6 +167,203 @@ describe("process", () => {
     } finally {
       child.kill("SIGKILL");
       await database.drop();
+    }
+  });
+});
+
+describe("the readiness probe and the pool", () => {
+  let app: TestServer;
+
+  beforeAll(async () => {
+    app = await startTestServer({ READINESS_TIMEOUT_MS: "200", DATABASE_STATEMENT_TIMEOUT_MS: "5000" });
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it("leaves no timeout of its own on the connections it borrowed", async () => {
+    const { pool } = app.server.database;
+    // Probe on as many connections at once as the pool holds, so every pooled connection has served one.
+    const probes = await Promise.all(Array.from({ length: 10 }, () => app.request("GET", "/health/ready")));
+    expect(probes.map((probe) => probe.status)).toEqual(Array(10).fill(200));
+    expect(pool.totalCount).toBe(10);
+    // Each connection now runs a query longer than the probe's 200 ms limit, and it must complete.
+    const slow = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        pool.query<{ pid: number }>("select pg_backend_pid() as pid, pg_sleep(0.5)"),
+      ),
+    );
+    expect(new Set(slow.map((result) => result.rows[0]?.pid)).size).toBe(10);
+  });
+});
+
+describe("deliberate timeouts", () => {
+  let app: TestServer;
+
+  beforeAll(async () => {
+    app = await startTestServer({
+      HTTP_HEADERS_TIMEOUT_MS: "500",
+      HTTP_REQUEST_TIMEOUT_MS: "800",
+      HTTP_UPLOAD_TIMEOUT_MS: "20000",
+      DATABASE_STATEMENT_TIMEOUT_MS: "300",
+    });
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  /** Opens a raw connection, sends `head` and then one more byte of `trickle` every 100 ms until closed. */
+  function slowClient(head: string, trickle: string) {
+    const { port } = new URL(app.url);
+    const socket = connect(Number(port), "127.0.0.1");
+    const started = Date.now();
+    let received = "";
+    socket.on("data", (chunk: Buffer) => {
+      received += chunk.toString();
+    });
+    socket.on("error", () => {});
+    socket.write(head);
+    let index = 0;
+    const timer = setInterval(() => {
+      if (!socket.destroyed && !socket.writableEnded) socket.write(trickle[index % trickle.length] ?? "x");
+      index += 1;
+    }, 100);
+    return new Promise<{ elapsedMs: number; received: string }>((resolveClosed) => {
+      socket.on("close", () => {
+        clearInterval(timer);
+        resolveClosed({ elapsedMs: Date.now() - started, received });
+      });
+      setTimeout(() => socket.destroy(), 10_000);
+    });
+  }
+
+  it("cuts off a client that sends its headers slowly", async () => {
+    const { elapsedMs, received } = await slowClient(
+      "GET /health/live HTTP/1.1\r\nHost: x\r\n",
+      "X-a: b\r\n",
+    );
+    expect(elapsedMs).toBeLessThan(3_000);
+    expect(received).toMatch(/^HTTP\/1\.1 408/);
+  });
+
+  it("answers 408 to a request whose JSON body trickles in, and closes the connection", async () => {
+    const { elapsedMs, received } = await slowClient(
+      "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n",
+      '{"email":',
+    );
+    expect(elapsedMs).toBeLessThan(3_000);
+    expect(received).toMatch(/^HTTP\/1\.1 408/);
+    expect(received).toContain('"code":"request.timeout"');
+  });
+
+  it("gives an upload longer than the request deadline", async () => {
+    const account = await register(app, "customer");
+    const { port } = new URL(app.url);
+    const boundary = "----jobsphere-slow";
+    const head = `--${boundary}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\navatar\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\nContent-Type: application/pdf\r\n\r\n`;
+    const tail = `\r\n--${boundary}--\r\n`;
+    const body = Buffer.concat([Buffer.from(head), samplePdf, Buffer.from(tail)]);
+    const answer = await new Promise<{ status: number; elapsedMs: number }>((resolveAnswer, reject) => {
+      const started = Date.now();
+      const req = httpRequestRaw(
+        {
+          host: "127.0.0.1",
+          port,
+          path: "/api/v1/files",
+          method: "POST",
+          headers: {
+            authorization: `Bearer ${account.accessToken}`,
+            "content-type": `multipart/form-data; boundary=${boundary}`,
+            "content-length": String(body.length),
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on("end", () =>
+            resolveAnswer({ status: res.statusCode ?? 0, elapsedMs: Date.now() - started }),
+          );
+        },
+      );
+      req.on("error", reject);
+      // Half now, the rest after more than the 800 ms request deadline.
+      req.write(body.subarray(0, head.length));
+      setTimeout(() => req.end(body.subarray(head.length)), 1_500);
+    });
+    expect(answer.elapsedMs).toBeGreaterThanOrEqual(1_400);
+    // The upload was judged on its content (a PDF is no avatar), not cut off by the request deadline.
+    expect(answer.status).not.toBe(408);
+    expect(answer.status).toBeLessThan(500);
+  });
+
+  it("cancels a query running past the statement timeout with a clean error", async () => {
+    const started = Date.now();
+    await expect(app.server.database.pool.query("select pg_sleep(5)")).rejects.toMatchObject({
+      code: "57014",
+      message: expect.stringMatching(/statement timeout/),
+    });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    // The connection is still good for the next query.
+    expect((await app.server.database.pool.query("select 1 as one")).rows).toEqual([{ one: 1 }]);
+  });
+});
+
+describe("what the logs never hold", () => {
+  let app: TestServer;
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(...chunk.toString().split("\n").filter(Boolean));
+        done();
+      },
+    });
+    app = await startTestServer({}, { logger: createLogger({ logLevel: "debug", logFormat: "json" }, sink) });
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it("keeps SQL parameters, emails and password hashes out of a failed query's log", async () => {
+    // A failure injected into the database: every new account is refused by a trigger.
+    await app.server.database.pool.query(`
+      create function refuse_user() returns trigger language plpgsql as $$
+      begin raise exception 'injected failure'; end $$;
+      create trigger refuse_user before insert on users for each row execute function refuse_user();
+    `);
+    const email = "secret.person@example.com";
+    try {
+      const response = await app.request("POST", "/api/v1/auth/register", {
+        body: { email, password: strongPassword, name: "Secret Person", role: "customer" },
+      });
+      expect(response.status).toBe(500);
+    } finally {
+      await app.server.database.pool.query("drop trigger refuse_user on users; drop function refuse_user();");
+    }
+    const logged = lines.join("\n");
+    // The failure itself is logged, with its SQL and PostgreSQL's code, so it can be diagnosed.
+    expect(logged).toContain("Failed query: insert into");
+    expect(logged).toContain("injected failure");
+    expect(logged).toContain('"code":"P0001"');
+    for (const secret of [email, "$argon2", strongPassword, "Secret Person"]) {
+      expect(logged, secret).not.toContain(secret);
+    }
+  });
+
+  it("redacts signatures, tokens and codes from logged URLs", async () => {
+    const account = await register(app, "contractor");
+    const uploaded = await uploadFile(app, account.accessToken, "verification_document", samplePdf, "id.pdf");
+    expect(uploaded.status).toBe(201);
+    const signed = new URL(uploaded.body.url);
+    const signature = signed.searchParams.get("sig");
+    expect(signature).toBeTruthy();
+    expect((await fetch(uploaded.body.url)).status).toBe(200);
+    await app.request("GET", "/api/v1/nothing?token=tok-abcdef123456&code=493817&Sig=other-signature");
+    const logged = lines.join("\n");
+    expect(logged).toContain(`${signed.pathname}?`);
+    expect(logged).toContain("sig=[redacted]");
+    for (const secret of [String(signature), "tok-abcdef123456", "493817", "other-signature"]) {
+      expect(logged, secret).not.toContain(secret);
     }
   });
 });

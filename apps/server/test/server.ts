@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { type Config, type Environment, loadConfig } from "../src/config.js";
+import type { Logger } from "../src/logger.js";
 import { type RunningServer, type StartOptions, startServer } from "../src/server.js";
 import { createTestDatabase, type TestDatabase } from "./database.js";
 
@@ -55,6 +56,7 @@ export async function startTestServer(
   env: Environment = {},
   options: StartOptions & {
     /** Share another server's database (left in place on close). */ database?: TestDatabase;
+    /** Where the server logs (default: nowhere), for tests that read what it writes. */ logger?: Logger;
   } = {},
 ): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase());
@@ -71,7 +73,7 @@ export async function startTestServer(
     LIMIT_REGISTER_ADDRESS: "100000/1h",
     ...env,
   });
-  const server = await startServer(config, pino({ level: "silent" }), options);
+  const server = await startServer(config, options.logger ?? pino({ level: "silent" }), options);
   return {
     server,
     database,

@@ -23,11 +23,20 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => {
   return parsed;
 });
 
-export function connectDatabase(url: string, options: { max?: number; applicationName?: string } = {}) {
+export interface ConnectOptions {
+  max?: number;
+  applicationName?: string;
+  /** Sent when each connection opens, so it bounds every query of the pool (0: PostgreSQL's default). */
+  statementTimeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+export function connectDatabase(url: string, options: ConnectOptions = {}) {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? 10,
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
     idleTimeoutMillis: 30_000,
     application_name: options.applicationName ?? "jobsphere",
   });

@@ -46,3 +46,22 @@ describe("demo data", () => {
     }
   });
 });
+
+describe("demo data on a database the operator brought", () => {
+  it("is not seeded under DEMO_DATA=auto, even in development", async () => {
+    // DATABASE_URL names a fresh, empty (migrated, no accounts) database of the test PostgreSQL.
+    const app = await startTestServer({ NODE_ENV: "development", DEMO_DATA: "auto" });
+    try {
+      const demoAdmin = await app.request("POST", "/api/v1/auth/login", {
+        body: { email: "admin@example.com", password: demoPassword },
+      });
+      expect(demoAdmin.status).toBe(401);
+      const { rows } = await app.server.database.pool.query<{ count: number }>(
+        "select count(*)::int as count from users",
+      );
+      expect(rows).toEqual([{ count: 0 }]);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -69,6 +69,11 @@ export const coreErrors = defineErrors({
     status: 415,
     title: "The request body must be application/json",
   },
+  requestTimeout: {
+    code: "request.timeout",
+    status: 408,
+    title: "The request took too long to arrive",
+  },
   routeNotFound: { code: "route.not_found", status: 404, title: "No such route" },
   methodNotAllowed: { code: "route.method_not_allowed", status: 405, title: "Method not allowed" },
   notFound: { code: "resource.not_found", status: 404, title: "Not found" },

@@ -11,14 +11,20 @@ export interface ReadinessReport {
   pendingMigrations?: string[];
 }
 
-/** Ready means: the database answers and every migration this build ships is applied. */
-export async function readiness(pool: pg.Pool): Promise<ReadinessReport> {
+/**
+ * Ready means: the database answers and every migration this build ships is applied. The probe's own short
+ * timeout is `set local`, inside a transaction, so it ends with the probe and never stays on the pooled
+ * connection for the queries that borrow it next.
+ */
+export async function readiness(pool: pg.Pool, timeoutMs = 2_000): Promise<ReadinessReport> {
   let client: pg.PoolClient | undefined;
   let failed = false;
   try {
     client = await pool.connect();
-    await client.query("set statement_timeout = 2000");
+    await client.query("begin read only");
+    await client.query(`set local statement_timeout = ${Math.trunc(timeoutMs)}`);
     const pending = await pendingMigrations(client);
+    await client.query("commit");
     return pending.length === 0
       ? { status: "ready", checks: { database: "up", migrations: "applied" } }
       : {
@@ -35,13 +41,13 @@ export async function readiness(pool: pg.Pool): Promise<ReadinessReport> {
   }
 }
 
-export function healthRouter(pool: pg.Pool): Router {
+export function healthRouter(pool: pg.Pool, readinessTimeoutMs?: number): Router {
   const router = express.Router();
   router.get("/live", (_req, res) => {
     res.set("Cache-Control", "no-store").json({ status: "live" });
   });
   router.get("/ready", async (_req, res) => {
-    const report = await readiness(pool);
+    const report = await readiness(pool, readinessTimeoutMs);
     res
       .status(report.status === "ready" ? 200 : 503)
       .set("Cache-Control", "no-store")

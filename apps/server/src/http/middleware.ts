@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import type { ErrorRequestHandler, RequestHandler } from "express";
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from "express";
 import { pinoHttp } from "pino-http";
-import type { Logger } from "../logger.js";
+import { type Logger, redactUrl, serializeError } from "../logger.js";
 import { AppError, coreErrors, toProblem } from "./errors.js";
 
 const requestIdPattern = /^[\w.:-]{1,128}$/;
@@ -22,8 +22,9 @@ export function requestLogging(logger: Logger): RequestHandler {
       req: (req: { id: string; method: string; url: string }) => ({
         id: req.id,
         method: req.method,
-        url: req.url,
+        url: redactUrl(req.url),
       }),
+      err: serializeError,
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
   });
@@ -69,9 +70,14 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _nex
     res.destroy();
     return;
   }
-  res
-    .status(appError.status)
-    .set(appError.options.headers ?? {})
-    .type("application/problem+json")
-    .send(JSON.stringify(toProblem(appError, String(req.id))));
+  sendProblem(req, res, appError);
 };
+
+/** Answers with `error` as problem+json, tagged with the request id. */
+export function sendProblem(req: Request, res: Response, error: AppError): void {
+  res
+    .status(error.status)
+    .set(error.options.headers ?? {})
+    .type("application/problem+json")
+    .send(JSON.stringify(toProblem(error, String(req.id))));
+}

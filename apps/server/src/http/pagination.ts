@@ -6,7 +6,8 @@ export const maxPageSize = 100;
 /** Query parameters every list accepts. */
 export const pageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(maxPageSize).default(20),
-  cursor: z.string().min(1).max(512).optional(),
+  // Its length is checked when it is decoded, so a long one is answered as the invalid cursor it is.
+  cursor: z.string().min(1).optional(),
 });
 
 export interface Page<T> {
@@ -23,18 +24,36 @@ export function encodeCursor(key: readonly (string | number)[]): string {
   return Buffer.from(JSON.stringify(key)).toString("base64url");
 }
 
-export function decodeCursor(cursor: string, arity: number): (string | number)[] {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (
-      Array.isArray(value) &&
-      value.length === arity &&
-      value.every((part) => typeof part === "string" || typeof part === "number")
-    ) {
-      return value;
+/** No cursor we issue comes near this; a longer one is refused before it is decoded. */
+const maxCursorLength = 512;
+
+/**
+ * The sort key a cursor carries, or a 400 `pagination.invalid_cursor` for anything this list did not issue.
+ * Give the parts' schemas (`z.tuple([z.uuid()])`) so a forged cursor is refused here rather than failing in
+ * SQL; with only an arity the caller must check each part's type itself. Strings holding NUL are refused
+ * either way: PostgreSQL text cannot carry them.
+ */
+export function decodeCursor(cursor: string, arity: number): (string | number)[];
+export function decodeCursor<T extends z.ZodTuple>(cursor: string, parts: T): z.output<T>;
+export function decodeCursor(cursor: string, shape: number | z.ZodTuple): unknown {
+  if (cursor.length <= maxCursorLength) {
+    try {
+      const value: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+      const plain =
+        Array.isArray(value) &&
+        value.every(
+          (part) =>
+            (typeof part === "string" && !part.includes("\u0000")) ||
+            (typeof part === "number" && Number.isFinite(part)),
+        );
+      if (plain && typeof shape === "number" && value.length === shape) return value;
+      if (plain && typeof shape !== "number") {
+        const parsed = shape.safeParse(value);
+        if (parsed.success) return parsed.data;
+      }
+    } catch {
+      // fall through to the 400 below
     }
-  } catch {
-    // fall through to the 400 below
   }
   throw invalidCursor();
 }

@@ -1,4 +1,5 @@
 import type { ApiRouter } from "../../http/api.js";
+import { coreErrors } from "../../http/errors.js";
 import { userErrors, userSchema } from "../users/index.js";
 import { adminUpdateUserBody, listUsersQuery, userIdParams, userPageSchema } from "./admin.contract.js";
 import { adminErrors } from "./admin.errors.js";
@@ -14,6 +15,7 @@ export function adminRoutes(admin: AdminService) {
       access: ["admin"],
       query: listUsersQuery,
       response: { status: 200, description: "A page of users", schema: userPageSchema },
+      errors: [coreErrors.invalidCursor],
       handler: ({ query }) => admin.listUsers(query),
     });
 

@@ -1,5 +1,6 @@
 import { and, desc, eq, ilike, lt, or, type SQL } from "drizzle-orm";
 import type pg from "pg";
+import { z } from "zod";
 import type { Clock } from "../../clock.js";
 import type { Database } from "../../db/client.js";
 import { transaction } from "../../db/transaction.js";
@@ -41,7 +42,7 @@ export function createAdminService(deps: AdminDeps) {
           ? or(ilike(users.name, likePattern(query.q)), ilike(users.email, likePattern(query.q)))
           : undefined,
         // UUIDv7 ids grow with creation time: newest first, resuming below the last id seen.
-        query.cursor ? lt(users.id, String(decodeCursor(query.cursor, 1)[0])) : undefined,
+        query.cursor ? lt(users.id, decodeCursor(query.cursor, z.tuple([z.uuid()]))[0]) : undefined,
       ];
       const rows = await selectUsers(db)
         .where(and(...filters))
