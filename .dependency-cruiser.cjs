@@ -15,7 +15,8 @@ module.exports = {
     {
       name: "module-through-index",
       severity: "error",
-      comment: "Another module is reached only through its index.ts: its tables, repo and routes are its own.",
+      comment:
+        "Another module is reached only through its index.ts: its tables, repo and routes are its own.",
       from: { path: "^apps/server/src/modules/([^/]+)/", pathNot: "\\.tables\\.ts$" },
       to: {
         path: "^apps/server/src/modules/[^/]+/.+",
@@ -35,7 +36,8 @@ module.exports = {
     {
       name: "index-hides-tables",
       severity: "error",
-      comment: "A module's index.ts does not hand out its tables: other modules read through its functions or views.",
+      comment:
+        "A module's index.ts does not hand out its tables: other modules read through its functions or views.",
       from: { path: "^apps/server/src/modules/[^/]+/index\\.ts$" },
       to: { path: "\\.tables\\.ts$", dependencyTypesNot: ["type-only"] },
     },
@@ -55,8 +57,12 @@ module.exports = {
     {
       name: "core-without-modules",
       severity: "error",
-      comment: "http/, db/, jobs/ and realtime/ are the base every module builds on; they must not depend on one.",
-      from: { path: "^apps/server/src/(http|db|jobs|realtime)/", pathNot: "^apps/server/src/db/schema\\.ts$" },
+      comment:
+        "http/, db/, jobs/ and realtime/ are the base every module builds on; they must not depend on one.",
+      from: {
+        path: "^apps/server/src/(http|db|jobs|realtime)/",
+        pathNot: "^apps/server/src/db/schema\\.ts$",
+      },
       to: { path: "^apps/server/src/modules/" },
     },
     {
