@@ -1,34 +1,20 @@
-import { sql } from "drizzle-orm";
 import type pg from "pg";
-import { newId } from "../db/columns.js";
 import { transaction } from "../db/transaction.js";
 import type { Logger } from "../logger.js";
-import { hashPassword } from "../modules/auth/passwords.js";
-import { searchDocument, toMinutes } from "../modules/contractors/contractors.service.js";
+import { hashPassword } from "../modules/auth/index.js";
 import {
-  availabilityWeekly,
-  contractorCategories,
-  contractorProfiles,
-  customerProfiles,
-} from "../modules/contractors/contractors.tables.js";
-import { users } from "../modules/users/index.js";
+  type DemoContractorProfile,
+  seedDemoContractor,
+  seedDemoCustomer,
+} from "../modules/contractors/index.js";
+import { hasUsers, insertUser } from "../modules/users/index.js";
 
 /** Shared by every demo account, and printed at start: these accounts exist only on development databases. */
 export const demoPassword = "sunny-demo-day-42";
 
-interface DemoContractor {
+interface DemoContractor extends DemoContractorProfile {
   name: string;
   email: string;
-  headline: string;
-  bio: string;
-  categories: string[];
-  rate: number;
-  lat: number;
-  lng: number;
-  radiusKm: number;
-  years: number;
-  verified: boolean;
-  rating: [number, number];
 }
 
 // Around London, so a search from the city centre (51.5074, -0.1278) finds them all.
@@ -173,62 +159,20 @@ export async function seedDemoData(pool: pg.Pool, logger: Logger, now: Date): Pr
   const seeded = await transaction(pool, async (tx) => {
     // Serialises concurrent starts on one database: only one of them seeds.
     await tx.executeSql("select pg_advisory_xact_lock(7403118222)");
-    const [existing] = await tx.db.select({ count: sql<number>`count(*)::int` }).from(users);
-    if ((existing?.count ?? 0) > 0) return false;
-    const account = (name: string, email: string, role: "admin" | "customer" | "contractor") => ({
-      id: newId(),
-      name,
-      email,
-      role,
-      passwordHash,
-      emailVerifiedAt: now,
-      createdAt: now,
-      updatedAt: now,
-    });
-    await tx.db.insert(users).values(account("Demo Admin", "admin@example.com", "admin"));
+    if (await hasUsers(tx.db)) return false;
+    // Each module writes its own part: accounts through users, profiles through contractors.
+    const account = async (name: string, email: string, role: "admin" | "customer" | "contractor") => {
+      const user = await insertUser(tx.db, { name, email, role, passwordHash, emailVerifiedAt: now }, now);
+      if (!user) throw new Error(`demo account ${email} was not created`);
+      return user.id;
+    };
+    await account("Demo Admin", "admin@example.com", "admin");
     for (const customer of customers) {
-      const row = account(customer.name, customer.email, "customer");
-      await tx.db.insert(users).values(row);
-      await tx.db.insert(customerProfiles).values({
-        userId: row.id,
-        defaultAddress: customer.address,
-        lat: customer.lat,
-        lng: customer.lng,
-        updatedAt: now,
-      });
+      await seedDemoCustomer(tx.db, await account(customer.name, customer.email, "customer"), customer, now);
     }
     for (const contractor of contractors) {
-      const row = account(contractor.name, contractor.email, "contractor");
-      await tx.db.insert(users).values(row);
-      await tx.db.insert(contractorProfiles).values({
-        userId: row.id,
-        headline: contractor.headline,
-        bio: contractor.bio,
-        hourlyRateAmount: contractor.rate,
-        hourlyRateCurrency: "gbp",
-        yearsExperience: contractor.years,
-        lat: contractor.lat,
-        lng: contractor.lng,
-        serviceRadiusKm: contractor.radiusKm,
-        verified: contractor.verified,
-        ratingAverage: contractor.rating[0],
-        ratingCount: contractor.rating[1],
-        timezone: "Europe/London",
-        searchDocument: searchDocument(row.id, contractor.headline, contractor.bio),
-        createdAt: now,
-        updatedAt: now,
-      });
-      await tx.db
-        .insert(contractorCategories)
-        .values(contractor.categories.map((categorySlug) => ({ userId: row.id, categorySlug })));
-      await tx.db.insert(availabilityWeekly).values(
-        [1, 2, 3, 4, 5].map((day) => ({
-          userId: row.id,
-          day,
-          startMinute: toMinutes("08:00"),
-          endMinute: toMinutes("18:00"),
-        })),
-      );
+      const userId = await account(contractor.name, contractor.email, "contractor");
+      await seedDemoContractor(tx.db, userId, contractor, now);
     }
     return true;
   });

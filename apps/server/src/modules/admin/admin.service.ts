@@ -1,4 +1,3 @@
-import { and, desc, eq, ilike, lt, or, type SQL } from "drizzle-orm";
 import type pg from "pg";
 import { z } from "zod";
 import type { Clock } from "../../clock.js";
@@ -8,7 +7,15 @@ import type { Role } from "../../http/auth.js";
 import { AppError } from "../../http/errors.js";
 import { decodeCursor, type Page, toPage } from "../../http/pagination.js";
 import { endAllSessions } from "../auth/index.js";
-import { type PublicUrl, presentUser, selectUsers, type User, userErrors, users } from "../users/index.js";
+import {
+  getUser,
+  listUsers,
+  type PublicUrl,
+  presentUser,
+  type User,
+  updateUser,
+  userErrors,
+} from "../users/index.js";
 import { adminErrors } from "./admin.errors.js";
 
 export interface AdminDeps {
@@ -18,11 +25,6 @@ export interface AdminDeps {
   publicUrl: PublicUrl;
   /** Called after a user is suspended, to drop their live connections. */
   onSuspended: (userId: string) => void;
-}
-
-/** `%` and `_` typed by an admin are literal characters, not wildcards. */
-function likePattern(text: string): string {
-  return `%${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
 }
 
 export function createAdminService(deps: AdminDeps) {
@@ -35,19 +37,11 @@ export function createAdminService(deps: AdminDeps) {
       status?: "active" | "suspended" | undefined;
       q?: string | undefined;
     }): Promise<Page<User>> {
-      const filters: (SQL | undefined)[] = [
-        query.role ? eq(users.role, query.role) : undefined,
-        query.status ? eq(users.status, query.status) : undefined,
-        query.q
-          ? or(ilike(users.name, likePattern(query.q)), ilike(users.email, likePattern(query.q)))
-          : undefined,
-        // UUIDv7 ids grow with creation time: newest first, resuming below the last id seen.
-        query.cursor ? lt(users.id, decodeCursor(query.cursor, z.tuple([z.uuid()]))[0]) : undefined,
-      ];
-      const rows = await selectUsers(db)
-        .where(and(...filters))
-        .orderBy(desc(users.id))
-        .limit(query.limit + 1);
+      const rows = await listUsers(db, {
+        ...query,
+        limit: query.limit + 1,
+        beforeId: query.cursor ? decodeCursor(query.cursor, z.tuple([z.uuid()]))[0] : undefined,
+      });
       return toPage(
         rows,
         query.limit,
@@ -57,9 +51,7 @@ export function createAdminService(deps: AdminDeps) {
     },
 
     async getUser(id: string): Promise<User> {
-      const [row] = await selectUsers(db).where(eq(users.id, id));
-      if (!row) throw new AppError(userErrors.notFound, "No user with this id");
-      return presentUser(row, deps.publicUrl);
+      return presentUser(await getUser(db, id), deps.publicUrl);
     },
 
     async updateUser(
@@ -76,16 +68,11 @@ export function createAdminService(deps: AdminDeps) {
       }
       const now = clock.now();
       const row = await transaction(pool, async (tx) => {
-        const [updated] = await tx.db
-          .update(users)
-          .set({ ...changes, updatedAt: now })
-          .where(eq(users.id, id))
-          .returning({ id: users.id });
-        if (!updated) throw new AppError(userErrors.notFound, "No user with this id");
+        if (!(await updateUser(tx.db, id, changes, now))) {
+          throw new AppError(userErrors.notFound, "No user with this id");
+        }
         if (changes.status === "suspended") await endAllSessions(tx.db, id, "suspended", now);
-        const [view] = await selectUsers(tx.db).where(eq(users.id, id));
-        if (!view) throw new AppError(userErrors.notFound, "No user with this id");
-        return view;
+        return getUser(tx.db, id);
       });
       if (changes.status === "suspended") deps.onSuspended(id);
       return presentUser(row, deps.publicUrl);

@@ -15,12 +15,14 @@ import { enqueueEmail, passwordResetEmail, verificationCodeEmail } from "../noti
 import {
   findUserByEmail,
   getUser,
+  insertUser,
   normaliseEmail,
   type PublicUrl,
   presentUser,
   type UserRow,
   type UserWithAvatar,
-  users,
+  updateUser,
+  userDirectory,
 } from "../users/index.js";
 import type { AuthSession, TokenPair } from "./auth.contract.js";
 import { authErrors } from "./auth.errors.js";
@@ -108,13 +110,13 @@ export function createAuthService(deps: AuthDeps) {
   async function assertSession(userId: string, sessionId: string, now: Date): Promise<Role> {
     const [row] = await db
       .select({
-        status: users.status,
-        role: users.role,
+        status: userDirectory.status,
+        role: userDirectory.role,
         revokedAt: sessions.revokedAt,
         expiresAt: sessions.expiresAt,
       })
       .from(sessions)
-      .innerJoin(users, eq(users.id, sessions.userId))
+      .innerJoin(userDirectory, eq(userDirectory.id, sessions.userId))
       .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId)));
     // Suspension first: it is the reason the user needs to hear, even though it also ended the session.
     if (row?.status === "suspended") {
@@ -285,21 +287,14 @@ export function createAuthService(deps: AuthDeps) {
       const passwordHash = await hashPassword(input.password);
       try {
         return await transaction(pool, async (tx) => {
-          const [user] = await tx.db
-            .insert(users)
-            .values({
-              email: normaliseEmail(input.email),
-              passwordHash,
-              name: input.name,
-              role: input.role,
-              phone: input.phone ?? null,
-              createdAt: now,
-              updatedAt: now,
-            })
-            .returning();
+          const user = await insertUser(
+            tx.db,
+            { email: input.email, passwordHash, name: input.name, role: input.role, phone: input.phone },
+            now,
+          );
           if (!user) throw new Error("insert returned no user");
           await sendVerificationCode(tx, user, now);
-          return openSession(tx, { ...user, avatarKey: null }, client, now);
+          return openSession(tx, user, client, now);
         });
       } catch (error) {
         if (isUniqueViolation(error, "users_email")) {
@@ -426,10 +421,7 @@ export function createAuthService(deps: AuthDeps) {
       await redeemCode(user?.id, "password_reset", input.code, async (tx, now) => {
         if (!user) return;
         // Receiving the code proves control of the mailbox, so the address counts as verified too.
-        await tx.db
-          .update(users)
-          .set({ passwordHash, updatedAt: now, emailVerifiedAt: user.emailVerifiedAt ?? now })
-          .where(eq(users.id, user.id));
+        await updateUser(tx.db, user.id, { passwordHash, emailVerifiedAt: user.emailVerifiedAt ?? now }, now);
         ended = await endAllSessions(tx.db, user.id, "password_reset", now);
       });
       if (ended) sessionsEnded(ended);
@@ -451,7 +443,7 @@ export function createAuthService(deps: AuthDeps) {
       const passwordHash = await hashPassword(input.newPassword);
       const now = clock.now();
       const ended = await transaction(pool, async (tx) => {
-        await tx.db.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, userId));
+        await updateUser(tx.db, userId, { passwordHash }, now);
         return endAllSessions(tx.db, userId, "password_changed", now);
       });
       sessionsEnded(ended);
@@ -462,7 +454,7 @@ export function createAuthService(deps: AuthDeps) {
       if (user.emailVerifiedAt) return;
       await limits.codeChecksPerIp.consume(client.ip);
       await redeemCode(userId, "email_verification", code, async (tx, now) => {
-        await tx.db.update(users).set({ emailVerifiedAt: now, updatedAt: now }).where(eq(users.id, userId));
+        await updateUser(tx.db, userId, { emailVerifiedAt: now }, now);
       });
     },
 
@@ -500,19 +492,18 @@ export async function createAdmin(
   input: { email: string; password: string; name: string },
   now: Date,
 ): Promise<{ created: boolean; user: UserRow }> {
-  const [user] = await db
-    .insert(users)
-    .values({
-      email: normaliseEmail(input.email),
+  const user = await insertUser(
+    db,
+    {
+      email: input.email,
       passwordHash: await hashPassword(input.password),
       name: input.name,
       role: "admin" satisfies Role,
       emailVerifiedAt: now,
-      createdAt: now,
-      updatedAt: now,
-    })
-    .onConflictDoNothing()
-    .returning();
+    },
+    now,
+    { ifAbsent: true },
+  );
   if (user) return { created: true, user };
   const existing = await findUserByEmail(db, input.email);
   if (!existing) throw new Error("admin insert conflicted but no user has this email");

@@ -7,5 +7,5 @@ export {
   endAllSessions,
   passwordResetQueue,
 } from "./auth.service.js";
-export { passwordSchema } from "./passwords.js";
+export { hashPassword, passwordSchema } from "./passwords.js";
 export { createTokenIssuer, loadSigningKey, type TokenIssuer } from "./tokens.js";

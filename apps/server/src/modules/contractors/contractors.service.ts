@@ -7,7 +7,7 @@ import { transaction } from "../../db/transaction.js";
 import { AppError, coreErrors } from "../../http/errors.js";
 import { unknownCategories } from "../catalog/index.js";
 import { type PublicUrl, userDirectory } from "../users/index.js";
-import type { Availability } from "./availability.js";
+import { type Availability, toMinutes } from "./availability.js";
 import type { ContractorProfile, profileBody } from "./contractors.contract.js";
 import { contractorErrors } from "./contractors.errors.js";
 import {
@@ -27,11 +27,6 @@ export interface ProfileDeps {
 }
 
 type ProfileInput = z.output<typeof profileBody>;
-
-export function toMinutes(time: string): number {
-  const [hours, minutes] = time.split(":").map(Number) as [number, number];
-  return hours * 60 + minutes;
-}
 
 function toTime(minutes: number): string {
   return `${String(Math.floor(minutes / 60)).padStart(2, "0")}:${String(minutes % 60).padStart(2, "0")}`;

@@ -6,6 +6,7 @@ export {
   summariseAvailability,
 } from "./availability.js";
 export type { ContractorProfile } from "./contractors.contract.js";
+export { type DemoContractorProfile, seedDemoContractor, seedDemoCustomer } from "./contractors.demo.js";
 export { contractorErrors, verificationErrors } from "./contractors.errors.js";
 export {
   type ContractorsDeps,

@@ -6,10 +6,16 @@ export { usersRoutes } from "./users.routes.js";
 export {
   findUserByEmail,
   getUser,
+  hasUsers,
+  insertUser,
+  listUsers,
+  type NewUser,
   normaliseEmail,
   type PublicUrl,
   presentUser,
   selectUsers,
+  type UserChanges,
   type UserWithAvatar,
+  updateUser,
 } from "./users.service.js";
-export { type UserRow, users } from "./users.tables.js";
+export type { UserRow } from "./users.tables.js";

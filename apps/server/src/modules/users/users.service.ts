@@ -1,11 +1,11 @@
-import { eq, getTableColumns } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, ilike, lt, or, type SQL } from "drizzle-orm";
 import type pg from "pg";
 import type { Clock } from "../../clock.js";
 import type { Executor } from "../../db/client.js";
 import { transaction } from "../../db/transaction.js";
 import { AppError } from "../../http/errors.js";
 import type { FilesService } from "../files/index.js";
-import { files } from "../files/index.js";
+import { fileKeys } from "../files/index.js";
 import type { User } from "./users.contract.js";
 import { userErrors } from "./users.errors.js";
 import { type UserRow, users } from "./users.tables.js";
@@ -26,9 +26,9 @@ export function normaliseEmail(email: string): string {
 /** Users joined with their avatar file: use it wherever users are read to be shown. */
 export function selectUsers(db: Executor) {
   return db
-    .select({ ...getTableColumns(users), avatarKey: files.storageKey })
+    .select({ ...getTableColumns(users), avatarKey: fileKeys.storageKey })
     .from(users)
-    .leftJoin(files, eq(files.id, users.avatarFileId));
+    .leftJoin(fileKeys, eq(fileKeys.id, users.avatarFileId));
 }
 
 export function presentUser(row: UserWithAvatar, publicUrl: PublicUrl): User {
@@ -85,17 +85,105 @@ export async function updateProfile(
       }
       await deps.files.detach(tx.db, avatarKind, id, keep);
     }
-    const updated = await tx.db
-      .update(users)
-      .set({
+    const updated = await updateUser(
+      tx.db,
+      id,
+      {
         ...(changes.name !== undefined ? { name: changes.name } : {}),
         ...(changes.phone !== undefined ? { phone: changes.phone } : {}),
         ...(changes.avatarFileId !== undefined ? { avatarFileId: changes.avatarFileId } : {}),
-        updatedAt: now,
-      })
-      .where(eq(users.id, id))
-      .returning({ id: users.id });
-    if (updated.length === 0) throw new AppError(userErrors.notFound, "No user with this id");
+      },
+      now,
+    );
+    if (!updated) throw new AppError(userErrors.notFound, "No user with this id");
     return getUser(tx.db, id);
   });
+}
+
+/** The columns of a new account; the email is normalised here. */
+export interface NewUser {
+  email: string;
+  passwordHash: string;
+  name: string;
+  role: UserRow["role"];
+  phone?: string | null | undefined;
+  emailVerifiedAt?: Date | null | undefined;
+}
+
+/**
+ * Creates an account (registration, admin bootstrap). A taken email throws the database's unique violation
+ * on `users_email`, or returns undefined with `ifAbsent`.
+ */
+export async function insertUser(
+  db: Executor,
+  values: NewUser,
+  now: Date,
+  options: { ifAbsent?: boolean } = {},
+): Promise<UserWithAvatar | undefined> {
+  const insert = db.insert(users).values({
+    ...values,
+    email: normaliseEmail(values.email),
+    phone: values.phone ?? null,
+    emailVerifiedAt: values.emailVerifiedAt ?? null,
+    createdAt: now,
+    updatedAt: now,
+  });
+  const [row] = await (options.ifAbsent ? insert.onConflictDoNothing() : insert).returning();
+  return row ? { ...row, avatarKey: null } : undefined;
+}
+
+/** What other modules may change on an account: auth its credentials, admin its status and profile. */
+export type UserChanges = Partial<
+  Pick<UserRow, "name" | "phone" | "status" | "passwordHash" | "emailVerifiedAt" | "avatarFileId">
+>;
+
+/** Applies `changes` to one account; false when no such user exists. */
+export async function updateUser(
+  db: Executor,
+  id: string,
+  changes: UserChanges,
+  now: Date,
+): Promise<boolean> {
+  const updated = await db
+    .update(users)
+    .set({ ...changes, updatedAt: now })
+    .where(eq(users.id, id))
+    .returning({ id: users.id });
+  return updated.length > 0;
+}
+
+/** `%` and `_` typed by a person are literal characters, not wildcards. */
+function likePattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+}
+
+/** Users newest first (UUIDv7 ids grow with creation time), resuming below `beforeId`. */
+export async function listUsers(
+  db: Executor,
+  query: {
+    limit: number;
+    beforeId?: string | undefined;
+    role?: UserRow["role"] | undefined;
+    status?: UserRow["status"] | undefined;
+    q?: string | undefined;
+  },
+): Promise<UserWithAvatar[]> {
+  const filters: (SQL | undefined)[] = [
+    query.role ? eq(users.role, query.role) : undefined,
+    query.status ? eq(users.status, query.status) : undefined,
+    query.q
+      ? or(ilike(users.name, likePattern(query.q)), ilike(users.email, likePattern(query.q)))
+      : undefined,
+    query.beforeId ? lt(users.id, query.beforeId) : undefined,
+  ];
+  return selectUsers(db)
+    .where(and(...filters))
+    .orderBy(desc(users.id))
+    .limit(query.limit);
+}
+
+/** Whether any account exists (an empty database is the only one demo data goes into). */
+export async function hasUsers(db: Executor): Promise<boolean> {
+  const [row] = await db.select({ id: users.id }).from(users).limit(1);
+  return row !== undefined;
 }
