@@ -79,6 +79,14 @@ export function createFilesService(deps: FilesDeps) {
     return { url, expiresAt };
   }
 
+  async function canRead(reader: AuthUser, row: FileRow): Promise<boolean> {
+    if (row.ownerId === reader.id || reader.role === ("admin" satisfies Role)) return true;
+    if (purposePolicies[row.purpose].visibility === "public") return true;
+    if (!row.attachedKind || !row.attachedId) return false;
+    const rule = readRules.get(row.attachedKind);
+    return rule ? rule(reader, row.attachedId) : false;
+  }
+
   async function present(row: FileRow): Promise<FileView> {
     const now = clock.now();
     const main = await urlOf(row.storageKey, row, now);
@@ -214,18 +222,12 @@ export function createFilesService(deps: FilesDeps) {
     /** Metadata with a fresh URL, for the owner, admins, anyone for public files, and whom read rules allow. */
     async get(reader: AuthUser, id: string): Promise<FileView> {
       const [row] = await db.select().from(files).where(eq(files.id, id));
-      if (!row || !(await this.canRead(reader, row)))
+      if (!row || !(await canRead(reader, row)))
         throw new AppError(fileErrors.notFound, "No file with this id");
       return present(row);
     },
 
-    async canRead(reader: AuthUser, row: FileRow): Promise<boolean> {
-      if (row.ownerId === reader.id || reader.role === ("admin" satisfies Role)) return true;
-      if (purposePolicies[row.purpose].visibility === "public") return true;
-      if (!row.attachedKind || !row.attachedId) return false;
-      const rule = readRules.get(row.attachedKind);
-      return rule ? rule(reader, row.attachedId) : false;
-    },
+    canRead,
 
     /**
      * Attaches uploaded files to a thing, inside the caller's transaction. Each file must exist, belong to

@@ -4,7 +4,7 @@ import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { type StorageDriver, StorageNotFoundError } from "./storage.js";
+import { encodeKey, type StorageDriver, StorageNotFoundError } from "./storage.js";
 
 export interface LocalStorageOptions {
   /** Folder holding the objects (`UPLOAD_DIR`). */
@@ -37,10 +37,6 @@ function signature(
     .digest("base64url");
 }
 
-function encodeKey(key: string): string {
-  return key.split("/").map(encodeURIComponent).join("/");
-}
-
 /** Objects as files under a folder; private ones are read through HMAC-signed, expiring app URLs. */
 export function createLocalStorage(options: LocalStorageOptions): StorageDriver & {
   /** The file of a key, refusing keys that would leave the folder. */
@@ -54,6 +50,11 @@ export function createLocalStorage(options: LocalStorageOptions): StorageDriver 
     if (!path.startsWith(root + sep)) throw new StorageNotFoundError(key);
     return path;
   };
+
+  async function statOf(key: string): Promise<{ size: number } | undefined> {
+    const info = await stat(pathOf(key)).catch(() => undefined);
+    return info?.isFile() ? { size: info.size } : undefined;
+  }
 
   async function* walk(folder: string): AsyncGenerator<{ key: string; size: number }> {
     const entries = await readdir(folder, { withFileTypes: true }).catch(() => []);
@@ -85,15 +86,12 @@ export function createLocalStorage(options: LocalStorageOptions): StorageDriver 
     },
 
     async get(key) {
-      const info = await this.stat(key);
+      const info = await statOf(key);
       if (!info) throw new StorageNotFoundError(key);
       return { body: createReadStream(pathOf(key)), size: info.size };
     },
 
-    async stat(key) {
-      const info = await stat(pathOf(key)).catch(() => undefined);
-      return info?.isFile() ? { size: info.size } : undefined;
-    },
+    stat: statOf,
 
     async delete(key) {
       await rm(pathOf(key), { force: true });
