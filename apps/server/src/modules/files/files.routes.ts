@@ -1,3 +1,4 @@
+import { create as contentDisposition } from "content-disposition";
 import express, { type Router } from "express";
 import type { Clock } from "../../clock.js";
 import type { ApiRouter } from "../../http/api.js";
@@ -5,7 +6,7 @@ import { AppError } from "../../http/errors.js";
 import { fileIdParams, fileSchema, uploadForm } from "./files.contract.js";
 import { fileErrors } from "./files.errors.js";
 import type { FilesService } from "./files.service.js";
-import type { createLocalStorage } from "./local-storage.js";
+import { type createLocalStorage, keyFromPath } from "./local-storage.js";
 
 export function filesRoutes(service: FilesService) {
   return (api: ApiRouter) => {
@@ -49,14 +50,32 @@ export function filesRoutes(service: FilesService) {
   };
 }
 
-/** Serves objects of the local driver: public ones to anyone, private ones only through a valid signed URL. */
+/**
+ * Serves objects of the local driver: public ones to anyone, private ones only through a valid signed URL.
+ * The key comes from the raw path, checked segment by segment, and its visibility from where it resolves on
+ * disk: no spelling of a path reaches a private object without its signature.
+ */
 export function localStorageRouter(storage: ReturnType<typeof createLocalStorage>, clock: Clock): Router {
   const router = express.Router();
-  router.get("/{*key}", (req, res, next) => {
-    const key = (req.params as { key?: string[] }).key?.join("/") ?? "";
+  // Middleware rather than a `/{*key}` route: the router would decode the path itself, and answer 500 for
+  // invalid percent-encodings, before this code could judge them.
+  router.use((req, res, next) => {
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      next();
+      return;
+    }
+    const key = keyFromPath(req.path);
+    const found = key === undefined ? undefined : storage.locate(key);
+    if (key === undefined || !found) {
+      next(new AppError(fileErrors.notFound, "No such file"));
+      return;
+    }
     const query = req.query as Record<string, unknown>;
     const text = (name: string) => (typeof query[name] === "string" ? (query[name] as string) : undefined);
-    if (key.startsWith("private/")) {
+    // Given to sendFile rather than set at once, so a missing object's 404 carries none of them (a CDN
+    // must not cache a 404 for a year).
+    const headers: Record<string, string> = { "X-Content-Type-Options": "nosniff" };
+    if (found.visibility === "private") {
       const params = {
         expires: text("expires") ?? "",
         type: text("type") ?? "",
@@ -72,22 +91,13 @@ export function localStorageRouter(storage: ReturnType<typeof createLocalStorage
         );
         return;
       }
-      res.set("Cache-Control", "private, no-store").type(params.type);
-      if (params.name) res.attachment(params.name);
-    } else if (key.startsWith("public/")) {
-      res.set("Cache-Control", "public, max-age=31536000, immutable");
+      headers["Cache-Control"] = "private, no-store";
+      headers["Content-Type"] = params.type;
+      if (params.name) headers["Content-Disposition"] = contentDisposition(params.name);
     } else {
-      next(new AppError(fileErrors.notFound, "No such file"));
-      return;
+      headers["Cache-Control"] = "public, max-age=31536000, immutable";
     }
-    let path: string;
-    try {
-      path = storage.pathOf(key);
-    } catch {
-      next(new AppError(fileErrors.notFound, "No such file"));
-      return;
-    }
-    res.sendFile(path, { dotfiles: "deny", headers: { "X-Content-Type-Options": "nosniff" } }, (error) => {
+    res.sendFile(found.path, { dotfiles: "deny", headers }, (error) => {
       if (error && !res.headersSent) next(new AppError(fileErrors.notFound, "No such file"));
     });
   });
