@@ -35,6 +35,7 @@ import {
 import {
   createFilesService,
   createLocalStorage,
+  type FilesService,
   filesRoutes,
   localStoragePath,
   localStorageRouter,
@@ -53,6 +54,7 @@ export interface RunningServer {
   database: DatabaseHandle;
   databaseUrl: string;
   jobs: JobQueue;
+  files: FilesService;
   /** Stops accepting, lets in-flight requests finish (up to the shutdown deadline), then releases everything. */
   close(): Promise<void>;
 }
@@ -99,6 +101,8 @@ export async function startServer(
       logger,
       tmpDir: join(config.dataDir, "tmp", "uploads"),
       signedUrlTtlSeconds: config.storage.signedUrlTtlSeconds,
+      pool: database.pool,
+      uploads: config.uploads,
     });
 
     const auth = createAuthService({
@@ -211,7 +215,7 @@ export async function startServer(
       return closing;
     };
 
-    return { url, port, http, io, database, databaseUrl, jobs, close };
+    return { url, port, http, io, database, databaseUrl, jobs, files, close };
   } catch (error) {
     await unwind();
     throw error;

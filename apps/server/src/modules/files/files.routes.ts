@@ -2,7 +2,7 @@ import { create as contentDisposition } from "content-disposition";
 import express, { type Router } from "express";
 import type { Clock } from "../../clock.js";
 import type { ApiRouter } from "../../http/api.js";
-import { AppError } from "../../http/errors.js";
+import { AppError, coreErrors } from "../../http/errors.js";
 import { fileIdParams, fileSchema, uploadForm } from "./files.contract.js";
 import { fileErrors } from "./files.errors.js";
 import type { FilesService } from "./files.service.js";
@@ -20,16 +20,22 @@ export function filesRoutes(service: FilesService) {
         "portfolio 10 MB (JPEG, PNG, WebP, AVIF); job_attachment and verification_document 20 MB (those images or",
         "PDF); chat_attachment 25 MB (images, PDF, office documents, audio). Images are re-encoded without their",
         "metadata (GPS included), their longest side capped, and get a thumbnail. A file not attached to anything",
-        "within 24 hours is deleted.",
+        "within 24 hours is deleted. Images over the configured pixel count (40 megapixels by default) are refused",
+        "with 422 `file.too_many_pixels`; each user may start a limited number of uploads per hour (100 by",
+        "default), beyond which 429 with `Retry-After`. A refused upload is answered at once and the connection",
+        "closed.",
       ].join(" "),
       access: "user",
       multipart: uploadForm,
       response: { status: 201, description: "The stored file", schema: fileSchema },
       errors: [
         fileErrors.missingPart,
+        fileErrors.malformed,
         fileErrors.notMultipart,
         fileErrors.tooLarge,
         fileErrors.unsupportedType,
+        fileErrors.tooManyPixels,
+        coreErrors.rateLimited,
       ],
       handler: ({ req, user }) => service.upload(req, user),
     });
