@@ -230,6 +230,11 @@ function readForm(
         ),
       ),
     );
+    // The client may have gone while the request waited (quota check, folder creation): its close is past.
+    if (req.destroyed) {
+      onClose();
+      return;
+    }
     req.on("close", onClose);
     req.pipe(parser);
   });

@@ -225,7 +225,8 @@ describe("upload limits", () => {
           measured.push(`${size / MB} MB/${purpose} ${Math.round(answer.ms)} ms`);
           expect(answer.status).toBe(413);
           expect(answer.body.code).toBe("file.too_large");
-          expect(answer.ms).toBeLessThan(2_000);
+          // Typically 0.1 to 0.8 s here; the bound leaves room for a loaded machine, the bug was 300 s.
+          expect(answer.ms).toBeLessThan(3_000);
           if (purpose === "query" || size > 25 * MB) {
             // Content-Length already says too much for the purpose, or for any purpose: refused before the
             // body is read, and the connection is not kept for the rest of it.
@@ -247,7 +248,7 @@ describe("upload limits", () => {
         measured.push(`endless/${purpose ?? "no purpose"} ${Math.round(answer.ms)} ms`);
         expect(answer.status).toBe(413);
         expect(answer.body.code).toBe("file.too_large");
-        expect(answer.ms).toBeLessThan(3_000);
+        expect(answer.ms).toBeLessThan(5_000);
         // The limit, the bounded drain and what sits in socket buffers: nowhere near the 2 GB on offer.
         expect(answer.sent).toBeLessThan(limit + 16 * MB);
         expect(await tempFiles()).toEqual([]);
@@ -408,7 +409,7 @@ describe("upload limits", () => {
         measured.push(`${label} ${Math.round(ms)} ms`);
         expect(answer.status, label).toBe(422);
         expect(answer.body.code).toBe("file.too_many_pixels");
-        expect(ms, label).toBeLessThan(1_000);
+        expect(ms, label).toBeLessThan(1_500);
       }
       const atTheLimit = await uploadFile(app, user.accessToken, "avatar", blackPng(8000, 5000), "ok.png");
       expect(atTheLimit.status).toBe(201);
