@@ -159,6 +159,9 @@ const schema = z.object({
   STORAGE_DRIVER: z.enum(["local", "s3"]).default("local"),
   UPLOAD_DIR: z.string().min(1).default("upload"),
   SIGNED_URL_TTL_SECONDS: positiveInt.max(7 * 24 * 3600).default(900),
+  UPLOADS_PER_HOUR: positiveInt.default(100),
+  UPLOAD_MAX_IMAGE_PIXELS: positiveInt.default(40_000_000),
+  UPLOAD_IMAGE_CONCURRENCY: positiveInt.max(64).default(2),
   S3_BUCKET: z.preprocess((value) => (value === "" ? undefined : value), z.string().min(3).optional()),
   S3_REGION: z.string().min(1).default("us-east-1"),
   S3_ENDPOINT: optionalUrl,
@@ -259,6 +262,14 @@ export interface Config {
       publicBaseUrl: string | undefined;
     };
   };
+  uploads: {
+    /** Uploads one user may start per hour, refused ones included. */
+    perUserPerHour: number;
+    /** Largest image accepted, in pixels (width × height), checked from its header before decoding. */
+    maxImagePixels: number;
+    /** Images decoded and re-encoded at once by this process; further uploads wait their turn. */
+    imageConcurrency: number;
+  };
   /**
    * Seed demo accounts and contractors into an empty database. `embedded`: only when the database is the
    * embedded one (DEMO_DATA=auto in development), never into a server named by DATABASE_URL.
@@ -354,6 +365,11 @@ export function loadConfig(env: Environment): Config {
         secretAccessKey: value.S3_SECRET_ACCESS_KEY,
         publicBaseUrl: value.S3_PUBLIC_URL?.replace(/\/+$/, ""),
       },
+    },
+    uploads: {
+      perUserPerHour: value.UPLOADS_PER_HOUR,
+      maxImagePixels: value.UPLOAD_MAX_IMAGE_PIXELS,
+      imageConcurrency: value.UPLOAD_IMAGE_CONCURRENCY,
     },
     demoData:
       value.DEMO_DATA === "true" ||

@@ -31,6 +31,7 @@ import { createContractorsModule } from "./modules/contractors/index.js";
 import {
   createFilesService,
   createLocalStorage,
+  type FilesService,
   filesRoutes,
   localStoragePath,
   localStorageRouter,
@@ -54,6 +55,7 @@ export interface RunningServer {
   database: DatabaseHandle;
   databaseUrl: string;
   jobs: JobQueue;
+  files: FilesService;
   /** Stops accepting, lets in-flight requests finish (up to the shutdown deadline), then releases everything. */
   close(): Promise<void>;
 }
@@ -108,6 +110,8 @@ export async function startServer(
       logger,
       tmpDir: join(config.dataDir, "tmp", "uploads"),
       signedUrlTtlSeconds: config.storage.signedUrlTtlSeconds,
+      pool: database.pool,
+      uploads: config.uploads,
     });
 
     const auth = createAuthService({
@@ -220,7 +224,7 @@ export async function startServer(
       return closing;
     };
 
-    return { url, port, http, io, database, databaseUrl, jobs, close };
+    return { url, port, http, io, database, databaseUrl, jobs, files, close };
   } catch (error) {
     await unwind();
     throw error;

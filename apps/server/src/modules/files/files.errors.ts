@@ -3,12 +3,22 @@ import { defineErrors } from "../../http/errors.js";
 export const fileErrors = defineErrors({
   notFound: { code: "file.not_found", status: 404, title: "No such file" },
   tooLarge: { code: "file.too_large", status: 413, title: "The file is too large for its purpose" },
+  tooManyPixels: {
+    code: "file.too_many_pixels",
+    status: 422,
+    title: "The image has more pixels than accepted",
+  },
   unsupportedType: {
     code: "file.unsupported_type",
     status: 415,
     title: "This kind of file is not accepted here",
   },
   missingPart: { code: "file.missing_part", status: 400, title: "The upload lacks the file or its purpose" },
+  malformed: {
+    code: "file.malformed_multipart",
+    status: 400,
+    title: "The multipart body cannot be read",
+  },
   notMultipart: { code: "file.not_multipart", status: 415, title: "Uploads must be multipart/form-data" },
   wrongPurpose: {
     code: "file.wrong_purpose",

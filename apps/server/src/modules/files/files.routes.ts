@@ -1,11 +1,12 @@
+import { create as contentDisposition } from "content-disposition";
 import express, { type Router } from "express";
 import type { Clock } from "../../clock.js";
 import type { ApiRouter } from "../../http/api.js";
-import { AppError } from "../../http/errors.js";
+import { AppError, coreErrors } from "../../http/errors.js";
 import { fileIdParams, fileSchema, uploadForm } from "./files.contract.js";
 import { fileErrors } from "./files.errors.js";
 import type { FilesService } from "./files.service.js";
-import type { createLocalStorage } from "./local-storage.js";
+import { type createLocalStorage, keyFromPath } from "./local-storage.js";
 
 export function filesRoutes(service: FilesService) {
   return (api: ApiRouter) => {
@@ -19,16 +20,22 @@ export function filesRoutes(service: FilesService) {
         "portfolio 10 MB (JPEG, PNG, WebP, AVIF); job_attachment and verification_document 20 MB (those images or",
         "PDF); chat_attachment 25 MB (images, PDF, office documents, audio). Images are re-encoded without their",
         "metadata (GPS included), their longest side capped, and get a thumbnail. A file not attached to anything",
-        "within 24 hours is deleted.",
+        "within 24 hours is deleted. Images over the configured pixel count (40 megapixels by default) are refused",
+        "with 422 `file.too_many_pixels`; each user may start a limited number of uploads per hour (100 by",
+        "default), beyond which 429 with `Retry-After`. A refused upload is answered at once and the connection",
+        "closed.",
       ].join(" "),
       access: "user",
       multipart: uploadForm,
       response: { status: 201, description: "The stored file", schema: fileSchema },
       errors: [
         fileErrors.missingPart,
+        fileErrors.malformed,
         fileErrors.notMultipart,
         fileErrors.tooLarge,
         fileErrors.unsupportedType,
+        fileErrors.tooManyPixels,
+        coreErrors.rateLimited,
       ],
       handler: ({ req, user }) => service.upload(req, user),
     });
@@ -49,14 +56,32 @@ export function filesRoutes(service: FilesService) {
   };
 }
 
-/** Serves objects of the local driver: public ones to anyone, private ones only through a valid signed URL. */
+/**
+ * Serves objects of the local driver: public ones to anyone, private ones only through a valid signed URL.
+ * The key comes from the raw path, checked segment by segment, and its visibility from where it resolves on
+ * disk: no spelling of a path reaches a private object without its signature.
+ */
 export function localStorageRouter(storage: ReturnType<typeof createLocalStorage>, clock: Clock): Router {
   const router = express.Router();
-  router.get("/{*key}", (req, res, next) => {
-    const key = (req.params as { key?: string[] }).key?.join("/") ?? "";
+  // Middleware rather than a `/{*key}` route: the router would decode the path itself, and answer 500 for
+  // invalid percent-encodings, before this code could judge them.
+  router.use((req, res, next) => {
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      next();
+      return;
+    }
+    const key = keyFromPath(req.path);
+    const found = key === undefined ? undefined : storage.locate(key);
+    if (key === undefined || !found) {
+      next(new AppError(fileErrors.notFound, "No such file"));
+      return;
+    }
     const query = req.query as Record<string, unknown>;
     const text = (name: string) => (typeof query[name] === "string" ? (query[name] as string) : undefined);
-    if (key.startsWith("private/")) {
+    // Given to sendFile rather than set at once, so a missing object's 404 carries none of them (a CDN
+    // must not cache a 404 for a year).
+    const headers: Record<string, string> = { "X-Content-Type-Options": "nosniff" };
+    if (found.visibility === "private") {
       const params = {
         expires: text("expires") ?? "",
         type: text("type") ?? "",
@@ -72,22 +97,13 @@ export function localStorageRouter(storage: ReturnType<typeof createLocalStorage
         );
         return;
       }
-      res.set("Cache-Control", "private, no-store").type(params.type);
-      if (params.name) res.attachment(params.name);
-    } else if (key.startsWith("public/")) {
-      res.set("Cache-Control", "public, max-age=31536000, immutable");
+      headers["Cache-Control"] = "private, no-store";
+      headers["Content-Type"] = params.type;
+      if (params.name) headers["Content-Disposition"] = contentDisposition(params.name);
     } else {
-      next(new AppError(fileErrors.notFound, "No such file"));
-      return;
+      headers["Cache-Control"] = "public, max-age=31536000, immutable";
     }
-    let path: string;
-    try {
-      path = storage.pathOf(key);
-    } catch {
-      next(new AppError(fileErrors.notFound, "No such file"));
-      return;
-    }
-    res.sendFile(path, { dotfiles: "deny", headers: { "X-Content-Type-Options": "nosniff" } }, (error) => {
+    res.sendFile(found.path, { dotfiles: "deny", headers }, (error) => {
       if (error && !res.headersSent) next(new AppError(fileErrors.notFound, "No such file"));
     });
   });

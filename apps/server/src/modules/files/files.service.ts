@@ -3,18 +3,22 @@ import { rm, stat } from "node:fs/promises";
 import { and, eq, inArray, isNull, lt } from "drizzle-orm";
 import type { Request } from "express";
 import { fileTypeFromFile } from "file-type";
+import type pg from "pg";
 import sharp from "sharp";
 import type { Clock } from "../../clock.js";
+import type { Config } from "../../config.js";
 import type { Database, Executor } from "../../db/client.js";
 import { newId } from "../../db/columns.js";
 import type { AuthUser, Role } from "../../http/auth.js";
 import { AppError } from "../../http/errors.js";
+import { createLimiter } from "../../http/rate-limit.js";
 import type { Logger } from "../../logger.js";
 import { fileErrors } from "./files.errors.js";
 import { isImage, purposePolicies, thumbnailSide } from "./files.policy.js";
 import { type FilePurpose, type FileRow, files } from "./files.tables.js";
 import type { StorageDriver } from "./storage.js";
-import { receiveUpload, sha256Of } from "./upload.js";
+import { abandonBody, receiveUpload, sha256Of } from "./upload.js";
+import { createWorkQueue } from "./work-queue.js";
 
 export interface FileView {
   id: string;
@@ -45,6 +49,9 @@ export interface FilesDeps {
   /** Temporary folder for uploads being received and processed. */
   tmpDir: string;
   signedUrlTtlSeconds: number;
+  /** Rate-limit counters live in PostgreSQL. */
+  pool: pg.Pool;
+  uploads: Config["uploads"];
 }
 
 const extensions: Record<string, string> = {
@@ -61,6 +68,13 @@ function extensionOf(contentType: string, detectedExt: string): string {
 export function createFilesService(deps: FilesDeps) {
   const { db, storage, clock } = deps;
   const readRules = new Map<string, ReadRule>();
+  const uploadsPerUser = createLimiter(deps.pool, {
+    name: "upload_user",
+    points: deps.uploads.perUserPerHour,
+    windowSeconds: 60 * 60,
+  });
+  const imageWork = createWorkQueue(deps.uploads.imageConcurrency);
+  const { maxImagePixels } = deps.uploads;
 
   async function urlOf(
     key: string,
@@ -77,6 +91,14 @@ export function createFilesService(deps: FilesDeps) {
       downloadName: row.originalName ?? undefined,
     });
     return { url, expiresAt };
+  }
+
+  async function canRead(reader: AuthUser, row: FileRow): Promise<boolean> {
+    if (row.ownerId === reader.id || reader.role === ("admin" satisfies Role)) return true;
+    if (purposePolicies[row.purpose].visibility === "public") return true;
+    if (!row.attachedKind || !row.attachedId) return false;
+    const rule = readRules.get(row.attachedKind);
+    return rule ? rule(reader, row.attachedId) : false;
   }
 
   async function present(row: FileRow): Promise<FileView> {
@@ -100,9 +122,23 @@ export function createFilesService(deps: FilesDeps) {
 
   /** Re-encodes an image (orientation applied, metadata and GPS dropped, size capped) and makes a thumbnail. */
   async function processImage(source: string, contentType: string, maxSide: number) {
+    // The header alone gives the dimensions: a small file claiming a huge image (a decompression bomb) is
+    // refused before any pixel is decoded, and before it waits for a turn at the image work.
+    // No pixel limit on this read, or sharp's own default would answer for huge images first.
+    const { width = 0, height = 0 } = await sharp(source, { limitInputPixels: false }).metadata();
+    if (width * height > maxImagePixels) {
+      throw new AppError(
+        fileErrors.tooManyPixels,
+        `A ${width}×${height} image has ${width * height} pixels; at most ${maxImagePixels} are accepted`,
+      );
+    }
+    return imageWork.run(() => encodeImage(source, contentType, maxSide));
+  }
+
+  async function encodeImage(source: string, contentType: string, maxSide: number) {
     const output = `${source}.out`;
     const thumbnail = `${source}.thumb`;
-    const base = sharp(source, { failOn: "error", limitInputPixels: 50_000_000 }).rotate();
+    const base = sharp(source, { failOn: "error", limitInputPixels: maxImagePixels }).rotate();
     const resized = base
       .clone()
       .resize({ width: maxSide, height: maxSide, fit: "inside", withoutEnlargement: true });
@@ -127,6 +163,9 @@ export function createFilesService(deps: FilesDeps) {
   return {
     present,
 
+    /** How busy the image work is (running, waiting, the most at once), for operations and tests. */
+    imageWork: imageWork.stats,
+
     /** Lets a module grant read access to private files attached to its things. */
     addReadRule(kind: string, rule: ReadRule): void {
       readRules.set(kind, rule);
@@ -138,6 +177,13 @@ export function createFilesService(deps: FilesDeps) {
     },
 
     async upload(req: Request, owner: AuthUser): Promise<FileView> {
+      try {
+        // Charged before a byte is read: every attempt costs bandwidth, disk and CPU, refused ones too.
+        await uploadsPerUser.consume(owner.id);
+      } catch (error) {
+        abandonBody(req);
+        throw error;
+      }
       const received = await receiveUpload(req, deps.tmpDir);
       const cleanup: string[] = [received.path];
       try {
@@ -214,18 +260,12 @@ export function createFilesService(deps: FilesDeps) {
     /** Metadata with a fresh URL, for the owner, admins, anyone for public files, and whom read rules allow. */
     async get(reader: AuthUser, id: string): Promise<FileView> {
       const [row] = await db.select().from(files).where(eq(files.id, id));
-      if (!row || !(await this.canRead(reader, row)))
+      if (!row || !(await canRead(reader, row)))
         throw new AppError(fileErrors.notFound, "No file with this id");
       return present(row);
     },
 
-    async canRead(reader: AuthUser, row: FileRow): Promise<boolean> {
-      if (row.ownerId === reader.id || reader.role === ("admin" satisfies Role)) return true;
-      if (purposePolicies[row.purpose].visibility === "public") return true;
-      if (!row.attachedKind || !row.attachedId) return false;
-      const rule = readRules.get(row.attachedKind);
-      return rule ? rule(reader, row.attachedId) : false;
-    },
+    canRead,
 
     /**
      * Attaches uploaded files to a thing, inside the caller's transaction. Each file must exist, belong to

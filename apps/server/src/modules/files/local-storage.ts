@@ -4,7 +4,7 @@ import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { type StorageDriver, StorageNotFoundError } from "./storage.js";
+import { encodeKey, type StorageDriver, StorageNotFoundError } from "./storage.js";
 
 export interface LocalStorageOptions {
   /** Folder holding the objects (`UPLOAD_DIR`). */
@@ -37,14 +37,41 @@ function signature(
     .digest("base64url");
 }
 
-function encodeKey(key: string): string {
-  return key.split("/").map(encodeURIComponent).join("/");
+/** Objects as files under a folder; private ones are read through HMAC-signed, expiring app URLs. */
+/** The shape of every key the files module writes: `public/<id>.<ext>`, `private/<id>.thumb.webp`, … */
+const storedKeyPattern = /^(public|private)\/[0-9a-f][0-9a-f-]*(\.[a-z0-9]+){1,2}$/;
+
+/**
+ * The key a request path names, or undefined when the path is anything but one plain key: each segment is
+ * decoded once, and a segment that decodes to a dot segment, a separator, a NUL, a percent sign (double
+ * encoding) or invalid UTF-8 (overlong forms) leaves the key unmatched. Visibility is never read from the
+ * spelling of the path, only from the key it names.
+ */
+export function keyFromPath(rawPath: string): string | undefined {
+  const segments = rawPath.replace(/^\//, "").split("/");
+  const decoded: string[] = [];
+  for (const segment of segments) {
+    let value: string;
+    try {
+      value = decodeURIComponent(segment);
+    } catch {
+      return undefined;
+    }
+    if (/[/\\%\0]/.test(value) || value === "." || value === "..") return undefined;
+    decoded.push(value);
+  }
+  const key = decoded.join("/");
+  return storedKeyPattern.test(key) ? key : undefined;
 }
 
-/** Objects as files under a folder; private ones are read through HMAC-signed, expiring app URLs. */
 export function createLocalStorage(options: LocalStorageOptions): StorageDriver & {
   /** The file of a key, refusing keys that would leave the folder. */
   pathOf(key: string): string;
+  /**
+   * Where a key really leads, and whether that place is public or private, judged from the resolved file
+   * under the folder; undefined for keys that leave it or lead anywhere else.
+   */
+  locate(key: string): { path: string; visibility: "public" | "private" } | undefined;
   /** True when the signed-URL parameters are authentic and not expired. */
   verify(key: string, params: SignedParams, now: Date): boolean;
 } {
@@ -54,6 +81,25 @@ export function createLocalStorage(options: LocalStorageOptions): StorageDriver 
     if (!path.startsWith(root + sep)) throw new StorageNotFoundError(key);
     return path;
   };
+
+  const locate = (key: string): { path: string; visibility: "public" | "private" } | undefined => {
+    let path: string;
+    try {
+      path = pathOf(key);
+    } catch {
+      return undefined;
+    }
+    const inside = relative(root, path).split(sep);
+    // The key must resolve to itself: any normalisation on the way (dot segments, separators) is refused.
+    if (inside.join("/") !== key) return undefined;
+    const [visibility] = inside;
+    return visibility === "public" || visibility === "private" ? { path, visibility } : undefined;
+  };
+
+  async function statOf(key: string): Promise<{ size: number } | undefined> {
+    const info = await stat(pathOf(key)).catch(() => undefined);
+    return info?.isFile() ? { size: info.size } : undefined;
+  }
 
   async function* walk(folder: string): AsyncGenerator<{ key: string; size: number }> {
     const entries = await readdir(folder, { withFileTypes: true }).catch(() => []);
@@ -69,6 +115,7 @@ export function createLocalStorage(options: LocalStorageOptions): StorageDriver 
   return {
     name: "local",
     pathOf,
+    locate,
 
     async put(key, body: Readable) {
       const path = pathOf(key);
@@ -85,15 +132,12 @@ export function createLocalStorage(options: LocalStorageOptions): StorageDriver 
     },
 
     async get(key) {
-      const info = await this.stat(key);
+      const info = await statOf(key);
       if (!info) throw new StorageNotFoundError(key);
       return { body: createReadStream(pathOf(key)), size: info.size };
     },
 
-    async stat(key) {
-      const info = await stat(pathOf(key)).catch(() => undefined);
-      return info?.isFile() ? { size: info.size } : undefined;
-    },
+    stat: statOf,
 
     async delete(key) {
       await rm(pathOf(key), { force: true });

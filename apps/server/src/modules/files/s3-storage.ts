@@ -14,7 +14,8 @@ import {
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import { type StorageDriver, StorageNotFoundError, type StoredObject } from "./storage.js";
+import { create as contentDisposition } from "content-disposition";
+import { encodeKey, type StorageDriver, StorageNotFoundError, type StoredObject } from "./storage.js";
 
 export interface S3StorageOptions {
   bucket: string;
@@ -121,8 +122,7 @@ export function createS3Storage(
         Bucket: bucket,
         Key: key,
         ResponseContentType: contentType,
-        ResponseContentDisposition:
-          downloadName === undefined ? undefined : attachmentDisposition(downloadName),
+        ResponseContentDisposition: downloadName === undefined ? undefined : contentDisposition(downloadName),
       });
       const expiresIn = Math.max(1, Math.ceil((expiresAt.getTime() - Date.now()) / 1000));
       return getSignedUrl(client, command, { expiresIn });
@@ -183,21 +183,4 @@ function bucketUrl(options: S3StorageOptions): string {
   }
   if (options.forcePathStyle) return `https://s3.${options.region}.amazonaws.com/${encodedBucket}`;
   return `https://${encodedBucket}.s3.${options.region}.amazonaws.com`;
-}
-
-function encodeKey(key: string): string {
-  return key.split("/").map(encodeURIComponent).join("/");
-}
-
-/**
- * `filename` for old clients (printable ASCII, no quotes or backslashes, which would end or escape the
- * quoted string) and `filename*` (RFC 5987) carrying the real UTF-8 name for everyone else.
- */
-function attachmentDisposition(downloadName: string): string {
-  const fallback = downloadName.replace(/[^\x20-\x7e]|["\\]/g, "_").trim() || "download";
-  const encoded = encodeURIComponent(downloadName).replace(
-    /['()*]/g,
-    (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-  return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
 }

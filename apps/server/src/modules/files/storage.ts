@@ -37,3 +37,11 @@ export class StorageNotFoundError extends Error {
     super(`no stored object ${key}`);
   }
 }
+
+/**
+ * A key as a URL path: each segment percent-encoded, the slashes kept. Every driver's URLs spell keys this
+ * way, so a key reads back the same however it is served.
+ */
+export function encodeKey(key: string): string {
+  return key.split("/").map(encodeURIComponent).join("/");
+}

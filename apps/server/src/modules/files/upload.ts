@@ -2,11 +2,11 @@ import { createHash, randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { Transform } from "node:stream";
+import { Transform, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import busboy from "busboy";
 import type { Request } from "express";
-import { AppError } from "../../http/errors.js";
+import { AppError, coreErrors } from "../../http/errors.js";
 import { fileErrors } from "./files.errors.js";
 import { largestUpload, purposePolicies } from "./files.policy.js";
 import { type FilePurpose, filePurposes } from "./files.tables.js";
@@ -27,8 +27,14 @@ function tooLarge(purpose: FilePurpose | undefined, limit: number): AppError {
   );
 }
 
-/** Bytes still accepted from a client after its upload was refused, before the connection is cut. */
-const drainAllowance = 64 * 1024 * 1024;
+/**
+ * Bytes still read and discarded from a client whose upload was refused, while the answer is written; past
+ * them the request is paused, and the connection closes once the answer is out.
+ */
+const drainAllowance = 1024 * 1024;
+
+/** Room for the multipart framing, part headers and the purpose field around the file's own bytes. */
+const multipartOverhead = 64 * 1024;
 
 function parsePurpose(value: unknown): FilePurpose {
   if (typeof value === "string" && (filePurposes as readonly string[]).includes(value))
@@ -44,123 +50,194 @@ export function sanitiseName(name: string | undefined): string | undefined {
   const base = name.split(/[\\/]/).pop() ?? "";
   const clean = base
     .normalize("NFC")
-    .replace(/[\p{Cc}\p{Cf}"<>|*?:]/gu, "")
+    .replace(/[\p{Cc}\p{Cf}\p{Cs}"<>|*?:]/gu, "")
     .trim()
     .slice(-200);
   return clean.length > 0 ? clean : undefined;
 }
 
 /**
+ * Stops reading a request whose answer is a refusal: the client gets the answer at once, its connection is
+ * closed after it, and meanwhile at most `drainAllowance` more bytes are read (so a client that sends before
+ * it reads sees the answer rather than a reset), never the rest of a large or endless body.
+ */
+export function abandonBody(req: Request): void {
+  if (req.complete || req.destroyed) return;
+  if (!req.res?.headersSent) req.res?.setHeader("Connection", "close");
+  req.unpipe();
+  let drained = 0;
+  req.on("data", (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > drainAllowance) req.pause();
+  });
+  req.resume();
+}
+
+/**
  * Streams a multipart upload (`purpose` and `file`, in either order, or `?purpose=`) to a temporary file,
- * enforcing the size limit while the bytes arrive: nothing is held whole in memory, and an oversized upload
- * leaves nothing behind.
+ * enforcing the size limit while the bytes arrive: nothing is held whole in memory. A refusal is answered as
+ * soon as it is known (at once when `Content-Length` already says too much), and a refused, malformed or
+ * aborted upload leaves no temporary file behind.
  */
 export async function receiveUpload(req: Request, tmpDir: string): Promise<ReceivedFile> {
+  try {
+    return await receive(req, tmpDir);
+  } catch (error) {
+    abandonBody(req);
+    throw error;
+  }
+}
+
+async function receive(req: Request, tmpDir: string): Promise<ReceivedFile> {
   if (!req.is("multipart/form-data")) {
     throw new AppError(
       fileErrors.notMultipart,
       "Send the file as multipart/form-data with the fields purpose and file",
     );
   }
+  const fromQuery = req.query.purpose === undefined ? undefined : parsePurpose(req.query.purpose);
+  const declared = Number(req.headers["content-length"]);
+  const ceiling = fromQuery ? purposePolicies[fromQuery].maxBytes : largestUpload;
+  if (Number.isFinite(declared) && declared > ceiling + multipartOverhead) throw tooLarge(fromQuery, ceiling);
+
+  let parser: busboy.Busboy;
+  try {
+    parser = busboy({
+      headers: req.headers,
+      // Browsers and phones send UTF-8 names in plain `filename=`; busboy would read them as Latin-1.
+      defParamCharset: "utf8",
+      limits: { files: 1, fields: 10, fieldSize: 1024, parts: 12 },
+    });
+  } catch (error) {
+    throw new AppError(
+      fileErrors.malformed,
+      `The multipart body cannot be read: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
   await mkdir(tmpDir, { recursive: true });
   const path = join(tmpDir, `${randomUUID()}.upload`);
-  let purpose: FilePurpose | undefined =
-    req.query.purpose === undefined ? undefined : parsePurpose(req.query.purpose);
-  let received: { size: number; originalName: string | undefined } | undefined;
-  let failure: unknown;
-  let writing: Promise<void> | undefined;
+  try {
+    return await readForm(req, parser, path, fromQuery);
+  } catch (error) {
+    await rm(path, { force: true });
+    throw error;
+  }
+}
 
-  const parser = busboy({
-    headers: req.headers,
-    limits: { files: 1, fields: 10, fieldSize: 1024, parts: 12 },
-  });
+function readForm(
+  req: Request,
+  parser: busboy.Busboy,
+  path: string,
+  fromQuery: FilePurpose | undefined,
+): Promise<ReceivedFile> {
+  return new Promise((resolve, reject) => {
+    let purpose = fromQuery;
+    let file: { size: number; originalName: string | undefined } | undefined;
+    let writing: Writable | undefined;
+    let formRead = false;
+    let settled = false;
 
-  parser.on("field", (name, value) => {
-    if (name === "purpose" && !failure) {
+    const onClose = () => {
+      if (!req.complete) stop(new AppError(coreErrors.validation, "The upload ended before it was complete"));
+    };
+    const finish = () => {
+      settled = true;
+      req.off("close", onClose);
+      req.unpipe(parser);
+      parser.removeAllListeners("file");
+      parser.removeAllListeners("field");
+    };
+    const stop = (error: unknown) => {
+      if (settled) return;
+      finish();
+      writing?.destroy();
+      reject(error);
+    };
+    const limitOf = (chosen: FilePurpose | undefined) =>
+      chosen ? purposePolicies[chosen].maxBytes : largestUpload;
+    const complete = () => {
+      if (settled || !formRead || writing) return;
+      if (!file) {
+        stop(
+          new AppError(fileErrors.missingPart, "The upload has no part named file", {
+            errors: [{ path: "file", message: "is required", in: "body" }],
+          }),
+        );
+      } else if (!purpose) {
+        stop(
+          new AppError(fileErrors.missingPart, "The upload has no purpose field (or ?purpose=)", {
+            errors: [{ path: "purpose", message: "is required", in: "body" }],
+          }),
+        );
+      } else if (file.size > limitOf(purpose)) {
+        stop(tooLarge(purpose, limitOf(purpose)));
+      } else {
+        finish();
+        resolve({ purpose, path, ...file });
+      }
+    };
+
+    parser.on("field", (name, value) => {
+      if (name !== "purpose") return;
       try {
         purpose = parsePurpose(value);
       } catch (error) {
-        failure = error;
+        stop(error);
       }
-    }
-  });
-
-  parser.on("file", (name, stream, info) => {
-    if (name !== "file" || failure || received || writing) {
-      stream.resume();
-      return;
-    }
-    // Usually the purpose came first and its own limit applies as the bytes arrive; when the file comes
-    // first, the largest limit applies now and the purpose's own is checked once the form is read.
-    const limitFor = (chosen: FilePurpose | undefined) =>
-      chosen ? purposePolicies[chosen].maxBytes : largestUpload;
-    const limit = limitFor(purpose);
-    let size = 0;
-    const counter = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        size += chunk.length;
-        if (size > limit) callback(tooLarge(purpose, limit));
-        else callback(null, chunk);
-      },
     });
-    writing = pipeline(stream, counter, createWriteStream(path)).then(
-      () => {
-        received = { size, originalName: sanitiseName(info.filename) };
-      },
-      (error: unknown) => {
-        failure ??= error;
-        // Keep reading (and discarding) so the client gets our answer rather than a broken pipe.
-        stream.resume();
-      },
-    );
-  });
 
-  const finished = new Promise<void>((resolveFinished, reject) => {
-    parser.on("close", () => resolveFinished());
+    parser.on("file", (name, stream, info) => {
+      if (name !== "file" || file || writing) {
+        stream.resume();
+        return;
+      }
+      // When the purpose comes first its own limit applies as the bytes arrive; when the file comes first,
+      // the largest limit applies now and the purpose's own once the form is read.
+      const limit = limitOf(purpose);
+      const limitedPurpose = purpose;
+      let size = 0;
+      const counter = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          size += chunk.length;
+          if (size > limit) callback(tooLarge(limitedPurpose, limit));
+          else callback(null, chunk);
+        },
+      });
+      const out = createWriteStream(path);
+      writing = out;
+      pipeline(stream, counter, out).then(
+        () => {
+          writing = undefined;
+          file = { size, originalName: sanitiseName(info.filename) };
+          complete();
+        },
+        (error: unknown) => stop(error),
+      );
+    });
+
+    parser.on("close", () => {
+      formRead = true;
+      complete();
+    });
     parser.on("error", (error: unknown) =>
-      reject(
+      stop(
         new AppError(
-          fileErrors.missingPart,
+          fileErrors.malformed,
           `The multipart body is malformed: ${String((error as Error).message ?? error)}`,
         ),
       ),
     );
+    // The client may have gone while the request waited (quota check, folder creation): its close is past.
+    if (req.destroyed) {
+      onClose();
+      return;
+    }
+    req.on("close", onClose);
+    req.pipe(parser);
   });
-
-  let drained = 0;
-  const guard = (chunk: Buffer) => {
-    if (!failure) return;
-    drained += chunk.length;
-    if (drained > drainAllowance) req.destroy();
-  };
-  req.on("data", guard);
-  req.pipe(parser);
-  try {
-    await finished;
-    await writing;
-  } catch (error) {
-    failure ??= error;
-  } finally {
-    req.off("data", guard);
-  }
-  if (!failure && received && !purpose) {
-    failure = new AppError(fileErrors.missingPart, "The upload has no purpose field (or ?purpose=)", {
-      errors: [{ path: "purpose", message: "is required", in: "body" }],
-    });
-  }
-  if (!failure && received && purpose && received.size > purposePolicies[purpose].maxBytes) {
-    failure = tooLarge(purpose, purposePolicies[purpose].maxBytes);
-  }
-  if (failure || !received || !purpose) {
-    await rm(path, { force: true });
-    throw (
-      failure ??
-      new AppError(fileErrors.missingPart, "The upload has no part named file", {
-        errors: [{ path: "file", message: "is required", in: "body" }],
-      })
-    );
-  }
-  return { purpose, path, ...received };
 }
 
 /** sha256 of a file, streamed. */
