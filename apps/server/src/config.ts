@@ -43,6 +43,8 @@ const schema = z.object({
       .optional(),
   ),
   EMBEDDED_POSTGRES_PORT: port.optional(),
+  EMBEDDED_POSTGRES_RESTARTS: z.coerce.number({ error: "must be a number" }).int().min(0).default(3),
+  DATABASE_CONNECT_TIMEOUT_MS: positiveInt.default(10_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   LOG_FORMAT: z.enum(["pretty", "json"]).optional(),
   CORS_ORIGINS: list,
@@ -51,6 +53,11 @@ const schema = z.object({
     .regex(/^\d+(b|kb|mb)$/i, 'must look like "1mb", "512kb" or "1000b"')
     .default("1mb"),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+  SHUTDOWN_DRAIN_MS: z.coerce
+    .number({ error: "must be a number" })
+    .int("must be a whole number")
+    .min(0)
+    .optional(),
   JWT_PRIVATE_KEY: z.preprocess(
     (value) => (value === "" ? undefined : value),
     z
@@ -105,11 +112,17 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   embeddedPostgresPort: number | undefined;
+  /** How many times a dead embedded PostgreSQL is restarted before the server gives up and exits. */
+  embeddedPostgresRestarts: number;
+  /** How long start-up (and the CLIs) wait for the database to accept a connection. */
+  databaseConnectTimeoutMs: number;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   logFormat: "pretty" | "json";
   corsOrigins: string[];
   bodyLimit: string;
   shutdownTimeoutMs: number;
+  /** After SIGTERM: how long readiness answers 503 while requests are still accepted, so balancers notice. */
+  shutdownDrainMs: number;
   trustProxy: boolean;
   auth: {
     /** PEM of the Ed25519 signing key; generated under DATA_DIR/keys when unset outside production. */
@@ -181,11 +194,15 @@ export function loadConfig(env: Environment): Config {
     dataDir: resolve(value.DATA_DIR),
     databaseUrl: value.DATABASE_URL,
     embeddedPostgresPort: value.EMBEDDED_POSTGRES_PORT,
+    embeddedPostgresRestarts: value.EMBEDDED_POSTGRES_RESTARTS,
+    databaseConnectTimeoutMs: value.DATABASE_CONNECT_TIMEOUT_MS,
     logLevel: value.LOG_LEVEL,
     logFormat: value.LOG_FORMAT ?? (value.NODE_ENV === "development" ? "pretty" : "json"),
     corsOrigins: value.CORS_ORIGINS,
     bodyLimit: value.BODY_LIMIT,
     shutdownTimeoutMs: value.SHUTDOWN_TIMEOUT_MS,
+    // A balancer needs a few probe periods to take the instance out; nothing balances a development server.
+    shutdownDrainMs: value.SHUTDOWN_DRAIN_MS ?? (value.NODE_ENV === "production" ? 5_000 : 0),
     trustProxy: value.TRUST_PROXY,
     auth: {
       jwtPrivateKey: value.JWT_PRIVATE_KEY,

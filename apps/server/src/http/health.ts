@@ -1,6 +1,6 @@
 import type { OpenAPIRegistry } from "@asteasolutions/zod-to-openapi";
 import express, { type Router } from "express";
-import type pg from "pg";
+import pg from "pg";
 import { z } from "zod";
 import { pendingMigrations } from "../db/migrate.js";
 
@@ -8,14 +8,28 @@ export interface ReadinessReport {
   status: "ready" | "unavailable";
   checks: { database: "up" | "down"; migrations: "applied" | "pending" | "unknown" };
   pendingMigrations?: string[];
+  /** Present while the server drains before stopping. */
+  stopping?: true;
 }
 
-/** Ready means: the database answers and every migration this build ships is applied. */
+/** What the process knows about itself that the probes report. */
+export interface HealthState {
+  /** Set on SIGTERM: readiness turns 503 at once so balancers stop sending traffic. */
+  stopping: boolean;
+  /** Set while the database this process runs (embedded) is gone: liveness turns 503. */
+  databaseLost: boolean;
+}
+
+/**
+ * Ready means: the database accepts a new connection, answers, and every migration this build ships is
+ * applied. The probe opens a connection of its own: a PostgreSQL that is shutting down keeps serving the
+ * connections it has (the pool's) while refusing new ones (57P03), and the pool opens new ones all the time.
+ */
 export async function readiness(pool: pg.Pool): Promise<ReadinessReport> {
-  let client: pg.PoolClient | undefined;
-  let failed = false;
+  const client = new pg.Client({ ...pool.options, application_name: "jobsphere-readiness" });
+  client.on("error", () => {});
   try {
-    client = await pool.connect();
+    await client.connect();
     await client.query("set statement_timeout = 2000");
     const pending = await pendingMigrations(client);
     return pending.length === 0
@@ -26,21 +40,27 @@ export async function readiness(pool: pg.Pool): Promise<ReadinessReport> {
           pendingMigrations: pending,
         };
   } catch {
-    failed = true;
     return { status: "unavailable", checks: { database: "down", migrations: "unknown" } };
   } finally {
-    // A client whose query failed may hold a broken connection: drop it rather than return it to the pool.
-    client?.release(failed);
+    await client.end().catch(() => {});
   }
 }
 
-export function healthRouter(pool: pg.Pool): Router {
+export function healthRouter(
+  pool: pg.Pool,
+  state: HealthState = { stopping: false, databaseLost: false },
+): Router {
   const router = express.Router();
   router.get("/live", (_req, res) => {
-    res.set("Cache-Control", "no-store").json({ status: "live" });
+    res.set("Cache-Control", "no-store");
+    if (state.databaseLost) res.status(503).json({ status: "down" });
+    else res.json({ status: "live" });
   });
   router.get("/ready", async (_req, res) => {
-    const report = await readiness(pool);
+    const checked = await readiness(pool);
+    const report: ReadinessReport = state.stopping
+      ? { ...checked, status: "unavailable", stopping: true }
+      : checked;
     res
       .status(report.status === "ready" ? 200 : 503)
       .set("Cache-Control", "no-store")
@@ -57,6 +77,7 @@ const readinessSchema = z
       migrations: z.enum(["applied", "pending", "unknown"]),
     }),
     pendingMigrations: z.array(z.string()).optional(),
+    stopping: z.literal(true).optional(),
   })
   .meta({ id: "Readiness" });
 
@@ -71,6 +92,10 @@ export function documentHealth(registry: OpenAPIRegistry): void {
         description: "The process answers",
         content: { "application/json": { schema: z.object({ status: z.literal("live") }) } },
       },
+      503: {
+        description: "The embedded PostgreSQL this process runs is gone and could not be restarted",
+        content: { "application/json": { schema: z.object({ status: z.literal("down") }) } },
+      },
     },
   });
   registry.registerPath({
@@ -81,7 +106,7 @@ export function documentHealth(registry: OpenAPIRegistry): void {
     responses: {
       200: { description: "Ready to serve", content: { "application/json": { schema: readinessSchema } } },
       503: {
-        description: "Database unreachable or migrations pending",
+        description: "Database unreachable, migrations pending, or the server is stopping",
         content: { "application/json": { schema: readinessSchema } },
       },
     },

@@ -1,3 +1,4 @@
+import pg from "pg";
 import PgBoss from "pg-boss";
 import type { Logger } from "../logger.js";
 
@@ -22,4 +23,24 @@ export async function startJobQueue(url: string, logger: Logger): Promise<JobQue
 
 export async function stopJobQueue(boss: JobQueue, timeoutMs: number): Promise<void> {
   await boss.stop({ graceful: true, wait: true, timeout: timeoutMs });
+}
+
+// Any fixed number, distinct from the migrations' lock.
+const jobSetupLock = 7_403_118_222;
+
+/**
+ * Runs `setup` (starting pg-boss, creating queues) while holding a session advisory lock, so instances
+ * starting together on one database set up pg-boss's tables one after the other: concurrent queue creation
+ * on an empty database deadlocks.
+ */
+export async function withJobSetupLock<T>(url: string, setup: () => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, application_name: "jobsphere-jobs-setup" });
+  client.on("error", () => {});
+  await client.connect();
+  try {
+    await client.query("select pg_advisory_lock($1)", [jobSetupLock]);
+    return await setup();
+  } finally {
+    await client.end().catch(() => {});
+  }
 }

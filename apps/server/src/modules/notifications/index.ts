@@ -1,2 +1,2 @@
-export { createMailer, type Email, enqueueEmail, type Mailer, startEmailWorker } from "./mail.js";
+export { createMailer, type Email, emailQueue, enqueueEmail, type Mailer, startEmailWorker } from "./mail.js";
 export { passwordResetEmail, verificationCodeEmail } from "./templates.js";
