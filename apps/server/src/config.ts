@@ -1,3 +1,4 @@
+import { createPrivateKey } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseEnv } from "node:util";
@@ -63,6 +64,8 @@ const schema = z.object({
     z
       .string()
       .includes("PRIVATE KEY", { message: "must be a PEM-encoded Ed25519 private key (PKCS#8)" })
+      // Checked here, before any database work: a key that does not parse would otherwise fail late.
+      .refine(isEd25519PrivateKey, { message: "must be a PEM-encoded Ed25519 private key (PKCS#8)" })
       .optional(),
   ),
   ACCESS_TOKEN_TTL_SECONDS: positiveInt.max(86_400).default(900),
@@ -158,6 +161,24 @@ export interface Config {
   bootstrapAdmin: { email: string; password: string } | undefined;
 }
 
+/** Settings whose values are secrets or may hold credentials: an error names them, never shows them. */
+const secretVariables = new Set([
+  "DATABASE_URL",
+  "SMTP_URL",
+  "JWT_PRIVATE_KEY",
+  "ADMIN_PASSWORD",
+  "S3_ACCESS_KEY_ID",
+  "S3_SECRET_ACCESS_KEY",
+]);
+
+function isEd25519PrivateKey(pem: string): boolean {
+  try {
+    return createPrivateKey(pem).asymmetricKeyType === "ed25519";
+  } catch {
+    return false;
+  }
+}
+
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
@@ -169,7 +190,8 @@ export function loadConfig(env: Environment): Config {
     const issue = parsed.error.issues[0];
     const variable = String(issue?.path[0] ?? "environment");
     const given = env[variable];
-    const shown = given === undefined ? "" : ` (got ${JSON.stringify(given)})`;
+    const secret = secretVariables.has(variable) || /\/\/[^/@\s]*@/.test(given ?? "");
+    const shown = given === undefined || secret ? "" : ` (got ${JSON.stringify(given)})`;
     throw new ConfigError(`Invalid configuration: ${variable} ${issue?.message ?? "is invalid"}${shown}`);
   }
   const value = parsed.data;

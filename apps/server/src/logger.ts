@@ -25,7 +25,12 @@ export function createLogger(config: Pick<Config, "logLevel" | "logFormat">): Lo
     level: config.logLevel,
     redact: { paths: redactedPaths, censor: "[redacted]" },
     ...(config.logFormat === "pretty"
-      ? { transport: { target: "pino-pretty", options: { colorize: true, translateTime: "HH:MM:ss.l" } } }
+      ? {
+          transport: {
+            target: "pino-pretty",
+            options: { colorize: process.stdout.isTTY === true, translateTime: "HH:MM:ss.l" },
+          },
+        }
       : {}),
   });
 }

@@ -1,8 +1,8 @@
 import { once } from "node:events";
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, rm, stat, writeFile } from "node:fs/promises";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import { type AddressInfo, Server as NetServer, type Socket } from "node:net";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { createApp } from "./app.js";
 import type { Clock } from "./clock.js";
 import { systemClock } from "./clock.js";
@@ -310,7 +310,16 @@ export async function startServer(
 async function checkWritableFolder(dir: string, variable: string): Promise<void> {
   const probe = join(dir, `.write-check-${process.pid}`);
   try {
-    await mkdir(dir, { recursive: true });
+    // Created one level at a time: a recursive mkdir under /proc never returns.
+    const missing: string[] = [];
+    let current = dir;
+    while (!(await stat(current).catch(() => undefined))) {
+      missing.unshift(current);
+      const parent = dirname(current);
+      if (parent === current) break;
+      current = parent;
+    }
+    for (const folder of missing) await mkdir(folder);
     await writeFile(probe, "");
     await rm(probe, { force: true });
   } catch (error) {
