@@ -54,11 +54,10 @@ const schema = z.object({
     .regex(/^\d+(b|kb|mb)$/i, 'must look like "1mb", "512kb" or "1000b"')
     .default("1mb"),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
-  SHUTDOWN_DRAIN_MS: z.coerce
-    .number({ error: "must be a number" })
-    .int("must be a whole number")
-    .min(0)
-    .optional(),
+  SHUTDOWN_DRAIN_MS: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    z.coerce.number({ error: "must be a number" }).int("must be a whole number").min(0).optional(),
+  ),
   JWT_PRIVATE_KEY: z.preprocess(
     (value) => (value === "" ? undefined : value),
     z
