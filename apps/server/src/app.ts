@@ -8,7 +8,7 @@ import type { Config } from "./config.js";
 import type { Database } from "./db/client.js";
 import { ApiRouter } from "./http/api.js";
 import type { Authenticator } from "./http/auth.js";
-import { documentHealth, healthRouter } from "./http/health.js";
+import { documentHealth, type HealthState, healthRouter } from "./http/health.js";
 import type { IdempotencyStore } from "./http/idempotency.js";
 import { errorHandler, notFound, requestLogging } from "./http/middleware.js";
 import { buildOpenApiDocument, docsRouter, type OpenApiDocument } from "./http/openapi.js";
@@ -29,6 +29,8 @@ export interface AppDeps {
   modules: ((api: ApiRouter) => void)[];
   /** Routers served outside the API (e.g. locally stored files), by path. */
   mounts?: [string, express.Router][];
+  /** Shutdown and database state the probes report. */
+  health?: HealthState;
 }
 
 export interface App {
@@ -77,7 +79,7 @@ export function createApp(deps: AppDeps): App {
   documentHealth(api.registry);
   const openApi = buildOpenApiDocument(api.registry, config.publicUrl ?? "/");
 
-  app.use("/health", healthRouter(deps.pool, config.database.readinessTimeoutMs));
+  app.use("/health", healthRouter(deps.pool, deps.health, config.database.readinessTimeoutMs));
   app.get("/api/v1/openapi.json", (_req, res) => {
     res.json(openApi);
   });

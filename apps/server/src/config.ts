@@ -1,3 +1,4 @@
+import { createPrivateKey } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { resolve } from "node:path";
@@ -114,6 +115,8 @@ const schema = z.object({
       .optional(),
   ),
   EMBEDDED_POSTGRES_PORT: port.optional(),
+  EMBEDDED_POSTGRES_RESTARTS: z.coerce.number({ error: "must be a number" }).int().min(0).default(3),
+  DATABASE_CONNECT_TIMEOUT_MS: positiveInt.default(10_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   LOG_FORMAT: z.enum(["pretty", "json"]).optional(),
   CORS_ORIGINS: list,
@@ -122,11 +125,17 @@ const schema = z.object({
     .regex(/^\d+(b|kb|mb)$/i, 'must look like "1mb", "512kb" or "1000b"')
     .default("1mb"),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+  SHUTDOWN_DRAIN_MS: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    z.coerce.number({ error: "must be a number" }).int("must be a whole number").min(0).optional(),
+  ),
   JWT_PRIVATE_KEY: z.preprocess(
     (value) => (value === "" ? undefined : value),
     z
       .string()
       .includes("PRIVATE KEY", { message: "must be a PEM-encoded Ed25519 private key (PKCS#8)" })
+      // Checked here, before any database work: a key that does not parse would otherwise fail late.
+      .refine(isEd25519PrivateKey, { message: "must be a PEM-encoded Ed25519 private key (PKCS#8)" })
       .optional(),
   ),
   ACCESS_TOKEN_TTL_SECONDS: positiveInt.max(86_400).default(900),
@@ -181,7 +190,6 @@ const schema = z.object({
   HTTP_UPLOAD_TIMEOUT_MS: milliseconds.default(300_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: milliseconds.default(5_000),
   DATABASE_STATEMENT_TIMEOUT_MS: milliseconds.default(15_000),
-  DATABASE_CONNECT_TIMEOUT_MS: milliseconds.default(5_000),
   READINESS_TIMEOUT_MS: milliseconds.default(2_000),
 });
 
@@ -194,11 +202,15 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   embeddedPostgresPort: number | undefined;
+  /** How many times a dead embedded PostgreSQL is restarted before the server gives up and exits. */
+  embeddedPostgresRestarts: number;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   logFormat: "pretty" | "json";
   corsOrigins: string[];
   bodyLimit: string;
   shutdownTimeoutMs: number;
+  /** After SIGTERM: how long readiness answers 503 while requests are still accepted, so balancers notice. */
+  shutdownDrainMs: number;
   /** Express's `trust proxy`: false, the number of proxies in front, or their addresses and subnets. */
   trustProxy: false | number | string[];
   http: {
@@ -214,7 +226,7 @@ export interface Config {
   database: {
     /** Longest a query of the application's pool may run before PostgreSQL cancels it. */
     statementTimeoutMs: number;
-    /** Longest wait for a new connection to the database. */
+    /** Longest wait for a connection to the database: at start-up, in the CLIs, and for a pooled one. */
     connectTimeoutMs: number;
     /** Longest the readiness probe waits for the database. */
     readinessTimeoutMs: number;
@@ -279,6 +291,24 @@ export interface Config {
   bootstrapAdmin: { email: string; password: string } | undefined;
 }
 
+/** Settings whose values are secrets or may hold credentials: an error names them, never shows them. */
+const secretVariables = new Set([
+  "DATABASE_URL",
+  "SMTP_URL",
+  "JWT_PRIVATE_KEY",
+  "ADMIN_PASSWORD",
+  "S3_ACCESS_KEY_ID",
+  "S3_SECRET_ACCESS_KEY",
+]);
+
+function isEd25519PrivateKey(pem: string): boolean {
+  try {
+    return createPrivateKey(pem).asymmetricKeyType === "ed25519";
+  } catch {
+    return false;
+  }
+}
+
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
@@ -290,7 +320,8 @@ export function loadConfig(env: Environment): Config {
     const issue = parsed.error.issues[0];
     const variable = String(issue?.path[0] ?? "environment");
     const given = env[variable];
-    const shown = given === undefined ? "" : ` (got ${JSON.stringify(given)})`;
+    const secret = secretVariables.has(variable) || /\/\/[^/@\s]*@/.test(given ?? "");
+    const shown = given === undefined || secret ? "" : ` (got ${JSON.stringify(given)})`;
     throw new ConfigError(`Invalid configuration: ${variable} ${issue?.message ?? "is invalid"}${shown}`);
   }
   const value = parsed.data;
@@ -320,11 +351,14 @@ export function loadConfig(env: Environment): Config {
     dataDir: resolve(value.DATA_DIR),
     databaseUrl: value.DATABASE_URL,
     embeddedPostgresPort: value.EMBEDDED_POSTGRES_PORT,
+    embeddedPostgresRestarts: value.EMBEDDED_POSTGRES_RESTARTS,
     logLevel: value.LOG_LEVEL,
     logFormat: value.LOG_FORMAT ?? (value.NODE_ENV === "development" ? "pretty" : "json"),
     corsOrigins: value.CORS_ORIGINS,
     bodyLimit: value.BODY_LIMIT,
     shutdownTimeoutMs: value.SHUTDOWN_TIMEOUT_MS,
+    // A balancer needs a few probe periods to take the instance out; nothing balances a development server.
+    shutdownDrainMs: value.SHUTDOWN_DRAIN_MS ?? (value.NODE_ENV === "production" ? 5_000 : 0),
     trustProxy: value.TRUST_PROXY,
     http: {
       headersTimeoutMs: value.HTTP_HEADERS_TIMEOUT_MS,

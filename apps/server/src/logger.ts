@@ -112,7 +112,12 @@ export function createLogger(
   return pino({
     ...options,
     ...(config.logFormat === "pretty"
-      ? { transport: { target: "pino-pretty", options: { colorize: true, translateTime: "HH:MM:ss.l" } } }
+      ? {
+          transport: {
+            target: "pino-pretty",
+            options: { colorize: process.stdout.isTTY === true, translateTime: "HH:MM:ss.l" },
+          },
+        }
       : {}),
   });
 }

@@ -8,43 +8,44 @@ import type { Clock } from "./clock.js";
 import { systemClock } from "./clock.js";
 import type { Config } from "./config.js";
 import { connectDatabase, type DatabaseHandle } from "./db/client.js";
+import { watchEmbedded } from "./db/embedded-watch.js";
 import { runMigrations } from "./db/migrate.js";
 import { openDatabase } from "./db/open.js";
 import { seedDemoData } from "./demo/seed.js";
 import type { ApiRouter } from "./http/api.js";
+import { gracefulClose } from "./http/graceful-close.js";
+import type { HealthState } from "./http/health.js";
 import { createIdempotencyStore } from "./http/idempotency.js";
 import { purgeExpiredRateLimits } from "./http/rate-limit.js";
 import { serverTimeouts } from "./http/timeouts.js";
-import { type JobQueue, startJobQueue, stopJobQueue } from "./jobs/queue.js";
+import {
+  type JobQueue,
+  scheduleHourly,
+  startJobQueue,
+  stopJobQueue,
+  withJobSetupLock,
+} from "./jobs/queue.js";
 import type { Logger } from "./logger.js";
 import { createAdminModule } from "./modules/admin/index.js";
-import {
-  authRoutes,
-  createAdmin,
-  createAuthService,
-  createTokenIssuer,
-  loadSigningKey,
-  passwordResetQueue,
-} from "./modules/auth/index.js";
+import { createAdmin, createAuthModule, createTokenIssuer, loadSigningKey } from "./modules/auth/index.js";
 import { createCatalogModule } from "./modules/catalog/index.js";
 import { createContractorsModule } from "./modules/contractors/index.js";
 import {
-  createFilesService,
+  createFilesModule,
   createLocalStorage,
+  createS3Storage,
   type FilesService,
-  filesRoutes,
-  localStoragePath,
-  localStorageRouter,
 } from "./modules/files/index.js";
-import { createS3Storage } from "./modules/files/s3-storage.js";
-import { createMailer, purgeStaleEmails, startEmailWorker } from "./modules/notifications/index.js";
-import { usersRoutes } from "./modules/users/index.js";
+import type { Module } from "./modules/module.js";
+import { createMailer, createNotificationsModule } from "./modules/notifications/index.js";
+import { createUsersModule } from "./modules/users/index.js";
 import {
   closeRealtime,
   createRealtime,
   disconnectEndedSessions,
   type RealtimeServer,
 } from "./realtime/socket.js";
+import { checkWritableFolder } from "./startup-checks.js";
 
 export interface RunningServer {
   /** Base URL the server listens on (http://host:port). */
@@ -56,12 +57,25 @@ export interface RunningServer {
   databaseUrl: string;
   jobs: JobQueue;
   files: FilesService;
-  /** Stops accepting, lets in-flight requests finish (up to the shutdown deadline), then releases everything. */
+  /** What the probes report (stopping, database lost). */
+  health: HealthState;
+  /**
+   * Readiness turns 503 and requests are still accepted for the drain period; then the listener closes,
+   * realtime clients are told to reconnect elsewhere, in-flight requests finish (up to the shutdown deadline)
+   * with `Connection: close`, and everything is released.
+   */
   close(): Promise<void>;
 }
 
 export interface StartOptions {
   clock?: Clock;
+  /** Aborted (a signal during start-up): start-up stops at the next step and releases what it took. */
+  signal?: AbortSignal;
+  /**
+   * The server cannot go on (its embedded PostgreSQL died and could not be restarted). The process should
+   * exit non-zero so a supervisor restarts it; by default the error is only logged.
+   */
+  onFatal?: (error: Error) => void;
   /** Tests only: routes of a module the test defines, built on the running server's database and queue. */
   testRoutes?: (deps: TestRouteDeps) => Promise<(api: ApiRouter) => void>;
 }
@@ -72,15 +86,20 @@ export interface TestRouteDeps {
   clock: Clock;
 }
 
-const maintenanceQueue = "maintenance.purge";
-
-/** Config → database → migrations → jobs → app → listening HTTP + Socket.IO server. */
+/**
+ * Config → database → migrations → modules → jobs → app → listening HTTP + Socket.IO server. Every module is
+ * created by its factory and wired alike: its routes, its mounts, its background jobs and its socket handlers.
+ */
 export async function startServer(
   config: Config,
   logger: Logger,
   options: StartOptions = {},
 ): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
+  const abortPoint = () => options.signal?.throwIfAborted();
+  // Settings that cannot work fail before any database work, naming the variable.
+  if (config.storage.driver === "local") await checkWritableFolder(config.storage.uploadDir, "UPLOAD_DIR");
+  abortPoint();
   const { url: databaseUrl, embedded } = await openDatabase(config, logger);
   const cleanup: (() => Promise<void>)[] = [];
   if (embedded) cleanup.push(() => embedded.stop());
@@ -88,68 +107,87 @@ export async function startServer(
     for (const step of cleanup.reverse()) await step().catch(() => {});
   };
 
+  const health: HealthState = { stopping: false, databaseLost: false };
   try {
-    await runMigrations(databaseUrl);
+    abortPoint();
+    await runMigrations(databaseUrl, { connectTimeoutMs: config.database.connectTimeoutMs });
+    abortPoint();
     const database = connectDatabase(databaseUrl, config.database);
     cleanup.push(() => database.close());
-    const jobs = await startJobQueue(databaseUrl, logger);
-    cleanup.push(() => stopJobQueue(jobs, config.shutdownTimeoutMs));
+    const { db, pool } = database;
 
-    const idempotency = createIdempotencyStore(database.pool, { now: () => clock.now() });
+    const idempotency = createIdempotencyStore(pool, { now: () => clock.now() });
     const tokens = createTokenIssuer(await loadSigningKey(config.auth.jwtPrivateKey, config.dataDir), {
       issuer: config.publicUrl ?? "jobsphere",
       ttlSeconds: config.auth.accessTokenTtlSeconds,
     });
     // Absolute URLs (files, links in emails) need the base clients use; without PUBLIC_URL it is known at listen.
     let baseUrl = config.publicUrl;
-    const storage = await createStorage(config, tokens.urlSigningKey, () => baseUrl ?? "");
-    const files = createFilesService({
-      db: database.db,
+    const storage = createStorage(config, tokens.urlSigningKey, () => baseUrl ?? "");
+
+    // The job queue exists before the modules (they enqueue in their transactions); workers start below.
+    // pg-boss creates its schema on an empty database, which deadlocks when several instances start at once.
+    const jobs = await withJobSetupLock(databaseUrl, () => startJobQueue(databaseUrl, logger));
+    cleanup.push(() => stopJobQueue(jobs, config.shutdownTimeoutMs));
+
+    const files = createFilesModule({
+      db,
+      pool,
       storage: storage.driver,
+      localStorage: storage.local,
       clock,
       logger,
       tmpDir: join(config.dataDir, "tmp", "uploads"),
       signedUrlTtlSeconds: config.storage.signedUrlTtlSeconds,
-      pool: database.pool,
       uploads: config.uploads,
     });
-
-    const auth = createAuthService({
-      db: database.db,
-      pool: database.pool,
+    const users = createUsersModule({ db, pool, clock, files: files.service });
+    const auth = createAuthModule({
+      db,
+      pool,
       jobs,
       clock,
       tokens,
       logger,
-      publicUrl: files.publicUrl,
+      publicUrl: files.service.publicUrl,
       options: config.auth,
     });
-    const { authenticator } = auth;
+    const notifications = createNotificationsModule({
+      db,
+      clock,
+      mailer: createMailer({ ...config.mail, dataDir: config.dataDir, logger, env: config.env }),
+    });
+    const catalog = createCatalogModule({ db });
+    const contractors = createContractorsModule({ db, pool, clock, files: files.service });
+    const admin = createAdminModule({
+      db,
+      pool,
+      clock,
+      publicUrl: files.service.publicUrl,
+      onSuspended: (userId) => auth.service.sessionsEnded({ userId }),
+      contractors: contractors.service,
+    });
+    const modules: Module<unknown>[] = [files, users, auth, notifications, catalog, contractors, admin];
 
-    const mailer = createMailer({ ...config.mail, dataDir: config.dataDir, logger, env: config.env });
-    await startEmailWorker(jobs, mailer, database.db);
-    await jobs.createQueue(passwordResetQueue);
-    await jobs.work<{ email: string }>(passwordResetQueue, { pollingIntervalSeconds: 0.5 }, async ([job]) => {
-      if (job) await auth.sendPasswordResetCode(job.data.email);
+    // Queue creation on an empty database deadlocks when several instances start at once: one at a time.
+    await withJobSetupLock(databaseUrl, async () => {
+      for (const module of modules) await module.jobs?.(jobs);
+      // The HTTP core's own housekeeping: expired idempotency keys and rate-limit counters.
+      await scheduleHourly(jobs, "maintenance.purge", async () => {
+        await idempotency.purgeExpired();
+        await purgeExpiredRateLimits(pool);
+      });
     });
-    await jobs.createQueue(maintenanceQueue);
-    await jobs.schedule(maintenanceQueue, "17 * * * *");
-    await jobs.work(maintenanceQueue, async () => {
-      await idempotency.purgeExpired();
-      await purgeExpiredRateLimits(database.pool);
-      await auth.purgeExpired();
-      await purgeStaleEmails(database.db, clock.now());
-      await files.purgeUnattached(24 * 60 * 60 * 1000);
-    });
+    abortPoint();
 
     // The demo admin's password is public (README): only an explicit DEMO_DATA=true seeds a database the
     // operator brought; `auto` seeds only the embedded one this process manages.
     if (config.demoData === true || (config.demoData === "embedded" && embedded))
-      await seedDemoData(database.pool, logger, clock.now());
+      await seedDemoData(pool, logger, clock.now());
 
     if (config.bootstrapAdmin) {
       const { created } = await createAdmin(
-        database.db,
+        db,
         { ...config.bootstrapAdmin, name: "Administrator" },
         clock.now(),
       );
@@ -157,49 +195,47 @@ export async function startServer(
         logger.info({ email: config.bootstrapAdmin.email }, "admin account created from ADMIN_EMAIL");
     }
 
+    if (embedded) watchEmbedded(embedded, health, config.embeddedPostgresRestarts, logger, options.onFatal);
+    abortPoint();
     // The HTTP server exists before the app so Socket.IO can be handed to the modules that push events.
     const http = createServer(serverTimeouts(config.http));
     const io = createRealtime(http, {
-      authenticator,
-      checkSession: (user) => auth.checkSession(user),
+      authenticator: auth.service.authenticator,
+      checkSession: (user) => auth.service.checkSession(user),
       sessionCheckMs: config.socketSessionCheckMs,
       clock,
       corsOrigins: config.corsOrigins,
       logger,
     });
-    auth.onSessionsEnded((ended) => {
+    auth.service.onSessionsEnded((ended) => {
       disconnectEndedSessions(io, ended).catch((error: unknown) =>
         logger.error({ err: error }, "could not disconnect the sockets of ended sessions"),
       );
     });
-    const catalog = createCatalogModule({ db: database.db });
-    const contractors = createContractorsModule({ db: database.db, pool: database.pool, clock, files });
-    const admin = createAdminModule({
-      db: database.db,
-      pool: database.pool,
-      clock,
-      publicUrl: files.publicUrl,
-      onSuspended: (userId) => auth.sessionsEnded({ userId }),
-      contractors: contractors.service,
-    });
+    for (const module of modules) module.sockets?.(io);
 
     const app = createApp({
       config,
       logger,
-      db: database.db,
-      pool: database.pool,
-      authenticator,
+      db,
+      pool,
+      authenticator: auth.service.authenticator,
       idempotency,
       modules: [
-        authRoutes(auth, tokens),
-        usersRoutes({ db: database.db, pool: database.pool, clock, files }),
-        filesRoutes(files),
-        ...[catalog, contractors, admin].flatMap((module) => (module.routes ? [module.routes] : [])),
-        ...(options.testRoutes ? [await options.testRoutes({ pool: database.pool, jobs, clock })] : []),
+        ...modules.flatMap((module) => (module.routes ? [module.routes] : [])),
+        ...(options.testRoutes ? [await options.testRoutes({ pool, jobs, clock })] : []),
       ],
-      mounts: storage.local ? [[localStoragePath, localStorageRouter(storage.local, clock)]] : [],
+      mounts: modules.flatMap((module) => module.mounts ?? []),
+      health,
     });
 
+    const shutdown = gracefulClose(http, {
+      health,
+      logger,
+      drainMs: config.shutdownDrainMs,
+      deadlineMs: config.shutdownTimeoutMs,
+      onListenerClosed: () => closeRealtime(io),
+    });
     http.on("request", app.express);
     http.listen(config.port, config.host);
     await once(http, "listening");
@@ -210,21 +246,11 @@ export async function startServer(
 
     let closing: Promise<void> | undefined;
     const close = () => {
-      closing ??= (async () => {
-        const drained = new Promise<void>((resolveDrained) => http.close(() => resolveDrained()));
-        await closeRealtime(io);
-        const deadline = setTimeout(() => {
-          logger.warn("shutdown deadline reached; closing the remaining connections");
-          http.closeAllConnections();
-        }, config.shutdownTimeoutMs);
-        await drained;
-        clearTimeout(deadline);
-        await unwind();
-      })();
+      closing ??= shutdown().then(unwind);
       return closing;
     };
 
-    return { url, port, http, io, database, databaseUrl, jobs, files, close };
+    return { url, port, http, io, database, databaseUrl, jobs, files: files.service, health, close };
   } catch (error) {
     await unwind();
     throw error;
@@ -232,7 +258,7 @@ export async function startServer(
 }
 
 /** The configured storage driver; for `local`, also the driver itself so the app can serve its objects. */
-async function createStorage(config: Config, signingKey: Buffer, baseUrl: () => string) {
+function createStorage(config: Config, signingKey: Buffer, baseUrl: () => string) {
   if (config.storage.driver === "s3") {
     const { s3 } = config.storage;
     if (!s3.bucket) throw new Error("S3_BUCKET is required when STORAGE_DRIVER=s3");

@@ -1,6 +1,18 @@
 import { execFile as execFileCallback, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { chmod, chown, cp, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  chown,
+  cp,
+  mkdir,
+  open,
+  readFile,
+  rename,
+  rm,
+  stat,
+  unlink,
+  writeFile,
+} from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, parse } from "node:path";
@@ -12,8 +24,19 @@ const execFile = promisify(execFileCallback);
 export interface EmbeddedDatabase {
   /** Connection URL of one database of the cluster. */
   url(database: string): string;
-  /** Stops the server if this process started it; a server found already running is left running. */
+  /** The cluster's data directory (`…/postgres`). */
+  dataDir: string;
+  /** Whether the postmaster this process started is still running. */
+  running(): Promise<boolean>;
+  /** Starts the postmaster again on the same port, after it died. */
+  restart(): Promise<void>;
+  /** Stops the server and gives up ownership of the cluster. */
   stop(): Promise<void>;
+}
+
+/** Another live process owns the cluster: two servers must not share one embedded PostgreSQL. */
+export class ClusterInUseError extends Error {
+  override name = "ClusterInUseError";
 }
 
 export interface EmbeddedOptions {
@@ -174,19 +197,60 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-/** The port of a server already running on the data directory, read from its lock file; undefined if none. */
-async function runningServerPort(dataDir: string): Promise<number | undefined> {
+/** When the process started, in clock ticks since boot: with the PID, it names one process, not a reused PID. */
+async function processStartTime(pid: number): Promise<string | undefined> {
+  const text = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
+  // The command name (field 2) may hold spaces and brackets: count fields after its closing bracket.
+  return text?.slice(text.lastIndexOf(")") + 2).split(" ")[19];
+}
+
+/**
+ * Whether `pid` is a postmaster serving `dataDir`. A PID alone proves nothing: after a reboot or a crash the
+ * PID in a leftover `postmaster.pid` may belong to any other process.
+ */
+async function isOurPostmaster(pid: number, dataDir: string): Promise<boolean> {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => undefined);
+  if (!cmdline) return false;
+  const args = cmdline.split("\0");
+  return (args[0]?.endsWith("postgres") ?? false) && args.includes(dataDir);
+}
+
+async function postmasterPid(dataDir: string): Promise<number | undefined> {
   const lock = await readFile(join(dataDir, "postmaster.pid"), "utf8").catch(() => undefined);
-  if (!lock) return undefined;
-  const [pidLine, , , portLine] = lock.split("\n");
-  const pid = Number(pidLine);
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    // EPERM: alive, but owned by another user (the postgres user): still running.
-    if ((error as NodeJS.ErrnoException).code !== "EPERM") return undefined;
+  return lock ? Number(lock.split("\n")[0]) : undefined;
+}
+
+/**
+ * One owner per cluster: `owner.pid` names the owning process (PID and start time). A live owner makes a
+ * second server refuse to start instead of silently sharing a database that vanishes when the first stops; a
+ * dead one (SIGKILL, crash) leaves a stale file that is taken over.
+ */
+async function takeOwnership(dir: string, log: Logger): Promise<() => Promise<void>> {
+  const file = join(dir, "owner.pid");
+  const mine = `${process.pid}\n${await processStartTime(process.pid)}\n`;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const handle = await open(file, "wx", 0o644);
+      await handle.writeFile(mine);
+      await handle.close();
+      return async () => {
+        if ((await readFile(file, "utf8").catch(() => "")) === mine) await unlink(file).catch(() => {});
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    const [pidLine = "", started = ""] = (await readFile(file, "utf8").catch(() => "")).split("\n");
+    const pid = Number(pidLine);
+    if (pid > 0 && pid !== process.pid && started !== "" && (await processStartTime(pid)) === started) {
+      throw new ClusterInUseError(
+        `The embedded PostgreSQL in ${dir} belongs to another running server (PID ${pid}); stop it, or give this one another DATA_DIR or a DATABASE_URL`,
+      );
+    }
+    log.warn({ owner: pid }, "taking over the embedded PostgreSQL of a server that is gone");
+    await unlink(file).catch(() => {});
   }
-  return Number(portLine);
+  throw new ClusterInUseError(`Could not take ownership of the embedded PostgreSQL in ${dir}`);
 }
 
 /**
@@ -231,70 +295,117 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const logFile = join(dir, "postgres.log");
   const passwordFile = join(dir, "postgres-password");
 
-  if (!(await exists(passwordFile))) {
-    await writeFile(passwordFile, `${randomBytes(18).toString("base64url")}\n`, { mode: 0o600 });
-  }
-  const password = (await readFile(passwordFile, "utf8")).trim();
-  const url = (port: number) => (database: string) =>
-    `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
-
-  if (!(await exists(join(dataDir, "PG_VERSION")))) {
-    log.info({ dataDir }, "initialising the embedded PostgreSQL cluster");
-    await rm(dataDir, { recursive: true, force: true });
-    await mkdir(dataDir, { mode: 0o700 });
-    const initPassword = join(dir, `initdb-password-${randomBytes(6).toString("hex")}`);
-    await writeFile(initPassword, `${password}\n`, { mode: 0o600 });
-    if (runAs) {
-      await chown(dataDir, runAs.uid, runAs.gid);
-      await chown(initPassword, runAs.uid, runAs.gid);
-    }
-    try {
-      await run(
-        bin.initdb,
-        [
-          `--pgdata=${dataDir}`,
-          `--username=${user}`,
-          `--pwfile=${initPassword}`,
-          "--auth=scram-sha-256",
-          "--encoding=UTF8",
-          "--locale=C",
-        ],
-        runAs,
-        log,
-      );
-    } finally {
-      await rm(initPassword, { force: true });
-    }
-  }
-
-  const already = await runningServerPort(dataDir);
-  if (already) {
-    log.info({ port: already }, "reusing the embedded PostgreSQL already running on this data folder");
-    return { url: url(already), stop: async () => {} };
-  }
-
-  const port = options.port ?? (await freePort());
-  await writeFile(logFile, "", { flag: "a" });
-  if (runAs) await chown(logFile, runAs.uid, runAs.gid);
-  const serverOptions = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`;
+  const release = await takeOwnership(dir, log);
   try {
-    await run(
-      bin.pg_ctl,
-      ["-D", dataDir, "-l", logFile, "-o", serverOptions, "-w", "-t", "60", "start"],
-      runAs,
-      log,
-    );
+    return await startOwned();
   } catch (error) {
-    throw new Error(`The embedded PostgreSQL did not start; its log is ${logFile}`, { cause: error });
+    await release();
+    throw error;
   }
-  log.info({ port }, "embedded PostgreSQL is up");
 
-  let stopped: Promise<void> | undefined;
-  return {
-    url: url(port),
-    stop: () => {
-      stopped ??= run(bin.pg_ctl, ["-D", dataDir, "-m", "fast", "-w", "-t", "60", "stop"], runAs, log);
-      return stopped;
-    },
-  };
+  async function startOwned(): Promise<EmbeddedDatabase> {
+    if (!(await exists(passwordFile))) {
+      await writeFile(passwordFile, `${randomBytes(18).toString("base64url")}\n`, { mode: 0o600 });
+    }
+    const password = (await readFile(passwordFile, "utf8")).trim();
+    const url = (port: number) => (database: string) =>
+      `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+
+    if (!(await exists(join(dataDir, "PG_VERSION")))) {
+      log.info({ dataDir }, "initialising the embedded PostgreSQL cluster");
+      await rm(dataDir, { recursive: true, force: true });
+      await mkdir(dataDir, { mode: 0o700 });
+      const initPassword = join(dir, `initdb-password-${randomBytes(6).toString("hex")}`);
+      await writeFile(initPassword, `${password}\n`, { mode: 0o600 });
+      if (runAs) {
+        await chown(dataDir, runAs.uid, runAs.gid);
+        await chown(initPassword, runAs.uid, runAs.gid);
+      }
+      try {
+        await run(
+          bin.initdb,
+          [
+            `--pgdata=${dataDir}`,
+            `--username=${user}`,
+            `--pwfile=${initPassword}`,
+            "--auth=scram-sha-256",
+            "--encoding=UTF8",
+            "--locale=C",
+          ],
+          runAs,
+          log,
+        );
+      } finally {
+        await rm(initPassword, { force: true });
+      }
+    }
+
+    {
+      const leftover = await postmasterPid(dataDir);
+      if (leftover !== undefined) {
+        if (await isOurPostmaster(leftover, dataDir)) {
+          // We own the cluster, so this postmaster outlived the server that started it (killed with SIGKILL):
+          // stop it and start our own, on our port and with our options.
+          log.warn(
+            { pid: leftover },
+            "stopping the embedded PostgreSQL left running by a server that is gone",
+          );
+          await run(bin.pg_ctl, ["-D", dataDir, "-m", "fast", "-w", "-t", "60", "stop"], runAs, log);
+        } else {
+          // The PID is dead or now names another process; PostgreSQL would refuse to start while it lives.
+          log.warn({ pid: leftover }, "removing a stale postmaster.pid");
+          await rm(join(dataDir, "postmaster.pid"), { force: true });
+        }
+      }
+
+      const port = options.port ?? (await freePort());
+      await writeFile(logFile, "", { flag: "a" });
+      if (runAs) await chown(logFile, runAs.uid, runAs.gid);
+      const serverOptions = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`;
+      const start = async () => {
+        try {
+          await run(
+            bin.pg_ctl,
+            ["-D", dataDir, "-l", logFile, "-o", serverOptions, "-w", "-t", "60", "start"],
+            runAs,
+            log,
+          );
+        } catch (error) {
+          throw new Error(`The embedded PostgreSQL did not start; its log is ${logFile}`, { cause: error });
+        }
+      };
+      await start();
+      log.info({ port }, "embedded PostgreSQL is up");
+
+      let stopped: Promise<void> | undefined;
+      const running = async () => {
+        const pid = await postmasterPid(dataDir);
+        return pid !== undefined && (await isOurPostmaster(pid, dataDir));
+      };
+      return {
+        url: url(port),
+        dataDir,
+        running,
+        restart: async () => {
+          // The dead postmaster's lock file names a PID that may be reused by now.
+          const pid = await postmasterPid(dataDir);
+          if (pid !== undefined && !(await isOurPostmaster(pid, dataDir)))
+            await rm(join(dataDir, "postmaster.pid"), { force: true });
+          await start();
+          log.info({ port }, "embedded PostgreSQL restarted");
+        },
+        stop: () => {
+          stopped ??= (async () => {
+            try {
+              if (await running())
+                await run(bin.pg_ctl, ["-D", dataDir, "-m", "fast", "-w", "-t", "60", "stop"], runAs, log);
+            } finally {
+              await release();
+            }
+          })();
+          return stopped;
+        },
+      };
+    }
+  }
 }

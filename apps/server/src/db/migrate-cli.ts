@@ -1,21 +1,33 @@
 // `npm run db:migrate`: applies pending migrations to the configured database (the embedded one when
 // DATABASE_URL is unset) and exits.
 
-import pg from "pg";
-import { ConfigError, loadConfig, readEnvironment } from "../config.js";
-import { createLogger } from "../logger.js";
-import { pendingMigrations, runMigrations } from "./migrate.js";
-import { openDatabase } from "./open.js";
+import { guardInterrupts } from "../cli/interrupt.js";
+
+const guard = guardInterrupts();
+
+const { default: pg } = await import("pg");
+const { ConfigError, loadConfig, readEnvironment } = await import("../config.js");
+const { createLogger } = await import("../logger.js");
+const { DatabaseUnreachableError, pendingMigrations, runMigrations } = await import("./migrate.js");
+const { openDatabase } = await import("./open.js");
 
 try {
   const config = loadConfig(readEnvironment());
   const logger = createLogger(config);
-  const { url, embedded } = await openDatabase(config, logger);
+  const { url, embedded } = await guard.hold(openDatabase(config, logger), async (opened) =>
+    opened.embedded?.stop(),
+  );
   try {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
+    const client = new pg.Client({
+      connectionString: url,
+      connectionTimeoutMillis: config.database.connectTimeoutMs,
+    });
+    client.on("error", () => {});
+    await client.connect().catch((error: unknown) => {
+      throw new DatabaseUnreachableError(url, error);
+    });
     const pending = await pendingMigrations(client).finally(() => client.end());
-    await runMigrations(url);
+    await runMigrations(url, { connectTimeoutMs: config.database.connectTimeoutMs });
     logger.info(
       { applied: pending },
       pending.length ? `applied ${pending.length} migration(s)` : "already up to date",

@@ -9,6 +9,16 @@ export const migrationsFolder = fileURLToPath(new URL("./migrations", import.met
 // Any fixed number: every process that migrates this database takes the same advisory lock first.
 const migrationLock = 7_403_118_221;
 
+/** The database did not accept a connection in time; names the setting, never the URL (it holds a password). */
+export class DatabaseUnreachableError extends Error {
+  override name = "DatabaseUnreachableError";
+  constructor(url: string, cause: unknown) {
+    const where = URL.canParse(url) ? new URL(url).host : "the database";
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(`Could not connect to the database at ${where} (DATABASE_URL): ${reason}`, { cause });
+  }
+}
+
 interface Journal {
   entries: { idx: number; when: number; tag: string }[];
 }
@@ -21,9 +31,18 @@ async function journal(): Promise<Journal> {
  * Applies pending migrations. Holds a session advisory lock so that several processes starting together
  * (two servers, the CLI and a server) apply each migration once.
  */
-export async function runMigrations(url: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url, application_name: "jobsphere-migrate" });
-  await client.connect();
+export async function runMigrations(url: string, options: { connectTimeoutMs?: number } = {}): Promise<void> {
+  const client = new pg.Client({
+    connectionString: url,
+    application_name: "jobsphere-migrate",
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+  });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new DatabaseUnreachableError(url, error);
+  }
   try {
     await client.query("select pg_advisory_lock($1)", [migrationLock]);
     await migrate(drizzle(client), { migrationsFolder });

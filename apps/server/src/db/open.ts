@@ -1,4 +1,5 @@
 import pg from "pg";
+import type { InterruptGuard } from "../cli/interrupt.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
 import { connectDatabase, type DatabaseHandle } from "./client.js";
@@ -44,10 +45,14 @@ export async function withDatabase<T>(
   config: Config,
   logger: Logger,
   work: (database: DatabaseHandle) => Promise<T>,
+  guard?: InterruptGuard,
 ): Promise<T> {
-  const { url, embedded } = await openDatabase(config, logger);
+  const opening = openDatabase(config, logger);
+  const { url, embedded } = await (guard
+    ? guard.hold(opening, async (opened) => opened.embedded?.stop())
+    : opening);
   try {
-    await runMigrations(url);
+    await runMigrations(url, { connectTimeoutMs: config.database.connectTimeoutMs });
     const database = connectDatabase(url, { max: 1 });
     try {
       return await work(database);

@@ -1,6 +1,6 @@
 import type { OpenAPIRegistry } from "@asteasolutions/zod-to-openapi";
 import express, { type Router } from "express";
-import type pg from "pg";
+import pg from "pg";
 import { z } from "zod";
 import { pendingMigrations } from "../db/migrate.js";
 import { problemSchema } from "./api.js";
@@ -9,22 +9,35 @@ export interface ReadinessReport {
   status: "ready" | "unavailable";
   checks: { database: "up" | "down"; migrations: "applied" | "pending" | "unknown" };
   pendingMigrations?: string[];
+  /** Present while the server drains before stopping. */
+  stopping?: true;
+}
+
+/** What the process knows about itself that the probes report. */
+export interface HealthState {
+  /** Set on SIGTERM: readiness turns 503 at once so balancers stop sending traffic. */
+  stopping: boolean;
+  /** Set while the database this process runs (embedded) is gone: liveness turns 503. */
+  databaseLost: boolean;
 }
 
 /**
- * Ready means: the database answers and every migration this build ships is applied. The probe's own short
- * timeout is `set local`, inside a transaction, so it ends with the probe and never stays on the pooled
- * connection for the queries that borrow it next.
+ * Ready means: the database accepts a new connection, answers, and every migration this build ships is
+ * applied. The probe opens a connection of its own: a PostgreSQL that is shutting down keeps serving the
+ * connections it has (the pool's) while refusing new ones (57P03), and the pool opens new ones all the time.
  */
 export async function readiness(pool: pg.Pool, timeoutMs = 2_000): Promise<ReadinessReport> {
-  let client: pg.PoolClient | undefined;
-  let failed = false;
+  const client = new pg.Client({
+    ...pool.options,
+    application_name: "jobsphere-readiness",
+    connectionTimeoutMillis: timeoutMs,
+    // A connection of its own, so the probe's short timeout never reaches the pool's connections.
+    statement_timeout: Math.trunc(timeoutMs),
+  });
+  client.on("error", () => {});
   try {
-    client = await pool.connect();
-    await client.query("begin read only");
-    await client.query(`set local statement_timeout = ${Math.trunc(timeoutMs)}`);
+    await client.connect();
     const pending = await pendingMigrations(client);
-    await client.query("commit");
     return pending.length === 0
       ? { status: "ready", checks: { database: "up", migrations: "applied" } }
       : {
@@ -33,21 +46,28 @@ export async function readiness(pool: pg.Pool, timeoutMs = 2_000): Promise<Readi
           pendingMigrations: pending,
         };
   } catch {
-    failed = true;
     return { status: "unavailable", checks: { database: "down", migrations: "unknown" } };
   } finally {
-    // A client whose query failed may hold a broken connection: drop it rather than return it to the pool.
-    client?.release(failed);
+    await client.end().catch(() => {});
   }
 }
 
-export function healthRouter(pool: pg.Pool, readinessTimeoutMs?: number): Router {
+export function healthRouter(
+  pool: pg.Pool,
+  state: HealthState = { stopping: false, databaseLost: false },
+  readinessTimeoutMs?: number,
+): Router {
   const router = express.Router();
   router.get("/live", (_req, res) => {
-    res.set("Cache-Control", "no-store").json({ status: "live" });
+    res.set("Cache-Control", "no-store");
+    if (state.databaseLost) res.status(503).json({ status: "down" });
+    else res.json({ status: "live" });
   });
   router.get("/ready", async (_req, res) => {
-    const report = await readiness(pool, readinessTimeoutMs);
+    const checked = await readiness(pool, readinessTimeoutMs);
+    const report: ReadinessReport = state.stopping
+      ? { ...checked, status: "unavailable", stopping: true }
+      : checked;
     res
       .status(report.status === "ready" ? 200 : 503)
       .set("Cache-Control", "no-store")
@@ -64,6 +84,7 @@ const readinessSchema = z
       migrations: z.enum(["applied", "pending", "unknown"]),
     }),
     pendingMigrations: z.array(z.string()).optional(),
+    stopping: z.literal(true).optional(),
   })
   .meta({ id: "Readiness" });
 
@@ -80,12 +101,17 @@ export function documentHealth(registry: OpenAPIRegistry): void {
     operationId: "getLiveness",
     tags: ["Operations"],
     summary: "Liveness: the process is up",
-    description: "For process supervisors: 200 whenever the process can answer, whatever the database does.",
+    description:
+      "For process supervisors: 200 whenever the process can serve; 503 only when the embedded database it runs is gone.",
     security: [],
     responses: {
       200: {
         description: "The process answers",
         content: { "application/json": { schema: z.object({ status: z.literal("live") }) } },
+      },
+      503: {
+        description: "The embedded PostgreSQL this process runs is gone and could not be restarted",
+        content: { "application/json": { schema: z.object({ status: z.literal("down") }) } },
       },
       "4XX": clientError,
     },
@@ -101,7 +127,7 @@ export function documentHealth(registry: OpenAPIRegistry): void {
     responses: {
       200: { description: "Ready to serve", content: { "application/json": { schema: readinessSchema } } },
       503: {
-        description: "Database unreachable or migrations pending",
+        description: "Database unreachable, migrations pending, or the server is stopping",
         content: { "application/json": { schema: readinessSchema } },
       },
       "4XX": clientError,

@@ -1,3 +1,4 @@
+import pg from "pg";
 import PgBoss from "pg-boss";
 import type { Logger } from "../logger.js";
 
@@ -22,4 +23,40 @@ export async function startJobQueue(url: string, logger: Logger): Promise<JobQue
 
 export async function stopJobQueue(boss: JobQueue, timeoutMs: number): Promise<void> {
   await boss.stop({ graceful: true, wait: true, timeout: timeoutMs });
+}
+
+// Any fixed number, distinct from the migrations' and the demo seed's locks.
+const jobSetupLock = 7_403_118_223;
+
+/**
+ * Runs `setup` (starting pg-boss, creating queues) while holding a session advisory lock, so instances
+ * starting together on one database set up pg-boss's tables one after the other: concurrent queue creation
+ * on an empty database deadlocks.
+ */
+export async function withJobSetupLock<T>(url: string, setup: () => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, application_name: "jobsphere-jobs-setup" });
+  client.on("error", () => {});
+  await client.connect();
+  try {
+    await client.query("select pg_advisory_lock($1)", [jobSetupLock]);
+    return await setup();
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/**
+ * A housekeeping task run every hour by one process of the cluster (pg-boss hands each scheduled run to one
+ * worker), at minute 17 so it stays clear of whatever the hour itself triggers.
+ */
+export async function scheduleHourly(
+  queue: JobQueue,
+  name: string,
+  task: () => Promise<void>,
+): Promise<void> {
+  await queue.createQueue(name);
+  await queue.schedule(name, "17 * * * *");
+  await queue.work(name, async () => {
+    await task();
+  });
 }

@@ -1,3 +1,4 @@
+import type { Router } from "express";
 import type { ApiRouter } from "../http/api.js";
 import type { JobQueue } from "../jobs/queue.js";
 import type { RealtimeServer } from "../realtime/socket.js";
@@ -13,6 +14,8 @@ export interface Module<Service> {
   routes?(api: ApiRouter): void;
   /** Creates the module's queues, workers and schedules; awaited once at start, before the server listens. */
   jobs?(queue: JobQueue): Promise<void>;
+  /** Routers served outside the API, by path (e.g. locally stored files under /storage). */
+  mounts?: [path: string, router: Router][];
   /** Registers the module's Socket.IO event handlers. */
   sockets?(io: RealtimeServer): void;
 }

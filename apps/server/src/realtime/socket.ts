@@ -122,8 +122,12 @@ export async function disconnectEndedSessions(io: RealtimeServer, ended: EndedSe
   }
 }
 
-/** Disconnects this process's sockets and stops accepting new ones, leaving the HTTP server to its owner. */
+/**
+ * Closes this process's connections at the transport level and stops accepting new ones, leaving the HTTP
+ * server to its owner. Clients see "transport close" and reconnect with backoff (to another instance, or to
+ * this one once restarted); `disconnectSockets(true)` would tell them the server ended the session on purpose,
+ * the one reason on which socket.io-client never reconnects.
+ */
 export async function closeRealtime(io: RealtimeServer): Promise<void> {
-  io.local.disconnectSockets(true);
   io.engine.close();
 }

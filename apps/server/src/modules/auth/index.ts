@@ -1,11 +1,5 @@
 export { authErrors } from "./auth.errors.js";
-export { authRoutes } from "./auth.routes.js";
-export {
-  type AuthService,
-  createAdmin,
-  createAuthService,
-  endAllSessions,
-  passwordResetQueue,
-} from "./auth.service.js";
+export { createAuthModule } from "./auth.module.js";
+export { type AuthService, createAdmin, endAllSessions } from "./auth.service.js";
 export { hashPassword, passwordSchema } from "./passwords.js";
 export { createTokenIssuer, loadSigningKey, type TokenIssuer } from "./tokens.js";

@@ -20,3 +20,21 @@ export async function filesByIds(db: Executor, ids: readonly string[]): Promise<
     .from(files)
     .where(inArray(files.id, [...ids]));
 }
+
+/** Every object the files table refers to (originals and thumbnails), for copying storage elsewhere. */
+export async function storedObjects(
+  db: Executor,
+): Promise<{ key: string; sha256?: string; contentType: string }[]> {
+  const rows = await db
+    .select({
+      key: files.storageKey,
+      sha256: files.sha256,
+      contentType: files.contentType,
+      thumbnailKey: files.thumbnailKey,
+    })
+    .from(files);
+  return rows.flatMap((row) => [
+    { key: row.key, sha256: row.sha256, contentType: row.contentType },
+    ...(row.thumbnailKey ? [{ key: row.thumbnailKey, contentType: "image/webp" }] : []),
+  ]);
+}

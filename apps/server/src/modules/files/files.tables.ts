@@ -11,7 +11,6 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 import { createdAt, id } from "../../db/columns.js";
-import { users } from "../users/users.tables.js";
 
 export const filePurposes = [
   "avatar",
@@ -26,9 +25,10 @@ export const files = pgTable(
   "files",
   {
     id: id(),
-    ownerId: uuid()
-      .notNull()
-      .references(() => users.id),
+    // References users(id): the constraint `files_owner_id_users_id_fk` lives in migration 0002 and stays.
+    // It is not declared here because users.avatar_file_id references this table, and the two table files
+    // would import each other; the files module sits below users, so this side leaves the declaration out.
+    ownerId: uuid().notNull(),
     purpose: text({ enum: filePurposes }).notNull(),
     /** Where the bytes are in the storage driver: `public/…` or `private/…`. */
     storageKey: text().notNull(),

@@ -1,7 +1,9 @@
+export { copyObjects } from "./copy-objects.js";
 export { fileErrors } from "./files.errors.js";
-export { fileKeys, filesByIds } from "./files.read.js";
-export { filesRoutes, localStorageRouter } from "./files.routes.js";
-export { createFilesService, type FilesService, type FileView, type ReadRule } from "./files.service.js";
-export { type FilePurpose, type FileRow, files } from "./files.tables.js";
-export { createLocalStorage, localStoragePath } from "./local-storage.js";
+export { createFilesModule } from "./files.module.js";
+export { fileKeys, filesByIds, storedObjects } from "./files.read.js";
+export type { FilesService, FileView, ReadRule } from "./files.service.js";
+export type { FilePurpose, FileRow } from "./files.tables.js";
+export { createLocalStorage } from "./local-storage.js";
+export { createS3Storage } from "./s3-storage.js";
 export type { StorageDriver } from "./storage.js";

@@ -1,8 +1,8 @@
 export type { User } from "./users.contract.js";
 export { nameSchema, phoneSchema, userSchema } from "./users.contract.js";
 export { userErrors } from "./users.errors.js";
+export { createUsersModule } from "./users.module.js";
 export { userDirectory } from "./users.read.js";
-export { usersRoutes } from "./users.routes.js";
 export {
   findUserByEmail,
   getUser,
@@ -15,6 +15,7 @@ export {
   presentUser,
   selectUsers,
   type UserChanges,
+  type UsersService,
   type UserWithAvatar,
   updateUser,
 } from "./users.service.js";

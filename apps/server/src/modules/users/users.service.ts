@@ -1,7 +1,7 @@
 import { and, desc, eq, getTableColumns, ilike, lt, or, type SQL } from "drizzle-orm";
 import type pg from "pg";
 import type { Clock } from "../../clock.js";
-import type { Executor } from "../../db/client.js";
+import type { Database, Executor } from "../../db/client.js";
 import { transaction } from "../../db/transaction.js";
 import { AppError } from "../../http/errors.js";
 import type { FilesService } from "../files/index.js";
@@ -187,3 +187,25 @@ export async function hasUsers(db: Executor): Promise<boolean> {
   const [row] = await db.select({ id: users.id }).from(users).limit(1);
   return row !== undefined;
 }
+
+export interface UsersDeps {
+  db: Database;
+  pool: pg.Pool;
+  clock: Clock;
+  files: FilesService;
+}
+
+/** The signed-in user's own account, as the API shows it. */
+export function createUsersService(deps: UsersDeps) {
+  const present = (row: UserWithAvatar) => presentUser(row, deps.files.publicUrl);
+  return {
+    async me(id: string): Promise<User> {
+      return present(await getUser(deps.db, id));
+    },
+    async updateMe(id: string, changes: Parameters<typeof updateProfile>[2]): Promise<User> {
+      return present(await updateProfile(deps, id, changes));
+    },
+  };
+}
+
+export type UsersService = ReturnType<typeof createUsersService>;

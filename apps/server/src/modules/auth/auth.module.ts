@@ -1,0 +1,25 @@
+import { scheduleHourly } from "../../jobs/queue.js";
+import type { Module } from "../module.js";
+import { authRoutes } from "./auth.routes.js";
+import { type AuthDeps, type AuthService, createAuthService, passwordResetQueue } from "./auth.service.js";
+
+export function createAuthModule(deps: AuthDeps): Module<AuthService> {
+  const service = createAuthService(deps);
+  return {
+    name: "auth",
+    service,
+    routes: authRoutes(service, deps.tokens),
+    async jobs(queue) {
+      // Forgot-password requests look the account up here, so the answer's timing says nothing about it.
+      await queue.createQueue(passwordResetQueue);
+      await queue.work<{ email: string }>(
+        passwordResetQueue,
+        { pollingIntervalSeconds: 0.5 },
+        async ([job]) => {
+          if (job) await service.sendPasswordResetCode(job.data.email);
+        },
+      );
+      await scheduleHourly(queue, "auth.purge", service.purgeExpired);
+    },
+  };
+}
