@@ -1,3 +1,2 @@
 export { type AdminModuleDeps, createAdminModule } from "./admin.module.js";
-export { adminRoutes } from "./admin.routes.js";
-export { type AdminService, createAdminService } from "./admin.service.js";
+export type { AdminService } from "./admin.service.js";

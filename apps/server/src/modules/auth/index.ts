@@ -1,4 +1,3 @@
-export { authErrors } from "./auth.errors.js";
 export { createAuthModule } from "./auth.module.js";
 export { type AuthService, createAdmin, endAllSessions } from "./auth.service.js";
 export { hashPassword, passwordSchema } from "./passwords.js";

@@ -1,3 +1,2 @@
-export { categorySchema } from "./catalog.contract.js";
 export { createCatalogModule } from "./catalog.module.js";
-export { type CatalogService, type Category, listCategories, unknownCategories } from "./catalog.service.js";
+export { type CatalogService, type Category, unknownCategories } from "./catalog.service.js";

@@ -277,6 +277,8 @@ function rangesOn(
 /**
  * Whether the contractor is available at `instant`: its wall-clock date and time in the contractor's zone
  * fall inside one of that date's ranges (its exceptions if it has any, else the weekly ranges of its weekday).
+ * Bookings check a requested time with it.
+ * @public
  */
 export function isAvailableAt(availability: Availability, instant: Date): boolean {
   const local = zoned(instantOf(instant, "instant"), availability.timezone);

@@ -308,7 +308,10 @@ export function createProfileService(deps: ProfileDeps) {
 
 export type ProfileService = ReturnType<typeof createProfileService>;
 
-/** Whether a contractor has a profile (for other modules: bookings, portfolio). */
+/**
+ * Whether a contractor has a profile (for other modules: bookings refuse contractors without one).
+ * @public
+ */
 export async function hasProfile(db: Executor, userId: string): Promise<boolean> {
   const [row] = await db
     .select({ userId: contractorProfiles.userId })

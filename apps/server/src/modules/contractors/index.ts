@@ -1,18 +1,15 @@
-export {
-  type Availability,
-  availabilityBody,
-  availabilitySchema,
-  isAvailableAt,
-  summariseAvailability,
-} from "./availability.js";
+export type { Availability } from "./availability.js";
+/** @public For bookings: a requested time must fall in the contractor's availability. */
+export { isAvailableAt } from "./availability.js";
 export type { ContractorProfile } from "./contractors.contract.js";
 export { type DemoContractorProfile, seedDemoContractor, seedDemoCustomer } from "./contractors.demo.js";
-export { contractorErrors, verificationErrors } from "./contractors.errors.js";
+export { verificationErrors } from "./contractors.errors.js";
 export {
   type ContractorsDeps,
   type ContractorsService,
   createContractorsModule,
 } from "./contractors.module.js";
+/** @public For bookings: a contractor without a profile cannot be booked. */
 export { hasProfile } from "./contractors.service.js";
 export type { PortfolioItem } from "./portfolio.contract.js";
 export type { ContactPolicy, PublicContractor } from "./public-profile.contract.js";

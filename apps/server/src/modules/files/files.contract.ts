@@ -29,5 +29,3 @@ export const uploadForm = z
   .meta({ id: "FileUpload" });
 
 export const fileIdParams = z.object({ id: z.uuid("must be a file id") });
-
-export const storageParams = z.object({ key: z.array(z.string()) });

@@ -13,7 +13,6 @@ export {
   normaliseEmail,
   type PublicUrl,
   presentUser,
-  selectUsers,
   type UserChanges,
   type UsersService,
   type UserWithAvatar,
