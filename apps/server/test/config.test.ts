@@ -110,7 +110,7 @@ describe("configuration", () => {
         uploadTimeoutMs: 300_000,
         keepAliveTimeoutMs: 5_000,
       },
-      database: { statementTimeoutMs: 15_000, connectTimeoutMs: 5_000, readinessTimeoutMs: 2_000 },
+      database: { statementTimeoutMs: 15_000, connectTimeoutMs: 10_000, readinessTimeoutMs: 2_000 },
     });
     expect(
       loadConfig({ HTTP_REQUEST_TIMEOUT_MS: "60000", DATABASE_STATEMENT_TIMEOUT_MS: "500" }),

@@ -289,7 +289,7 @@ describe("file uploads", () => {
     );
     clock.advance(25 * 60 * 60 * 1000);
     stranger = await login(app, stranger.email, stranger.password);
-    await app.server.jobs.send("maintenance.purge", {});
+    await app.server.jobs.send("files.purge", {});
     const deadline = Date.now() + 15_000;
     let gone = false;
     while (!gone && Date.now() < deadline) {
