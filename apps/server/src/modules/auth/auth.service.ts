@@ -1,7 +1,7 @@
 import { and, eq, isNull, type SQL, sql } from "drizzle-orm";
 import type pg from "pg";
 import type { Clock } from "../../clock.js";
-import type { LimitSetting } from "../../config.js";
+import type { Config } from "../../config.js";
 import type { Database, Executor } from "../../db/client.js";
 import { newId } from "../../db/columns.js";
 import { isUniqueViolation } from "../../db/errors.js";
@@ -34,17 +34,8 @@ export const codeLifetimeMinutes = 10;
 export const maxCodeAttempts = 5;
 export const passwordResetQueue = "auth.password-reset";
 
-export interface AuthOptions {
-  refreshTokenIdleDays: number;
-  sessionMaxDays: number;
-  limits: {
-    loginAccountAddress: LimitSetting;
-    loginAddress: LimitSetting;
-    loginAccount: LimitSetting;
-    passwordChange: LimitSetting;
-    registerAddress: LimitSetting;
-  };
-}
+/** The settings the service reads, as configured (`Config["auth"]`). */
+export type AuthOptions = Pick<Config["auth"], "refreshTokenIdleDays" | "sessionMaxDays" | "limits">;
 
 /**
  * Sessions that have just ended (committed). `sessionIds` absent: every session of the user (suspension).
