@@ -188,7 +188,8 @@ describe("the readiness probe and the pool", () => {
     // which also tells a database refusing new connections apart), so none can leave its timeout on one.
     const probes = await Promise.all(Array.from({ length: 10 }, () => app.request("GET", "/health/ready")));
     expect(probes.map((probe) => probe.status)).toEqual(Array(10).fill(200));
-    expect(pool.totalCount).toBe(pooled);
+    // Idle pooled connections may close meanwhile; what matters is that no probe added one.
+    expect(pool.totalCount).toBeLessThanOrEqual(pooled);
     // Each connection now runs a query longer than the probe's 200 ms limit, and it must complete.
     const slow = await Promise.all(
       Array.from({ length: 10 }, () =>

@@ -30,8 +30,8 @@ export async function readiness(pool: pg.Pool, timeoutMs = 2_000): Promise<Readi
   const client = new pg.Client({
     ...pool.options,
     application_name: "jobsphere-readiness",
-    connectionTimeoutMillis: timeoutMs,
-    // A connection of its own, so the probe's short timeout never reaches the pool's connections.
+    // Connecting waits as long as the pool would (DATABASE_CONNECT_TIMEOUT_MS); the probe's own short limit is
+    // on its queries, on a connection of its own, so it never reaches the pool's connections.
     statement_timeout: Math.trunc(timeoutMs),
   });
   client.on("error", () => {});
