@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { createServer, type Server } from "node:http";
+import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type pg from "pg";
@@ -198,7 +198,10 @@ export async function startServer(
     if (embedded) watchEmbedded(embedded, health, config.embeddedPostgresRestarts, logger, options.onFatal);
     abortPoint();
     // The HTTP server exists before the app so Socket.IO can be handed to the modules that push events.
-    const http = createServer(serverTimeouts(config.http));
+    // Socket.IO wraps the request listeners present when it attaches and passes them only what is not its own;
+    // a listener added later would also answer Socket.IO's long-polling requests (404), so the app is bound here.
+    let handleRequest: RequestListener | undefined;
+    const http = createServer(serverTimeouts(config.http), (req, res) => handleRequest?.(req, res));
     const io = createRealtime(http, {
       authenticator: auth.service.authenticator,
       checkSession: (user) => auth.service.checkSession(user),
@@ -236,7 +239,7 @@ export async function startServer(
       deadlineMs: config.shutdownTimeoutMs,
       onListenerClosed: () => closeRealtime(io),
     });
-    http.on("request", app.express);
+    handleRequest = app.express;
     http.listen(config.port, config.host);
     await once(http, "listening");
     const { port } = http.address() as AddressInfo;
