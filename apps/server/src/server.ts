@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import type pg from "pg";
 import { createApp } from "./app.js";
@@ -246,6 +247,7 @@ export async function startServer(
     const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
     const url = `http://${shownHost}:${port}`;
     baseUrl ??= url;
+    if (!config.publicUrl && shownHost !== config.host) logPublicUrlHint(logger, url, port);
 
     let closing: Promise<void> | undefined;
     const close = () => {
@@ -270,4 +272,20 @@ function createStorage(config: Config, signingKey: Buffer, baseUrl: () => string
   }
   const local = createLocalStorage({ dir: config.storage.uploadDir, baseUrl, signingKey });
   return { driver: local, local };
+}
+
+/**
+ * Without PUBLIC_URL, file URLs are built on `localhost`, which an Android emulator (where the host is
+ * 10.0.2.2) or a phone on the LAN cannot load although the server listens on every interface: say what to set.
+ */
+function logPublicUrlHint(logger: Logger, url: string, port: number): void {
+  const lan = Object.values(networkInterfaces())
+    .flat()
+    .find((entry) => entry?.family === "IPv4" && !entry.internal)?.address;
+  const phone = `http://${lan ?? "<this machine's LAN address>"}:${port}`;
+  logger.warn(
+    { publicUrl: url, emulator: `http://10.0.2.2:${port}`, lan: phone },
+    `PUBLIC_URL is unset, so file URLs start with ${url}, which an Android emulator or a phone cannot load: ` +
+      `set PUBLIC_URL=http://10.0.2.2:${port} for the Android emulator, or PUBLIC_URL=${phone} for a phone`,
+  );
 }
