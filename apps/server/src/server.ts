@@ -39,7 +39,7 @@ import {
 } from "./modules/files/index.js";
 import type { Module } from "./modules/module.js";
 import { createMailer, createNotificationsModule } from "./modules/notifications/index.js";
-import { createUsersModule } from "./modules/users/index.js";
+import { type AccountDeletionHook, createUsersModule } from "./modules/users/index.js";
 import {
   closeRealtime,
   createRealtime,
@@ -85,6 +85,8 @@ export interface TestRouteDeps {
   pool: pg.Pool;
   jobs: JobQueue;
   clock: Clock;
+  /** Registers an account-deletion hook, as a module that holds money or bookings does. */
+  onAccountDeletion: (hook: AccountDeletionHook) => void;
 }
 
 /**
@@ -152,6 +154,7 @@ export async function startServer(
       logger,
       publicUrl: files.service.publicUrl,
       options: config.auth,
+      users: users.service,
     });
     const notifications = createNotificationsModule({
       db,
@@ -160,6 +163,7 @@ export async function startServer(
     });
     const catalog = createCatalogModule({ db });
     const contractors = createContractorsModule({ db, pool, clock, files: files.service });
+    users.service.onAccountDeletion({ erase: contractors.service.eraseAccount });
     const admin = createAdminModule({
       db,
       pool,
@@ -227,7 +231,16 @@ export async function startServer(
       idempotency,
       modules: [
         ...modules.flatMap((module) => (module.routes ? [module.routes] : [])),
-        ...(options.testRoutes ? [await options.testRoutes({ pool, jobs, clock })] : []),
+        ...(options.testRoutes
+          ? [
+              await options.testRoutes({
+                pool,
+                jobs,
+                clock,
+                onAccountDeletion: users.service.onAccountDeletion,
+              }),
+            ]
+          : []),
       ],
       mounts: modules.flatMap((module) => module.mounts ?? []),
       health,

@@ -344,6 +344,28 @@ export function createFilesService(deps: FilesDeps) {
         .where(inArray(files.id, release));
     },
 
+    /**
+     * A deleted account's files: their rows go inside the caller's transaction (whatever still references one
+     * must have let go first, or its foreign key fails the deletion); the returned function removes the stored
+     * objects, to be called once that transaction has committed.
+     */
+    async eraseOwner(tx: Executor, ownerId: string): Promise<() => Promise<void>> {
+      const removed = await tx
+        .delete(files)
+        .where(eq(files.ownerId, ownerId))
+        .returning({ storageKey: files.storageKey, thumbnailKey: files.thumbnailKey });
+      return async () => {
+        for (const key of removed.flatMap((row) => [row.storageKey, row.thumbnailKey ?? []].flat())) {
+          await storage.delete(key).catch((error: unknown) => {
+            deps.logger.warn(
+              { err: error, key },
+              "a deleted account's file could not be removed from storage",
+            );
+          });
+        }
+      };
+    },
+
     /** Deletes files nobody attached within `olderThanMs` (abandoned uploads, replaced avatars). */
     async purgeUnattached(olderThanMs: number): Promise<number> {
       const cutoff = new Date(clock.now().getTime() - olderThanMs);
