@@ -174,6 +174,55 @@ describe("DELETE /me: deleting one's own account", () => {
     expect((await deleteMe(contractor)).status).toBe(204);
   });
 
+  it("a deleted account stays deleted: an admin cannot reactivate or rename it", async () => {
+    const customer = await register(app, "customer");
+    expect((await deleteMe(customer)).status).toBe(204);
+    const admin = await login(app, adminEmail, adminPassword);
+    const shown = await app.request("GET", `/api/v1/admin/users/${customer.id}`, {
+      token: admin.accessToken,
+    });
+    expect(shown.body).toMatchObject({
+      name: "Deleted user",
+      status: "deleted",
+      phone: null,
+      avatarUrl: null,
+    });
+    for (const body of [{ status: "active" }, { name: "Back Again" }]) {
+      const edit = await app.request("PATCH", `/api/v1/admin/users/${customer.id}`, {
+        token: admin.accessToken,
+        body,
+      });
+      expect(edit.status).toBe(404);
+    }
+    const after = await app.request("GET", `/api/v1/admin/users/${customer.id}`, {
+      token: admin.accessToken,
+    });
+    expect(after.body).toMatchObject({ name: "Deleted user", status: "deleted" });
+  });
+
+  it("a failure in the middle changes nothing: profile, files and sign-in survive", async () => {
+    const { contractor, urls } = await contractorWithFiles("Fiona Failure");
+    // A failure injected after the contractors module erased its rows: the anonymisation of the user row fails.
+    await app.server.database.pool.query(`
+      create function refuse_deletion() returns trigger language plpgsql as $$
+      begin if new.status = 'deleted' then raise exception 'injected failure'; end if; return new; end $$;
+      create trigger refuse_deletion before update on users for each row execute function refuse_deletion();
+    `);
+    try {
+      expect((await deleteMe(contractor)).status).toBe(500);
+    } finally {
+      await app.server.database.pool.query(
+        "drop trigger refuse_deletion on users; drop function refuse_deletion();",
+      );
+    }
+    const profile = await app.request("GET", `/api/v1/contractors/${contractor.id}`);
+    expect(profile.status).toBe(200);
+    expect(profile.body.portfolio).toHaveLength(1);
+    for (const url of urls) expect((await fetch(url)).status, url).toBe(200);
+    expect((await app.request("GET", "/api/v1/me", { token: contractor.accessToken })).status).toBe(200);
+    expect((await login(app, contractor.email, contractor.password)).id).toBe(contractor.id);
+  });
+
   it("refuses to delete the last admin", async () => {
     const admin = await login(app, adminEmail, adminPassword);
     const refused = await deleteMe(admin, adminPassword);

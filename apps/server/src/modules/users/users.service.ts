@@ -137,7 +137,7 @@ export type UserChanges = Partial<
   Pick<UserRow, "name" | "phone" | "status" | "passwordHash" | "emailVerifiedAt" | "avatarFileId">
 >;
 
-/** Applies `changes` to one account; false when no such user exists. */
+/** Applies `changes` to one account; false when no such user exists or it was deleted (it stays anonymous). */
 export async function updateUser(
   db: Executor,
   id: string,
@@ -147,7 +147,7 @@ export async function updateUser(
   const updated = await db
     .update(users)
     .set({ ...changes, updatedAt: now })
-    .where(eq(users.id, id))
+    .where(and(eq(users.id, id), ne(users.status, "deleted")))
     .returning({ id: users.id });
   return updated.length > 0;
 }
