@@ -1,6 +1,7 @@
 import { once } from "node:events";
-import { createServer, type Server } from "node:http";
+import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import type pg from "pg";
 import { createApp } from "./app.js";
@@ -38,7 +39,7 @@ import {
 } from "./modules/files/index.js";
 import type { Module } from "./modules/module.js";
 import { createMailer, createNotificationsModule } from "./modules/notifications/index.js";
-import { createUsersModule } from "./modules/users/index.js";
+import { type AccountDeletionHook, createUsersModule } from "./modules/users/index.js";
 import {
   closeRealtime,
   createRealtime,
@@ -84,6 +85,8 @@ export interface TestRouteDeps {
   pool: pg.Pool;
   jobs: JobQueue;
   clock: Clock;
+  /** Registers an account-deletion hook, as a module that holds money or bookings does. */
+  onAccountDeletion: (hook: AccountDeletionHook) => void;
 }
 
 /**
@@ -151,6 +154,7 @@ export async function startServer(
       logger,
       publicUrl: files.service.publicUrl,
       options: config.auth,
+      users: users.service,
     });
     const notifications = createNotificationsModule({
       db,
@@ -159,6 +163,7 @@ export async function startServer(
     });
     const catalog = createCatalogModule({ db });
     const contractors = createContractorsModule({ db, pool, clock, files: files.service });
+    users.service.onAccountDeletion({ erase: contractors.service.eraseAccount });
     const admin = createAdminModule({
       db,
       pool,
@@ -198,7 +203,10 @@ export async function startServer(
     if (embedded) watchEmbedded(embedded, health, config.embeddedPostgresRestarts, logger, options.onFatal);
     abortPoint();
     // The HTTP server exists before the app so Socket.IO can be handed to the modules that push events.
-    const http = createServer(serverTimeouts(config.http));
+    // Socket.IO wraps the request listeners present when it attaches and passes them only what is not its own;
+    // a listener added later would also answer Socket.IO's long-polling requests (404), so the app is bound here.
+    let handleRequest: RequestListener | undefined;
+    const http = createServer(serverTimeouts(config.http), (req, res) => handleRequest?.(req, res));
     const io = createRealtime(http, {
       authenticator: auth.service.authenticator,
       checkSession: (user) => auth.service.checkSession(user),
@@ -223,7 +231,16 @@ export async function startServer(
       idempotency,
       modules: [
         ...modules.flatMap((module) => (module.routes ? [module.routes] : [])),
-        ...(options.testRoutes ? [await options.testRoutes({ pool, jobs, clock })] : []),
+        ...(options.testRoutes
+          ? [
+              await options.testRoutes({
+                pool,
+                jobs,
+                clock,
+                onAccountDeletion: users.service.onAccountDeletion,
+              }),
+            ]
+          : []),
       ],
       mounts: modules.flatMap((module) => module.mounts ?? []),
       health,
@@ -236,13 +253,14 @@ export async function startServer(
       deadlineMs: config.shutdownTimeoutMs,
       onListenerClosed: () => closeRealtime(io),
     });
-    http.on("request", app.express);
+    handleRequest = app.express;
     http.listen(config.port, config.host);
     await once(http, "listening");
     const { port } = http.address() as AddressInfo;
     const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
     const url = `http://${shownHost}:${port}`;
     baseUrl ??= url;
+    if (!config.publicUrl && shownHost !== config.host) logPublicUrlHint(logger, url, port);
 
     let closing: Promise<void> | undefined;
     const close = () => {
@@ -267,4 +285,20 @@ function createStorage(config: Config, signingKey: Buffer, baseUrl: () => string
   }
   const local = createLocalStorage({ dir: config.storage.uploadDir, baseUrl, signingKey });
   return { driver: local, local };
+}
+
+/**
+ * Without PUBLIC_URL, file URLs are built on `localhost`, which an Android emulator (where the host is
+ * 10.0.2.2) or a phone on the LAN cannot load although the server listens on every interface: say what to set.
+ */
+function logPublicUrlHint(logger: Logger, url: string, port: number): void {
+  const lan = Object.values(networkInterfaces())
+    .flat()
+    .find((entry) => entry?.family === "IPv4" && !entry.internal)?.address;
+  const phone = `http://${lan ?? "<this machine's LAN address>"}:${port}`;
+  logger.warn(
+    { publicUrl: url, emulator: `http://10.0.2.2:${port}`, lan: phone },
+    `PUBLIC_URL is unset, so file URLs start with ${url}, which an Android emulator or a phone cannot load: ` +
+      `set PUBLIC_URL=http://10.0.2.2:${port} for the Android emulator, or PUBLIC_URL=${phone} for a phone`,
+  );
 }

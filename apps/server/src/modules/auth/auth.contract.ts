@@ -35,6 +35,9 @@ export const resetBody = z
 export const changeBody = z
   .strictObject({ currentPassword: anyPassword, newPassword: passwordSchema })
   .meta({ id: "ChangePasswordRequest" });
+export const deleteAccountBody = z
+  .strictObject({ password: anyPassword.meta({ description: "The account's current password" }) })
+  .meta({ id: "DeleteAccountRequest" });
 export const verifyEmailBody = z.strictObject({ code }).meta({ id: "VerifyEmailRequest" });
 
 export const tokenPairSchema = z

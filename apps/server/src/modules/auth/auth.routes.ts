@@ -7,6 +7,7 @@ import { userErrors } from "../users/index.js";
 import {
   acceptedSchema,
   changeBody,
+  deleteAccountBody,
   forgotBody,
   loginBody,
   logoutBody,
@@ -162,6 +163,28 @@ export function authRoutes(auth: AuthService, tokens: TokenIssuer) {
       errors: [authErrors.wrongPassword, coreErrors.rateLimited, userErrors.notFound],
       handler: async ({ body, user }) => {
         await auth.changePassword(user.id, body);
+      },
+    });
+
+    api.route({
+      method: "delete",
+      path: "/me",
+      tags: ["Account"],
+      summary: "Delete the signed-in user's account",
+      description:
+        "Needs the current password. The account's personal data is anonymised (the name becomes \"Deleted user\"; email, phone, avatar and password are cleared), a contractor's profile, portfolio and availability and a customer's profile are removed, the user's files are deleted, and every session and socket ends; the email can register again at once. Records others rely on (money, reviews, conversations) keep pointing at the anonymised account. Refused with 409 `user.deletion_blocked` while money is held or available or a booking is open (the detail says which), and with 409 `user.last_admin` for the last admin. Wrong passwords are limited per account like password change (429).",
+      access: "user",
+      body: deleteAccountBody,
+      response: { status: 204, description: "The account is deleted" },
+      errors: [
+        authErrors.wrongPassword,
+        userErrors.deletionBlocked,
+        userErrors.lastAdmin,
+        coreErrors.rateLimited,
+        userErrors.notFound,
+      ],
+      handler: async ({ body, user }) => {
+        await auth.deleteAccount(user.id, body.password);
       },
     });
 

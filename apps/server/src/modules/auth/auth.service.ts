@@ -20,6 +20,7 @@ import {
   type PublicUrl,
   presentUser,
   type UserRow,
+  type UsersService,
   type UserWithAvatar,
   updateUser,
   userDirectory,
@@ -55,6 +56,8 @@ export interface AuthDeps {
   logger: Logger;
   publicUrl: PublicUrl;
   options: AuthOptions;
+  /** Account deletion: the users service runs every module's part of it. */
+  users: Pick<UsersService, "eraseAccount">;
 }
 
 /** Where a request came from, kept on the session for the user's device list. */
@@ -438,6 +441,33 @@ export function createAuthService(deps: AuthDeps) {
         return endAllSessions(tx.db, userId, "password_changed", now);
       });
       sessionsEnded(ended);
+    },
+
+    /**
+     * Deletes the signed-in user's account after checking the password (limited like password change). In one
+     * transaction: every module's rows are erased or anonymised, the sessions end and lose their device details,
+     * and codes are dropped; after it commits, the files' objects are removed and the sockets close.
+     */
+    async deleteAccount(userId: string, password: string): Promise<void> {
+      const user = await getUser(db, userId);
+      await limits.wrongPasswordsPerAccount.consume(userId);
+      if (!(await verifyPassword(user.passwordHash, password))) {
+        throw new AppError(authErrors.wrongPassword, "The password is wrong", {
+          errors: [{ path: "password", message: "is wrong", in: "body" }],
+        });
+      }
+      await limits.wrongPasswordsPerAccount.reset(userId);
+      const now = clock.now();
+      const removeObjects = await transaction(pool, async (tx) => {
+        const removeObjects = await deps.users.eraseAccount(tx.db, userId, now);
+        await endAllSessions(tx.db, userId, "account_deleted", now);
+        await tx.db.update(sessions).set({ ip: null, userAgent: null }).where(eq(sessions.userId, userId));
+        await tx.db.delete(oneTimeCodes).where(eq(oneTimeCodes.userId, userId));
+        return removeObjects;
+      });
+      // Every socket of the user closes, whichever session it belonged to.
+      sessionsEnded({ userId });
+      await removeObjects();
     },
 
     async verifyEmail(userId: string, code: string, client: ClientInfo): Promise<void> {

@@ -17,7 +17,15 @@ export const sessions = pgTable(
     expiresAt: timestamp({ withTimezone: true }).notNull(),
     revokedAt: timestamp({ withTimezone: true }),
     revokedReason: text({
-      enum: ["logout", "logout_all", "refresh_reused", "password_reset", "password_changed", "suspended"],
+      enum: [
+        "logout",
+        "logout_all",
+        "refresh_reused",
+        "password_reset",
+        "password_changed",
+        "suspended",
+        "account_deleted",
+      ],
     }),
     userAgent: text(),
     ip: text(),

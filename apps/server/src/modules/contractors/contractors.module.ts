@@ -5,7 +5,7 @@ import type { ApiRouter } from "../../http/api.js";
 import type { FilesService } from "../files/index.js";
 import type { Module } from "../module.js";
 import { contractorProfileRoutes } from "./contractors.routes.js";
-import { createProfileService, type ProfileService } from "./contractors.service.js";
+import { createProfileService, eraseAccountData, type ProfileService } from "./contractors.service.js";
 import { portfolioRoutes } from "./portfolio.routes.js";
 import { createPortfolioService, type PortfolioService } from "./portfolio.service.js";
 import type { ContactPolicy } from "./public-profile.contract.js";
@@ -32,6 +32,8 @@ export interface ContractorsService {
   verification: VerificationService;
   search: SearchService;
   publicProfiles: PublicProfileService;
+  /** A deleted account's contractor and customer data, removed inside the deletion's transaction. */
+  eraseAccount: typeof eraseAccountData;
 }
 
 export function createContractorsModule(deps: ContractorsDeps): Module<ContractorsService> {
@@ -51,6 +53,7 @@ export function createContractorsModule(deps: ContractorsDeps): Module<Contracto
       // Contact details open up once a booking links the two; until bookings exist, nobody has one.
       contactVisible: deps.contactVisible ?? (async () => false),
     }),
+    eraseAccount: eraseAccountData,
   };
   return {
     name: "contractors",

@@ -16,6 +16,7 @@ import {
   contractorCategories,
   contractorProfiles,
   customerProfiles,
+  portfolioItems,
   verificationRequests,
 } from "./contractors.tables.js";
 
@@ -318,4 +319,17 @@ export async function hasProfile(db: Executor, userId: string): Promise<boolean>
     .from(contractorProfiles)
     .where(eq(contractorProfiles.userId, userId));
   return row !== undefined;
+}
+
+/**
+ * A deleted account's rows in this module, inside the caller's transaction: the contractor profile (with its
+ * categories and availability), portfolio (images go with their items, which releases the files), verification
+ * requests (their notes and documents are the person's), and the customer profile. The contractor leaves search
+ * and their public profile at once.
+ */
+export async function eraseAccountData(db: Executor, userId: string): Promise<void> {
+  await db.delete(portfolioItems).where(eq(portfolioItems.contractorId, userId));
+  await db.delete(verificationRequests).where(eq(verificationRequests.contractorId, userId));
+  await db.delete(contractorProfiles).where(eq(contractorProfiles.userId, userId));
+  await db.delete(customerProfiles).where(eq(customerProfiles.userId, userId));
 }

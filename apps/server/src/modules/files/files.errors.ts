@@ -13,6 +13,11 @@ export const fileErrors = defineErrors({
     status: 415,
     title: "This kind of file is not accepted here",
   },
+  heicUnsupported: {
+    code: "file.heic_unsupported",
+    status: 415,
+    title: "HEIC/HEIF photos are not accepted; send JPEG",
+  },
   missingPart: { code: "file.missing_part", status: 400, title: "The upload lacks the file or its purpose" },
   malformed: {
     code: "file.malformed_multipart",

@@ -34,6 +34,7 @@ export function filesRoutes(service: FilesService) {
         fileErrors.notMultipart,
         fileErrors.tooLarge,
         fileErrors.unsupportedType,
+        fileErrors.heicUnsupported,
         fileErrors.tooManyPixels,
         coreErrors.rateLimited,
       ],

@@ -20,6 +20,8 @@ import type { StorageDriver } from "./storage.js";
 import { abandonBody, receiveUpload, sha256Of } from "./upload.js";
 import { createWorkQueue } from "./work-queue.js";
 
+const heifTypes = new Set(["image/heic", "image/heif", "image/heic-sequence", "image/heif-sequence"]);
+
 export interface FileView {
   id: string;
   purpose: FilePurpose;
@@ -189,6 +191,14 @@ export function createFilesService(deps: FilesDeps) {
       try {
         const policy = purposePolicies[received.purpose];
         const detected = await fileTypeFromFile(received.path);
+        // HEIC is HEVC-coded, and sharp's prebuilt libvips ships no HEVC decoder (`sharp.format.heif` reads
+        // AVIF only): the iPhone's default photo format gets a reason the app can act on, not a generic 415.
+        if (detected && heifTypes.has(detected.mime) && !policy.types.includes(detected.mime)) {
+          throw new AppError(
+            fileErrors.heicUnsupported,
+            "HEIC/HEIF photos cannot be read here; send JPEG (Flutter's image_picker converts when given imageQuality, e.g. 90)",
+          );
+        }
         if (!detected || !policy.types.includes(detected.mime)) {
           throw new AppError(
             fileErrors.unsupportedType,
@@ -332,6 +342,28 @@ export function createFilesService(deps: FilesDeps) {
         .update(files)
         .set({ attachedKind: null, attachedId: null, attachedAt: null })
         .where(inArray(files.id, release));
+    },
+
+    /**
+     * A deleted account's files: their rows go inside the caller's transaction (whatever still references one
+     * must have let go first, or its foreign key fails the deletion); the returned function removes the stored
+     * objects, to be called once that transaction has committed.
+     */
+    async eraseOwner(tx: Executor, ownerId: string): Promise<() => Promise<void>> {
+      const removed = await tx
+        .delete(files)
+        .where(eq(files.ownerId, ownerId))
+        .returning({ storageKey: files.storageKey, thumbnailKey: files.thumbnailKey });
+      return async () => {
+        for (const key of removed.flatMap((row) => [row.storageKey, row.thumbnailKey ?? []].flat())) {
+          await storage.delete(key).catch((error: unknown) => {
+            deps.logger.warn(
+              { err: error, key },
+              "a deleted account's file could not be removed from storage",
+            );
+          });
+        }
+      };
     },
 
     /** Deletes files nobody attached within `olderThanMs` (abandoned uploads, replaced avatars). */

@@ -91,6 +91,26 @@ describe("file uploads", () => {
     expect(pdfAsAvatar.body.detail).toMatch(/application\/pdf/);
   });
 
+  it("answers an iPhone HEIC photo with a plain 415 telling the app to send JPEG, on every image purpose", async () => {
+    // The start of a HEIC file as an iPhone camera writes it: an ISO-BMFF `ftyp` box of brand `heic`
+    // (compatible `mif1`, `heic`), then its `meta` box; `file-type` knows it from these bytes.
+    const ftyp = Buffer.alloc(24);
+    ftyp.writeUInt32BE(24, 0);
+    ftyp.write("ftypheic", 4, "latin1");
+    ftyp.write("mif1heic", 16, "latin1");
+    const meta = Buffer.alloc(256);
+    meta.writeUInt32BE(256, 0);
+    meta.write("meta", 4, "latin1");
+    const heic = Buffer.concat([ftyp, meta]);
+    for (const purpose of ["avatar", "portfolio", "job_attachment", "chat_attachment"] as const) {
+      const response = await upload(app, owner.accessToken, purpose, heic, "IMG_0001.HEIC", "image/heic");
+      expect(response.status, purpose).toBe(415);
+      expect(response.headers.get("content-type")).toContain("application/problem+json");
+      expect(response.body.code).toBe("file.heic_unsupported");
+      expect(response.body.detail).toMatch(/send JPEG/);
+    }
+  });
+
   it("refuses an oversized file with 413 and leaves nothing on disk", async () => {
     const before = [
       ...(await filesUnder(app.config.storage.uploadDir)),

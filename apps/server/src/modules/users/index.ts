@@ -4,6 +4,7 @@ export { userErrors } from "./users.errors.js";
 export { createUsersModule } from "./users.module.js";
 export { userDirectory } from "./users.read.js";
 export {
+  type AccountDeletionHook,
   findUserByEmail,
   getUser,
   hasUsers,

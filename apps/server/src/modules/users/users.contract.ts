@@ -23,7 +23,7 @@ export const userSchema = z
     phone: z.string().nullable(),
     avatarUrl: z.string().nullable(),
     emailVerified: z.boolean(),
-    status: z.enum(["active", "suspended"]),
+    status: z.enum(["active", "suspended", "deleted"]),
     createdAt: z.iso.datetime(),
   })
   .meta({ id: "User" });

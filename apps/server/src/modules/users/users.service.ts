@@ -1,4 +1,4 @@
-import { and, desc, eq, getTableColumns, ilike, lt, or, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, ilike, lt, ne, or, type SQL } from "drizzle-orm";
 import type pg from "pg";
 import type { Clock } from "../../clock.js";
 import type { Database, Executor } from "../../db/client.js";
@@ -137,7 +137,7 @@ export type UserChanges = Partial<
   Pick<UserRow, "name" | "phone" | "status" | "passwordHash" | "emailVerifiedAt" | "avatarFileId">
 >;
 
-/** Applies `changes` to one account; false when no such user exists. */
+/** Applies `changes` to one account; false when no such user exists or it was deleted (it stays anonymous). */
 export async function updateUser(
   db: Executor,
   id: string,
@@ -147,7 +147,7 @@ export async function updateUser(
   const updated = await db
     .update(users)
     .set({ ...changes, updatedAt: now })
-    .where(eq(users.id, id))
+    .where(and(eq(users.id, id), ne(users.status, "deleted")))
     .returning({ id: users.id });
   return updated.length > 0;
 }
@@ -188,6 +188,19 @@ export async function hasUsers(db: Executor): Promise<boolean> {
   return row !== undefined;
 }
 
+/**
+ * A module's say in account deletion. `blocker` answers why the account cannot go yet (money held or available,
+ * an open booking), or undefined; `erase` removes or anonymises the module's own rows of the user. Both run
+ * inside the deletion's transaction, before the account itself is anonymised and its files removed.
+ */
+export interface AccountDeletionHook {
+  blocker?(db: Executor, userId: string): Promise<string | undefined>;
+  erase?(db: Executor, userId: string, now: Date): Promise<void>;
+}
+
+/** The address a deleted account keeps: unique, and undeliverable (RFC 2606 reserves `.invalid`). */
+export const deletedEmail = (userId: string) => `deleted-${userId}@deleted.invalid`;
+
 export interface UsersDeps {
   db: Database;
   pool: pg.Pool;
@@ -198,7 +211,60 @@ export interface UsersDeps {
 /** The signed-in user's own account, as the API shows it. */
 export function createUsersService(deps: UsersDeps) {
   const present = (row: UserWithAvatar) => presentUser(row, deps.files.publicUrl);
+  const deletionHooks: AccountDeletionHook[] = [];
   return {
+    /** Registers a module's blocker and eraser for account deletion (as files take read rules). */
+    onAccountDeletion(hook: AccountDeletionHook): void {
+      deletionHooks.push(hook);
+    },
+
+    /**
+     * Deletes an account inside the caller's transaction: refused while a module's blocker objects or when it
+     * is the last active admin; otherwise each module erases its rows, the user row is anonymised (it stays, so
+     * money records, reviews and conversations keep their references and show "Deleted user"), and the user's
+     * files are deleted. Returns the function that removes the files' stored objects after the commit.
+     */
+    async eraseAccount(db: Executor, userId: string, now: Date): Promise<() => Promise<void>> {
+      const [user] = await db.select().from(users).where(eq(users.id, userId)).for("update");
+      if (!user || user.status === "deleted") throw new AppError(userErrors.notFound, "No user with this id");
+      if (user.role === "admin") {
+        // Every active admin row is locked, in one order, so two admins deleting themselves at once cannot both
+        // believe the other remains.
+        const admins = await db
+          .select({ id: users.id })
+          .from(users)
+          .where(and(eq(users.role, "admin"), eq(users.status, "active")))
+          .orderBy(asc(users.id))
+          .for("update");
+        if (!admins.some((admin) => admin.id !== userId)) {
+          throw new AppError(
+            userErrors.lastAdmin,
+            "This is the last admin account; create another admin (npm run admin:create) before deleting it",
+          );
+        }
+      }
+      for (const hook of deletionHooks) {
+        const reason = await hook.blocker?.(db, userId);
+        if (reason) throw new AppError(userErrors.deletionBlocked, reason);
+      }
+      for (const hook of deletionHooks) await hook.erase?.(db, userId, now);
+      await db
+        .update(users)
+        .set({
+          name: "Deleted user",
+          email: deletedEmail(userId),
+          phone: null,
+          avatarFileId: null,
+          // No argon2 hash matches an empty string, so no password can ever sign in to it.
+          passwordHash: "",
+          emailVerifiedAt: null,
+          status: "deleted",
+          updatedAt: now,
+        })
+        .where(and(eq(users.id, userId), ne(users.status, "deleted")));
+      return deps.files.eraseOwner(db, userId);
+    },
+
     async me(id: string): Promise<User> {
       return present(await getUser(deps.db, id));
     },

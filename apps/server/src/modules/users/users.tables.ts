@@ -16,7 +16,8 @@ export const users = pgTable(
     phone: text(),
     avatarFileId: uuid().references((): AnyPgColumn => files.id),
     emailVerifiedAt: timestamp({ withTimezone: true }),
-    status: text({ enum: ["active", "suspended"] })
+    /** `deleted`: the account was deleted by its owner; the row stays, anonymised, so references hold. */
+    status: text({ enum: ["active", "suspended", "deleted"] })
       .notNull()
       .default("active"),
     createdAt: createdAt(),
@@ -25,7 +26,7 @@ export const users = pgTable(
   (table) => [
     uniqueIndex("users_email").on(table.email),
     check("users_role", sql`${table.role} in ('customer', 'contractor', 'admin')`),
-    check("users_status", sql`${table.status} in ('active', 'suspended')`),
+    check("users_status", sql`${table.status} in ('active', 'suspended', 'deleted')`),
     check("users_email_normalised", sql`${table.email} = lower(btrim(${table.email}))`),
   ],
 );
