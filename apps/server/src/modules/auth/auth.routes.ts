@@ -97,11 +97,13 @@ export function authRoutes(auth: AuthService, tokens: TokenIssuer) {
       path: "/auth/logout",
       tags: ["Auth"],
       summary: "End the session the refresh token belongs to",
-      access: "user",
+      description:
+        "Needs only the refresh token: no access token (an expired one may be sent and is ignored). Always answers 204, also when the session had already ended, the token was spent, or it is unknown, so an app can sign out offline-first and retry freely. Ends exactly that session and its sockets; other devices stay signed in.",
+      access: "public",
       body: logoutBody,
-      response: { status: 204, description: "The session has ended" },
-      handler: async ({ body, user }) => {
-        await auth.logout(user.id, body.refreshToken);
+      response: { status: 204, description: "The session has ended (or was not open)" },
+      handler: async ({ body }) => {
+        await auth.logout(body.refreshToken);
       },
     });
 

@@ -1,4 +1,4 @@
-import { and, eq, isNull, type SQL, sql } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, type SQL, sql } from "drizzle-orm";
 import type pg from "pg";
 import type { Clock } from "../../clock.js";
 import type { LimitSetting } from "../../config.js";
@@ -37,6 +37,7 @@ export const passwordResetQueue = "auth.password-reset";
 export interface AuthOptions {
   refreshTokenIdleDays: number;
   sessionMaxDays: number;
+  refreshReuseGraceSeconds: number;
   limits: {
     loginAccountAddress: LimitSetting;
     loginAddress: LimitSetting;
@@ -138,16 +139,33 @@ export function createAuthService(deps: AuthDeps) {
     return row !== undefined;
   }
 
-  async function issueTokens(tx: Tx, user: UserRow, sessionId: string, now: Date): Promise<TokenPair> {
+  async function issueTokens(
+    tx: Tx,
+    user: UserRow,
+    sessionId: string,
+    now: Date,
+    parentId: string | null = null,
+  ): Promise<TokenPair> {
     const refreshToken = newRefreshToken();
     await tx.db.insert(refreshTokens).values({
       sessionId,
+      parentId,
       tokenHash: sha256(refreshToken),
       createdAt: now,
       expiresAt: new Date(now.getTime() + deps.options.refreshTokenIdleDays * day),
     });
     const access = await tokens.issueAccessToken({ userId: user.id, role: user.role, sessionId }, now);
     return { accessToken: access.token, refreshToken, accessTokenExpiresAt: access.expiresAt.toISOString() };
+  }
+
+  /** Whether a token issued for `tokenId` has itself been exchanged: the client has moved past `tokenId`. */
+  async function successorUsed(tx: Tx, tokenId: string): Promise<boolean> {
+    const [row] = await tx.db
+      .select({ id: refreshTokens.id })
+      .from(refreshTokens)
+      .where(and(eq(refreshTokens.parentId, tokenId), isNotNull(refreshTokens.spentAt)))
+      .limit(1);
+    return row !== undefined;
   }
 
   async function openSession(
@@ -338,8 +356,20 @@ export function createAuthService(deps: AuthDeps) {
       return transaction(pool, (tx) => openSession(tx, user, client, now));
     },
 
+    /**
+     * Exchanges a refresh token for a new pair. Rotation with a reuse grace, as identity providers do (Auth0's
+     * reuse interval, Okta's grace period): a mobile network may drop the answer, and an app may refresh twice
+     * at once, so a spent token presented again within `refreshReuseGraceSeconds` of its exchange gets another
+     * successor in the same session, nothing revoked, as long as no successor of it has been exchanged in turn.
+     * Successors are never stored in plain text (only hashes are kept), so the retry is not given the first
+     * answer again but a fresh pair, a sibling of the lost one; the session, its sockets and its other tokens
+     * carry on. Reuse after the window, or of a token whose successor was already used (two generations back),
+     * is still taken as theft: the whole session ends. The token row and its session are locked, so
+     * concurrent refreshes of one token are judged one after another.
+     */
     async refresh(token: string): Promise<TokenPair> {
       const now = clock.now();
+      const graceStart = new Date(now.getTime() - deps.options.refreshReuseGraceSeconds * 1000);
       const outcome = await transaction(pool, async (tx) => {
         const [found] = await tx.db
           .select({ token: refreshTokens, session: sessions })
@@ -349,7 +379,9 @@ export function createAuthService(deps: AuthDeps) {
           .for("update");
         if (!found) return { error: authErrors.invalidRefreshToken } as const;
         const { session } = found;
-        if (found.token.spentAt !== null) {
+        const spentAt = found.token.spentAt;
+        const retry = spentAt !== null;
+        if (retry && !(spentAt > graceStart && !(await successorUsed(tx, found.token.id)))) {
           // A spent token presented again: it was stolen, or the client is broken. End the whole family.
           const sessionIds = await revokeSessions(tx.db, eq(sessions.id, session.id), "refresh_reused", now);
           const ended: SessionsEnded = { userId: session.userId, sessionIds };
@@ -360,9 +392,12 @@ export function createAuthService(deps: AuthDeps) {
         if (found.token.expiresAt <= now) return { error: authErrors.invalidRefreshToken } as const;
         const user = await getUser(tx.db, session.userId);
         if (user.status === "suspended") return { error: authErrors.accountSuspended } as const;
-        await tx.db.update(refreshTokens).set({ spentAt: now }).where(eq(refreshTokens.id, found.token.id));
+        // A retry keeps the first exchange's time: the window never stretches.
+        if (!retry) {
+          await tx.db.update(refreshTokens).set({ spentAt: now }).where(eq(refreshTokens.id, found.token.id));
+        }
         await tx.db.update(sessions).set({ lastUsedAt: now }).where(eq(sessions.id, session.id));
-        return { pair: await issueTokens(tx, user, session.id, now) } as const;
+        return { pair: await issueTokens(tx, user, session.id, now, found.token.id) } as const;
       });
       if (outcome.error) {
         if ("ended" in outcome && outcome.ended) sessionsEnded(outcome.ended);
@@ -371,17 +406,23 @@ export function createAuthService(deps: AuthDeps) {
       return outcome.pair;
     },
 
-    async logout(userId: string, token: string): Promise<void> {
+    /**
+     * Ends the session any of its refresh tokens (spent ones included) belongs to. Holding a token of the
+     * family is the proof: a spent one could end the family through reuse anyway. Unknown tokens do nothing.
+     */
+    async logout(token: string): Promise<void> {
       const now = clock.now();
       const ended = await transaction(pool, async (tx) => {
         const [found] = await tx.db
-          .select({ sessionId: refreshTokens.sessionId })
+          .select({ sessionId: refreshTokens.sessionId, userId: sessions.userId })
           .from(refreshTokens)
           .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
-          .where(and(eq(refreshTokens.tokenHash, sha256(token)), eq(sessions.userId, userId)));
-        return found ? revokeSessions(tx.db, eq(sessions.id, found.sessionId), "logout", now) : undefined;
+          .where(eq(refreshTokens.tokenHash, sha256(token)));
+        if (!found) return undefined;
+        const sessionIds = await revokeSessions(tx.db, eq(sessions.id, found.sessionId), "logout", now);
+        return { userId: found.userId, sessionIds };
       });
-      if (ended) sessionsEnded({ userId, sessionIds: ended });
+      if (ended) sessionsEnded(ended);
     },
 
     async logoutAll(userId: string): Promise<void> {

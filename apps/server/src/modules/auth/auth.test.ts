@@ -211,6 +211,7 @@ describe("accounts and authentication", () => {
       });
       expect(rotated.status).toBe(200);
 
+      clock.advance(31_000); // past the reuse grace (REFRESH_REUSE_GRACE_SECONDS)
       const reused = await app.request("POST", "/api/v1/auth/refresh", {
         body: { refreshToken: account.refreshToken },
       });
