@@ -5,6 +5,7 @@ import { type Authenticator, type AuthUser, bearerToken, type Role } from "./aut
 import { AppError, coreErrors, type ErrorDef, errorCatalogue } from "./errors.js";
 import type { IdempotencyStore } from "./idempotency.js";
 import { deriveOperationId } from "./operation-id.js";
+import { withRateLimitHeaders } from "./rate-limit.js";
 import { Reply } from "./reply.js";
 import { parseInput } from "./validation.js";
 
@@ -101,6 +102,10 @@ export const problemSchema = z
         }),
       )
       .optional(),
+    attemptsRemaining: z.number().int().min(0).optional().meta({
+      description:
+        "With `auth.invalid_code`: how many more wrong codes this code allows (0: ask for a new one)",
+    }),
   })
   .meta({ id: "Problem", description: "RFC 9457 problem details" });
 
@@ -193,7 +198,9 @@ export class ApiRouter {
           ? result
           : new Reply(def.response.status, def.response.status === 204 ? undefined : result);
       };
-      const reply = def.idempotent ? await this.deps.idempotency.run(req, ctx.user?.id, run) : await run();
+      const reply = await withRateLimitHeaders(res, () =>
+        def.idempotent ? this.deps.idempotency.run(req, ctx.user?.id, run) : run(),
+      );
       res.status(reply.status).set(reply.headers);
       if (reply.body === undefined) res.end();
       else res.json(reply.body);

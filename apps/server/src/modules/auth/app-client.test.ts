@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Account, register, strongPassword } from "../../../test/accounts.js";
 import { TestClock } from "../../../test/clock.js";
 import { startTestServer, type TestResponse, type TestServer } from "../../../test/server.js";
-import { startSmtp, type TestSmtp } from "../../../test/smtp.js";
+import { codeIn, startSmtp, type TestSmtp } from "../../../test/smtp.js";
 
 /**
  * The API as a mobile app calls it: an HTTP interceptor attaches the current access token to every request,
@@ -194,6 +194,140 @@ describe("the API as an app calls it", () => {
       expect((await logout(account.refreshToken)).status).toBe(204);
       expect((await logout("never-issued")).status).toBe(204);
       expect((await me(rotated.body.accessToken)).body.code).toBe("auth.session_ended");
+    });
+  });
+
+  describe("rate limits, visible before they bite", () => {
+    const limitOf = (response: TestResponse) => ({
+      limit: Number(response.headers.get("ratelimit-limit")),
+      remaining: Number(response.headers.get("ratelimit-remaining")),
+      reset: Number(response.headers.get("ratelimit-reset")),
+    });
+
+    it("shows on failed logins, counting down, and on a successful one", async () => {
+      const account = await register(app);
+      const attempt = (password: string) =>
+        app.request("POST", "/api/v1/auth/login", { body: { email: account.email, password } });
+      const first = await attempt("not the password");
+      expect(first.status).toBe(401);
+      const second = await attempt("still not the password");
+      expect(second.status).toBe(401);
+      // The tightest limit of a login: 10 failures per account and address in 15 minutes.
+      expect(limitOf(first)).toMatchObject({ limit: 10, remaining: 9 });
+      expect(limitOf(second)).toMatchObject({ limit: 10, remaining: 8 });
+      expect(limitOf(second).reset).toBeGreaterThan(0);
+      expect(limitOf(second).reset).toBeLessThanOrEqual(15 * 60);
+      const success = await attempt(strongPassword);
+      expect(success.status).toBe(200);
+      // The right password forgives this address's failures, and the headers say so.
+      expect(limitOf(success)).toMatchObject({ limit: 10, remaining: 10 });
+    });
+
+    it("shows on code routes and registration, and on the 429 itself", async () => {
+      const email = `limits-${randomUUID()}@example.com`;
+      const answers: TestResponse[] = [];
+      for (let i = 0; i < 6; i++) {
+        answers.push(await app.request("POST", "/api/v1/auth/password/forgot", { body: { email } }));
+      }
+      expect(answers.map((answer) => answer.status)).toEqual([202, 202, 202, 202, 202, 429]);
+      expect(answers.map((answer) => limitOf(answer).remaining)).toEqual([4, 3, 2, 1, 0, 0]);
+      expect(limitOf(answers[0] as TestResponse).limit).toBe(5);
+      const response = await app.request("POST", "/api/v1/auth/register", {
+        body: {
+          email: `r-${randomUUID()}@example.com`,
+          password: strongPassword,
+          name: "Rate Limited",
+          role: "customer",
+        },
+      });
+      expect(response.status).toBe(201);
+      const { points } = app.config.auth.limits.registerAddress;
+      expect(limitOf(response).limit).toBe(points);
+      expect(limitOf(response).remaining).toBeLessThan(points);
+    });
+  });
+
+  describe("one-time codes", () => {
+    const reset = (email: string, code: string) =>
+      app.request("POST", "/api/v1/auth/password/reset", {
+        body: { email, code, newPassword: "another long passphrase" },
+      });
+    /** What an app shows: the code and, for wrong codes, how many tries are left. */
+    const seen = (response: TestResponse) => ({
+      status: response.status,
+      code: response.body.code,
+      attemptsRemaining: response.body.attemptsRemaining,
+    });
+    const wrongFor = (code: string) => (code === "999999" ? "999998" : "999999");
+
+    it("say how many attempts remain, then refuse the 6th (and the right code) distinctly", async () => {
+      const account = await register(app);
+      const mail = await smtp.waitFor(account.email, /verification code/);
+      const code = codeIn(mail);
+      const verify = (value: string) =>
+        app.request("POST", "/api/v1/auth/email/verify", {
+          token: account.accessToken,
+          body: { code: value },
+        });
+      const answers = [];
+      for (let i = 0; i < 6; i++) answers.push(seen(await verify(wrongFor(code))));
+      expect(answers).toEqual([
+        { status: 400, code: "auth.invalid_code", attemptsRemaining: 4 },
+        { status: 400, code: "auth.invalid_code", attemptsRemaining: 3 },
+        { status: 400, code: "auth.invalid_code", attemptsRemaining: 2 },
+        { status: 400, code: "auth.invalid_code", attemptsRemaining: 1 },
+        { status: 400, code: "auth.invalid_code", attemptsRemaining: 0 },
+        { status: 400, code: "auth.code_attempts_exceeded", attemptsRemaining: undefined },
+      ]);
+      expect(seen(await verify(code)).code).toBe("auth.code_attempts_exceeded");
+      // A new code starts afresh.
+      const resend = await app.request("POST", "/api/v1/auth/email/resend", { token: account.accessToken });
+      expect(resend.status).toBe(202);
+      const mails = () => smtp.received.filter((item) => item.to.includes(account.email));
+      for (let waited = 0; mails().length < 2 && waited < 10_000; waited += 50) {
+        await new Promise((resolveWait) => setTimeout(resolveWait, 50));
+      }
+      const fresh = mails()[1];
+      expect(fresh).toBeDefined();
+      expect((await verify(codeIn(fresh as typeof mail))).status).toBe(204);
+    });
+
+    it("tell an expired code from a wrong one", async () => {
+      const account = await register(app);
+      const code = codeIn(await smtp.waitFor(account.email, /verification code/));
+      clock.advance(11 * 60 * 1000);
+      const late = await app.request("POST", "/api/v1/auth/email/verify", {
+        token: (await refresh(account.refreshToken)).body.accessToken,
+        body: { code },
+      });
+      expect(seen(late)).toMatchObject({ status: 400, code: "auth.code_expired" });
+    });
+
+    it("answer an unknown email on reset exactly like a known one with a wrong code", async () => {
+      const known = await register(app);
+      await app.request("POST", "/api/v1/auth/password/forgot", { body: { email: known.email } });
+      const code = codeIn(await smtp.waitFor(known.email, /password reset code/));
+      const unknown = `nobody-${randomUUID()}@example.com`;
+      await app.request("POST", "/api/v1/auth/password/forgot", { body: { email: unknown } });
+      const idle = await register(app); // a real account that never asked for a code
+      // Six rounds: five wrong codes, then the refusal. Every check counts against this address's 30 per 15 min.
+      for (let i = 0; i < 6; i++) {
+        const answers = [
+          await reset(known.email, wrongFor(code)),
+          await reset(unknown, wrongFor(code)),
+          await reset(idle.email, wrongFor(code)),
+        ];
+        const [fromKnown, ...others] = answers.map(seen);
+        for (const other of others) expect(other, `attempt ${i + 1}`).toEqual(fromKnown);
+        const bodies = answers.map((answer) => {
+          const { requestId: _ignored, ...rest } = answer.body;
+          return rest;
+        });
+        expect(bodies[1]).toEqual(bodies[0]);
+        expect(bodies[2]).toEqual(bodies[0]);
+        const headers = answers.map((answer) => answer.headers.get("ratelimit-limit"));
+        expect(headers[1]).toBe(headers[0]);
+      }
     });
   });
 });

@@ -141,11 +141,17 @@ export function authRoutes(auth: AuthService, tokens: TokenIssuer) {
       path: "/auth/password/reset",
       tags: ["Auth"],
       summary: "Choose a new password with the emailed code",
-      description: "A code allows 5 attempts. On success every session of the account ends.",
+      description:
+        "A code is valid for 10 minutes and allows 5 wrong attempts: a wrong one answers `auth.invalid_code` with `attemptsRemaining`; after the last, any code gets `auth.code_attempts_exceeded`, and the right code too late gets `auth.code_expired` (ask for a new one with `POST /auth/password/forgot`). An email without an account, or without a pending code, answers exactly like a wrong code. On success every session of the account ends.",
       access: "public",
       body: resetBody,
       response: { status: 204, description: "The password is changed" },
-      errors: [authErrors.invalidCode, coreErrors.rateLimited],
+      errors: [
+        authErrors.invalidCode,
+        authErrors.codeExpired,
+        authErrors.codeAttemptsExceeded,
+        coreErrors.rateLimited,
+      ],
       handler: async ({ body, req }) => {
         await auth.resetPassword(body, clientOf(req));
       },
@@ -172,10 +178,18 @@ export function authRoutes(auth: AuthService, tokens: TokenIssuer) {
       path: "/auth/email/verify",
       tags: ["Auth"],
       summary: "Confirm the email address with the emailed code",
+      description:
+        "Codes work as in `POST /auth/password/reset`: `auth.invalid_code` with `attemptsRemaining`, then `auth.code_attempts_exceeded`; `auth.code_expired` for the right code after 10 minutes (`POST /auth/email/resend` sends a new one).",
       access: "user",
       body: verifyEmailBody,
       response: { status: 204, description: "The address is verified" },
-      errors: [authErrors.invalidCode, coreErrors.rateLimited, userErrors.notFound],
+      errors: [
+        authErrors.invalidCode,
+        authErrors.codeExpired,
+        authErrors.codeAttemptsExceeded,
+        coreErrors.rateLimited,
+        userErrors.notFound,
+      ],
       handler: async ({ body, user, req }) => {
         await auth.verifyEmail(user.id, body.code, clientOf(req));
       },

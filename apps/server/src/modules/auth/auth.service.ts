@@ -1,4 +1,4 @@
-import { and, eq, isNotNull, isNull, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, isNotNull, isNull, type SQL, sql } from "drizzle-orm";
 import type pg from "pg";
 import type { Clock } from "../../clock.js";
 import type { LimitSetting } from "../../config.js";
@@ -8,7 +8,14 @@ import { isUniqueViolation } from "../../db/errors.js";
 import { type Tx, transaction } from "../../db/transaction.js";
 import type { Authenticator, AuthUser, Role } from "../../http/auth.js";
 import { AppError } from "../../http/errors.js";
-import { type Charge, consumeAll, createLimiter, type Limiter, refundAll } from "../../http/rate-limit.js";
+import {
+  type Charge,
+  consumeAll,
+  createCounter,
+  createLimiter,
+  type Limiter,
+  refundAll,
+} from "../../http/rate-limit.js";
 import type { JobQueue } from "../../jobs/queue.js";
 import type { Logger } from "../../logger.js";
 import { enqueueEmail, passwordResetEmail, verificationCodeEmail } from "../notifications/index.js";
@@ -94,6 +101,12 @@ export function createAuthService(deps: AuthDeps) {
     codeMailsPerIp: createLimiter(pool, { name: "code_mail_ip", points: 30, windowSeconds: 60 * 60 }),
     codeChecksPerIp: createLimiter(pool, { name: "code_check_ip", points: 30, windowSeconds: 15 * 60 }),
   } satisfies Record<string, Limiter>;
+
+  /** Wrong codes sent where no live code stands (unknown email, none asked for, used or expired). */
+  const codeGuessesWithoutCode = createCounter(pool, {
+    name: "code_try_nocode",
+    windowSeconds: codeLifetimeMinutes * 60,
+  });
 
   const endedListeners = new Set<(ended: SessionsEnded) => void>();
 
@@ -214,43 +227,66 @@ export function createAuthService(deps: AuthDeps) {
 
   /**
    * Checks a code and, if right, runs `onSuccess` in the same transaction. A wrong code costs one of its
-   * attempts (and that is committed); after the last one the code is dead.
+   * attempts (and that is committed); after the last one the code is dead. The answers:
+   * - wrong code: `auth.invalid_code` with `attemptsRemaining`; once they are spent, any code (the right one
+   *   too) gets `auth.code_attempts_exceeded` until a new code is asked for or this one expires;
+   * - the right code after its 10 minutes: `auth.code_expired` (only the mailbox's owner can see this);
+   * - where no live code stands (`subject` with no account, no code asked for, used, replaced, or expired and
+   *   guessed wrong) wrong codes are counted per `subject` in a window of a code's lifetime and answered the
+   *   same way, so password reset answers an unknown email exactly like a known one with a wrong code.
    */
   async function redeemCode(
-    userId: string | undefined,
+    subject: { userId: string | undefined; key: string },
     purpose: CodePurpose,
     code: string,
     onSuccess: (tx: Tx, now: Date) => Promise<void>,
   ): Promise<void> {
     const now = clock.now();
-    const redeemed = await transaction(pool, async (tx) => {
-      if (!userId) return false;
-      const [open] = await tx.db
+    const outcome = await transaction(pool, async (tx) => {
+      if (!subject.userId) return { kind: "noLiveCode" } as const;
+      const [latest] = await tx.db
         .select()
         .from(oneTimeCodes)
-        .where(
-          and(
-            eq(oneTimeCodes.userId, userId),
-            eq(oneTimeCodes.purpose, purpose),
-            isNull(oneTimeCodes.closedAt),
-          ),
-        )
+        .where(and(eq(oneTimeCodes.userId, subject.userId), eq(oneTimeCodes.purpose, purpose)))
+        .orderBy(desc(oneTimeCodes.createdAt))
+        .limit(1)
         .for("update");
-      if (!open || open.expiresAt <= now) return false;
-      if (open.codeHash !== sha256(`${open.id}:${code}`)) {
-        const attempts = open.attempts + 1;
+      if (!latest) return { kind: "noLiveCode" } as const;
+      const right = latest.codeHash === sha256(`${latest.id}:${code}`);
+      const expired = latest.expiresAt <= now;
+      const spent = latest.attempts >= maxCodeAttempts;
+      if (expired)
+        return right
+          ? ({ kind: "refused", error: authErrors.codeExpired } as const)
+          : ({ kind: "noLiveCode" } as const);
+      if (spent) return { kind: "refused", error: authErrors.codeAttemptsExceeded } as const;
+      if (latest.closedAt !== null) return { kind: "noLiveCode" } as const;
+      if (!right) {
+        const attempts = latest.attempts + 1;
         await tx.db
           .update(oneTimeCodes)
           .set({ attempts, ...(attempts >= maxCodeAttempts ? { closedAt: now } : {}) })
-          .where(eq(oneTimeCodes.id, open.id));
-        return false;
+          .where(eq(oneTimeCodes.id, latest.id));
+        return { kind: "wrong", remaining: maxCodeAttempts - attempts } as const;
       }
-      await tx.db.update(oneTimeCodes).set({ closedAt: now }).where(eq(oneTimeCodes.id, open.id));
+      await tx.db.update(oneTimeCodes).set({ closedAt: now }).where(eq(oneTimeCodes.id, latest.id));
       await onSuccess(tx, now);
-      return true;
+      return { kind: "redeemed" } as const;
     });
-    if (!redeemed)
-      throw new AppError(authErrors.invalidCode, "The code is wrong or has expired; ask for a new one");
+    if (outcome.kind === "redeemed") return;
+    if (outcome.kind === "refused") throw new AppError(outcome.error);
+    const remaining =
+      outcome.kind === "wrong"
+        ? outcome.remaining
+        : maxCodeAttempts - (await codeGuessesWithoutCode.count(`${purpose}|${subject.key}`));
+    if (remaining < 0) throw new AppError(authErrors.codeAttemptsExceeded);
+    throw new AppError(
+      authErrors.invalidCode,
+      remaining === 0
+        ? "The code is wrong and no attempts remain; ask for a new one"
+        : `The code is wrong; ${remaining} ${remaining === 1 ? "attempt remains" : "attempts remain"}`,
+      { extensions: { attemptsRemaining: remaining } },
+    );
   }
 
   async function assertActive(user: UserRow): Promise<void> {
@@ -459,7 +495,8 @@ export function createAuthService(deps: AuthDeps) {
       const user = await findUserByEmail(db, input.email);
       const passwordHash = await hashPassword(input.newPassword);
       let ended: SessionsEnded | undefined;
-      await redeemCode(user?.id, "password_reset", input.code, async (tx, now) => {
+      const subject = { userId: user?.id, key: sha256(normaliseEmail(input.email)) };
+      await redeemCode(subject, "password_reset", input.code, async (tx, now) => {
         if (!user) return;
         // Receiving the code proves control of the mailbox, so the address counts as verified too.
         await updateUser(tx.db, user.id, { passwordHash, emailVerifiedAt: user.emailVerifiedAt ?? now }, now);
@@ -494,7 +531,7 @@ export function createAuthService(deps: AuthDeps) {
       const user = await getUser(db, userId);
       if (user.emailVerifiedAt) return;
       await limits.codeChecksPerIp.consume(client.ip);
-      await redeemCode(userId, "email_verification", code, async (tx, now) => {
+      await redeemCode({ userId, key: userId }, "email_verification", code, async (tx, now) => {
         await updateUser(tx.db, userId, { emailVerifiedAt: now }, now);
       });
     },
