@@ -141,6 +141,12 @@ const schema = z.object({
   ACCESS_TOKEN_TTL_SECONDS: positiveInt.max(86_400).default(900),
   REFRESH_TOKEN_IDLE_DAYS: positiveInt.max(365).default(14),
   SESSION_MAX_DAYS: positiveInt.max(365).default(30),
+  REFRESH_REUSE_GRACE_SECONDS: z.coerce
+    .number({ error: "must be a number" })
+    .int("must be a whole number")
+    .min(0)
+    .max(300)
+    .default(30),
   LIMIT_LOGIN_ACCOUNT_ADDRESS: limit("10/15m"),
   LIMIT_LOGIN_ADDRESS: limit("100/1h"),
   LIMIT_LOGIN_ACCOUNT: limit("100/1h"),
@@ -237,6 +243,8 @@ export interface Config {
     accessTokenTtlSeconds: number;
     refreshTokenIdleDays: number;
     sessionMaxDays: number;
+    /** How long a spent refresh token may be retried (a lost answer) before reuse ends its session. */
+    refreshReuseGraceSeconds: number;
     /** Attempt limits; failures-only limits forgive an attempt that succeeds (docs/api-guide.md). */
     limits: {
       /** Failed logins for one account from one address. */
@@ -376,6 +384,7 @@ export function loadConfig(env: Environment): Config {
       accessTokenTtlSeconds: value.ACCESS_TOKEN_TTL_SECONDS,
       refreshTokenIdleDays: value.REFRESH_TOKEN_IDLE_DAYS,
       sessionMaxDays: value.SESSION_MAX_DAYS,
+      refreshReuseGraceSeconds: value.REFRESH_REUSE_GRACE_SECONDS,
       limits: {
         loginAccountAddress: value.LIMIT_LOGIN_ACCOUNT_ADDRESS,
         loginAddress: value.LIMIT_LOGIN_ADDRESS,

@@ -5,13 +5,25 @@ import { type Authenticator, type AuthUser, bearerToken, type Role } from "./aut
 import { AppError, coreErrors, type ErrorDef, errorCatalogue } from "./errors.js";
 import type { IdempotencyStore } from "./idempotency.js";
 import { deriveOperationId } from "./operation-id.js";
+import { withRateLimitHeaders } from "./rate-limit.js";
 import { Reply } from "./reply.js";
 import { parseInput } from "./validation.js";
 
-/** `public`: anyone; `user`: any signed-in user; a role list: signed-in users with one of those roles. */
-export type Access = "public" | "user" | readonly Role[];
+/**
+ * Who may call a route, and what an `Authorization` header does there. Apps attach the current access token
+ * to every call (an HTTP interceptor), so a stale token must not break a route that does not need one:
+ * - `public`: anyone; the header is ignored (auth routes, catalogue, search), the caller is always anonymous.
+ * - `optional`: anyone; a valid token identifies the caller and may change the answer, a bad or expired one
+ *   counts as no token at all.
+ * - `user`: any signed-in user; a role list: signed-in users with one of those roles (a bad token is 401).
+ */
+export type Access = "public" | "optional" | "user" | readonly Role[];
 
-type CallerFor<A extends Access> = A extends "public" ? AuthUser | undefined : AuthUser;
+type CallerFor<A extends Access> = A extends "public"
+  ? undefined
+  : A extends "optional"
+    ? AuthUser | undefined
+    : AuthUser;
 
 export interface RouteContext<A extends Access, Body, Query, Params> {
   body: Body;
@@ -90,6 +102,10 @@ export const problemSchema = z
         }),
       )
       .optional(),
+    attemptsRemaining: z.number().int().min(0).optional().meta({
+      description:
+        "With `auth.invalid_code`: how many more wrong codes this code allows (0: ask for a new one)",
+    }),
   })
   .meta({ id: "Problem", description: "RFC 9457 problem details" });
 
@@ -144,8 +160,18 @@ export class ApiRouter {
   >(def: RouteDef<A, B, Q, P, R>): void {
     this.document(def);
     const guard: RequestHandler = async (req, res, next) => {
-      const user = await this.caller(req);
-      if (def.access !== "public") {
+      const user =
+        def.access === "public"
+          ? undefined
+          : def.access === "optional"
+            ? await this.caller(req).catch((error: unknown) => {
+                // Only a rejected token makes the caller anonymous; anything else (the database) still fails.
+                if (error instanceof AppError && (error.status === 401 || error.status === 403))
+                  return undefined;
+                throw error;
+              })
+            : await this.caller(req);
+      if (def.access !== "public" && def.access !== "optional") {
         if (!user) throw new AppError(coreErrors.unauthenticated, "Sign in and send the access token");
         if (Array.isArray(def.access) && !def.access.includes(user.role)) {
           throw new AppError(coreErrors.forbidden, `Only ${def.access.join(" or ")} accounts may do this`);
@@ -172,7 +198,9 @@ export class ApiRouter {
           ? result
           : new Reply(def.response.status, def.response.status === 204 ? undefined : result);
       };
-      const reply = def.idempotent ? await this.deps.idempotency.run(req, ctx.user?.id, run) : await run();
+      const reply = await withRateLimitHeaders(res, () =>
+        def.idempotent ? this.deps.idempotency.run(req, ctx.user?.id, run) : run(),
+      );
       res.status(reply.status).set(reply.headers);
       if (reply.body === undefined) res.end();
       else res.json(reply.body);
@@ -192,7 +220,7 @@ export class ApiRouter {
     const shared: ErrorDef[] = [coreErrors.internal];
     if (def.body || def.query || def.params) shared.push(coreErrors.validation);
     if (def.body) shared.push(coreErrors.malformedJson, coreErrors.tooLarge, coreErrors.unsupportedMediaType);
-    if (def.access !== "public") shared.push(coreErrors.unauthenticated);
+    if (def.access !== "public" && def.access !== "optional") shared.push(coreErrors.unauthenticated);
     if (Array.isArray(def.access)) shared.push(coreErrors.forbidden);
     if (def.idempotent) {
       shared.push(
@@ -230,10 +258,12 @@ export class ApiRouter {
     this.operationIds.set(operationId, route);
     const access =
       def.access === "public"
-        ? "Anyone may call this."
-        : def.access === "user"
-          ? "Any signed-in user."
-          : `Signed-in ${def.access.join(" or ")} accounts.`;
+        ? "Anyone may call this; an `Authorization` header is ignored."
+        : def.access === "optional"
+          ? "Anyone may call this. Signed-in callers may send their access token, which can change the answer; an invalid or expired token is treated as no token (never a 401)."
+          : def.access === "user"
+            ? "Any signed-in user."
+            : `Signed-in ${def.access.join(" or ")} accounts.`;
     this.registry.registerPath({
       method: def.method,
       path: `/api/v1${openApiPath(def.path)}`,
@@ -241,8 +271,14 @@ export class ApiRouter {
       tags: def.tags,
       summary: def.summary,
       description: [def.description, access].filter(Boolean).join("\n\n"),
-      // An empty list says "no credentials needed"; leaving it out would say nothing at all.
-      security: def.access === "public" ? [] : [{ bearerAuth: [] }],
+      // An empty list says "no credentials needed"; leaving it out would say nothing at all. `{}` next to
+      // bearerAuth says the token is optional.
+      security:
+        def.access === "public"
+          ? []
+          : def.access === "optional"
+            ? [{}, { bearerAuth: [] }]
+            : [{ bearerAuth: [] }],
       request: {
         ...(def.body
           ? { body: { required: true, content: { "application/json": { schema: def.body } } } }

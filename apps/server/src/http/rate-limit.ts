@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { Response } from "express";
 import type pg from "pg";
 import { RateLimiterPostgres, RateLimiterRes } from "rate-limiter-flexible";
 import { AppError, coreErrors } from "./errors.js";
@@ -24,6 +26,47 @@ export interface Limiter {
   refund(key: string, points?: number): Promise<void>;
   /** Forgets `key` (e.g. failures forgiven after a successful login). */
   reset(key: string): Promise<void>;
+}
+
+/** What one limit stands at for one key, after this request's charges and refunds. */
+interface Standing {
+  limit: number;
+  remaining: number;
+  resetAt: number;
+}
+
+interface HeaderScope {
+  res: Response;
+  standings: Map<string, Standing>;
+}
+
+const headerScope = new AsyncLocalStorage<HeaderScope>();
+
+/**
+ * Runs a route's work so that every limit it charges shows on its answer, success or failure, not only on
+ * the 429: `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (delta seconds), the IETF
+ * draft's separate-header form. When a request is judged by several limits, the headers describe the one
+ * closest to refusing it (fewest remaining).
+ */
+export function withRateLimitHeaders<T>(res: Response, work: () => Promise<T>): Promise<T> {
+  return headerScope.run({ res, standings: new Map() }, work);
+}
+
+function record(rule: LimitRule, key: string, update: (standing: Standing | undefined) => Standing): void {
+  const scope = headerScope.getStore();
+  if (!scope || scope.res.headersSent) return;
+  const id = `${rule.name}|${key}`;
+  scope.standings.set(id, update(scope.standings.get(id)));
+  let tightest: Standing | undefined;
+  for (const standing of scope.standings.values()) {
+    if (!tightest || standing.remaining < tightest.remaining) tightest = standing;
+  }
+  if (!tightest) return;
+  scope.res.set({
+    "RateLimit-Limit": String(tightest.limit),
+    "RateLimit-Remaining": String(tightest.remaining),
+    "RateLimit-Reset": String(Math.max(0, Math.ceil((tightest.resetAt - Date.now()) / 1000))),
+  });
 }
 
 function tooMany(rule: LimitRule, msBeforeNext: number): AppError {
@@ -54,20 +97,63 @@ export function createLimiter(pool: pg.Pool, rule: LimitRule): Limiter {
     rule,
     async consume(key, points = 1) {
       try {
-        await limiter.consume(key, points);
+        const charged = await limiter.consume(key, points);
+        record(rule, key, () => ({
+          limit: rule.points,
+          remaining: Math.max(0, charged.remainingPoints),
+          resetAt: Date.now() + charged.msBeforeNext,
+        }));
       } catch (error) {
         if (!(error instanceof RateLimiterRes)) throw error;
         // A refused charge is no attempt: giving it back keeps the counter at what was let through, so
         // later refunds of successful work bring it under the limit again.
         await limiter.reward(key, points);
+        record(rule, key, () => ({
+          limit: rule.points,
+          remaining: 0,
+          resetAt: Date.now() + error.msBeforeNext,
+        }));
         throw tooMany(rule, error.msBeforeNext);
       }
     },
     async refund(key, points = 1) {
       await limiter.reward(key, points);
+      record(rule, key, (standing) => ({
+        limit: rule.points,
+        remaining: Math.min(rule.points, (standing?.remaining ?? rule.points) + points),
+        resetAt: standing?.resetAt ?? Date.now() + rule.windowSeconds * 1000,
+      }));
     },
     async reset(key) {
       await limiter.delete(key);
+      record(rule, key, () => ({
+        limit: rule.points,
+        remaining: rule.points,
+        resetAt: Date.now() + rule.windowSeconds * 1000,
+      }));
+    },
+  };
+}
+
+/**
+ * A plain counter per key in a fixed window: `count` adds one and says how many this window holds. Never
+ * refuses and never shows in the `RateLimit-*` headers; for rules that must answer like something else (a
+ * code's attempts counted for an email that has no code).
+ */
+export function createCounter(pool: pg.Pool, rule: Omit<LimitRule, "points">) {
+  const counter = new RateLimiterPostgres({
+    storeClient: pool,
+    storeType: "pool",
+    tableName: "rate_limits",
+    tableCreated: true,
+    clearExpiredByTimeout: false,
+    keyPrefix: rule.name,
+    points: Number.MAX_SAFE_INTEGER,
+    duration: rule.windowSeconds,
+  });
+  return {
+    async count(key: string): Promise<number> {
+      return (await counter.consume(key)).consumedPoints;
     },
   };
 }

@@ -128,6 +128,7 @@ describe("sockets end with their sessions", () => {
     const gone = dropped(user.sockets.b);
     const body = { refreshToken: user.sessions.b.refreshToken };
     expect((await app.request("POST", "/api/v1/auth/refresh", { body })).status).toBe(200);
+    clock.advance(31_000); // past REFRESH_REUSE_GRACE_SECONDS: a retry, not a replay, inside it
     const replay = await app.request("POST", "/api/v1/auth/refresh", { body });
     expect(replay.body.code).toBe("auth.refresh_reused");
     expect(await gone).toBe("io server disconnect");

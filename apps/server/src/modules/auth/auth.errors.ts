@@ -17,7 +17,13 @@ export const authErrors = defineErrors({
     status: 401,
     title: "This refresh token was already used; the session has been ended for safety",
   },
-  invalidCode: { code: "auth.invalid_code", status: 400, title: "The code is wrong or has expired" },
+  invalidCode: { code: "auth.invalid_code", status: 400, title: "The code is wrong" },
+  codeExpired: { code: "auth.code_expired", status: 400, title: "The code has expired; ask for a new one" },
+  codeAttemptsExceeded: {
+    code: "auth.code_attempts_exceeded",
+    status: 400,
+    title: "Too many wrong codes; ask for a new one",
+  },
   wrongPassword: { code: "auth.wrong_password", status: 400, title: "The current password is wrong" },
   emailAlreadyVerified: {
     code: "auth.email_already_verified",

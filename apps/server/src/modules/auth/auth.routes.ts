@@ -98,11 +98,13 @@ export function authRoutes(auth: AuthService, tokens: TokenIssuer) {
       path: "/auth/logout",
       tags: ["Auth"],
       summary: "End the session the refresh token belongs to",
-      access: "user",
+      description:
+        "Needs only the refresh token: no access token (an expired one may be sent and is ignored). Always answers 204, also when the session had already ended, the token was spent, or it is unknown, so an app can sign out offline-first and retry freely. Ends exactly that session and its sockets; other devices stay signed in.",
+      access: "public",
       body: logoutBody,
-      response: { status: 204, description: "The session has ended" },
-      handler: async ({ body, user }) => {
-        await auth.logout(user.id, body.refreshToken);
+      response: { status: 204, description: "The session has ended (or was not open)" },
+      handler: async ({ body }) => {
+        await auth.logout(body.refreshToken);
       },
     });
 
@@ -140,11 +142,17 @@ export function authRoutes(auth: AuthService, tokens: TokenIssuer) {
       path: "/auth/password/reset",
       tags: ["Auth"],
       summary: "Choose a new password with the emailed code",
-      description: "A code allows 5 attempts. On success every session of the account ends.",
+      description:
+        "A code is valid for 10 minutes and allows 5 wrong attempts: a wrong one answers `auth.invalid_code` with `attemptsRemaining`; after the last, any code gets `auth.code_attempts_exceeded`, and the right code too late gets `auth.code_expired` (ask for a new one with `POST /auth/password/forgot`). An email without an account, or without a pending code, answers exactly like a wrong code. On success every session of the account ends.",
       access: "public",
       body: resetBody,
       response: { status: 204, description: "The password is changed" },
-      errors: [authErrors.invalidCode, coreErrors.rateLimited],
+      errors: [
+        authErrors.invalidCode,
+        authErrors.codeExpired,
+        authErrors.codeAttemptsExceeded,
+        coreErrors.rateLimited,
+      ],
       handler: async ({ body, req }) => {
         await auth.resetPassword(body, clientOf(req));
       },
@@ -193,10 +201,18 @@ export function authRoutes(auth: AuthService, tokens: TokenIssuer) {
       path: "/auth/email/verify",
       tags: ["Auth"],
       summary: "Confirm the email address with the emailed code",
+      description:
+        "Codes work as in `POST /auth/password/reset`: `auth.invalid_code` with `attemptsRemaining`, then `auth.code_attempts_exceeded`; `auth.code_expired` for the right code after 10 minutes (`POST /auth/email/resend` sends a new one).",
       access: "user",
       body: verifyEmailBody,
       response: { status: 204, description: "The address is verified" },
-      errors: [authErrors.invalidCode, coreErrors.rateLimited, userErrors.notFound],
+      errors: [
+        authErrors.invalidCode,
+        authErrors.codeExpired,
+        authErrors.codeAttemptsExceeded,
+        coreErrors.rateLimited,
+        userErrors.notFound,
+      ],
       handler: async ({ body, user, req }) => {
         await auth.verifyEmail(user.id, body.code, clientOf(req));
       },

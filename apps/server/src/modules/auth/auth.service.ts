@@ -1,4 +1,4 @@
-import { and, eq, isNull, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, isNotNull, isNull, type SQL, sql } from "drizzle-orm";
 import type pg from "pg";
 import type { Clock } from "../../clock.js";
 import type { Config } from "../../config.js";
@@ -8,7 +8,14 @@ import { isUniqueViolation } from "../../db/errors.js";
 import { type Tx, transaction } from "../../db/transaction.js";
 import type { Authenticator, AuthUser, Role } from "../../http/auth.js";
 import { AppError } from "../../http/errors.js";
-import { type Charge, consumeAll, createLimiter, type Limiter, refundAll } from "../../http/rate-limit.js";
+import {
+  type Charge,
+  consumeAll,
+  createCounter,
+  createLimiter,
+  type Limiter,
+  refundAll,
+} from "../../http/rate-limit.js";
 import type { JobQueue } from "../../jobs/queue.js";
 import type { Logger } from "../../logger.js";
 import { enqueueEmail, passwordResetEmail, verificationCodeEmail } from "../notifications/index.js";
@@ -36,7 +43,10 @@ export const maxCodeAttempts = 5;
 export const passwordResetQueue = "auth.password-reset";
 
 /** The settings the service reads, as configured (`Config["auth"]`). */
-export type AuthOptions = Pick<Config["auth"], "refreshTokenIdleDays" | "sessionMaxDays" | "limits">;
+export type AuthOptions = Pick<
+  Config["auth"],
+  "refreshTokenIdleDays" | "sessionMaxDays" | "refreshReuseGraceSeconds" | "limits"
+>;
 
 /**
  * Sessions that have just ended (committed). `sessionIds` absent: every session of the user (suspension).
@@ -88,6 +98,12 @@ export function createAuthService(deps: AuthDeps) {
     codeChecksPerIp: createLimiter(pool, { name: "code_check_ip", points: 30, windowSeconds: 15 * 60 }),
   } satisfies Record<string, Limiter>;
 
+  /** Wrong codes sent where no live code stands (unknown email, none asked for, used or expired). */
+  const codeGuessesWithoutCode = createCounter(pool, {
+    name: "code_try_nocode",
+    windowSeconds: codeLifetimeMinutes * 60,
+  });
+
   const endedListeners = new Set<(ended: SessionsEnded) => void>();
 
   /**
@@ -132,16 +148,33 @@ export function createAuthService(deps: AuthDeps) {
     return row !== undefined;
   }
 
-  async function issueTokens(tx: Tx, user: UserRow, sessionId: string, now: Date): Promise<TokenPair> {
+  async function issueTokens(
+    tx: Tx,
+    user: UserRow,
+    sessionId: string,
+    now: Date,
+    parentId: string | null = null,
+  ): Promise<TokenPair> {
     const refreshToken = newRefreshToken();
     await tx.db.insert(refreshTokens).values({
       sessionId,
+      parentId,
       tokenHash: sha256(refreshToken),
       createdAt: now,
       expiresAt: new Date(now.getTime() + deps.options.refreshTokenIdleDays * day),
     });
     const access = await tokens.issueAccessToken({ userId: user.id, role: user.role, sessionId }, now);
     return { accessToken: access.token, refreshToken, accessTokenExpiresAt: access.expiresAt.toISOString() };
+  }
+
+  /** Whether a token issued for `tokenId` has itself been exchanged: the client has moved past `tokenId`. */
+  async function successorUsed(tx: Tx, tokenId: string): Promise<boolean> {
+    const [row] = await tx.db
+      .select({ id: refreshTokens.id })
+      .from(refreshTokens)
+      .where(and(eq(refreshTokens.parentId, tokenId), isNotNull(refreshTokens.spentAt)))
+      .limit(1);
+    return row !== undefined;
   }
 
   async function openSession(
@@ -190,43 +223,66 @@ export function createAuthService(deps: AuthDeps) {
 
   /**
    * Checks a code and, if right, runs `onSuccess` in the same transaction. A wrong code costs one of its
-   * attempts (and that is committed); after the last one the code is dead.
+   * attempts (and that is committed); after the last one the code is dead. The answers:
+   * - wrong code: `auth.invalid_code` with `attemptsRemaining`; once they are spent, any code (the right one
+   *   too) gets `auth.code_attempts_exceeded` until a new code is asked for or this one expires;
+   * - the right code after its 10 minutes: `auth.code_expired` (only the mailbox's owner can see this);
+   * - where no live code stands (`subject` with no account, no code asked for, used, replaced, or expired and
+   *   guessed wrong) wrong codes are counted per `subject` in a window of a code's lifetime and answered the
+   *   same way, so password reset answers an unknown email exactly like a known one with a wrong code.
    */
   async function redeemCode(
-    userId: string | undefined,
+    subject: { userId: string | undefined; key: string },
     purpose: CodePurpose,
     code: string,
     onSuccess: (tx: Tx, now: Date) => Promise<void>,
   ): Promise<void> {
     const now = clock.now();
-    const redeemed = await transaction(pool, async (tx) => {
-      if (!userId) return false;
-      const [open] = await tx.db
+    const outcome = await transaction(pool, async (tx) => {
+      if (!subject.userId) return { kind: "noLiveCode" } as const;
+      const [latest] = await tx.db
         .select()
         .from(oneTimeCodes)
-        .where(
-          and(
-            eq(oneTimeCodes.userId, userId),
-            eq(oneTimeCodes.purpose, purpose),
-            isNull(oneTimeCodes.closedAt),
-          ),
-        )
+        .where(and(eq(oneTimeCodes.userId, subject.userId), eq(oneTimeCodes.purpose, purpose)))
+        .orderBy(desc(oneTimeCodes.createdAt))
+        .limit(1)
         .for("update");
-      if (!open || open.expiresAt <= now) return false;
-      if (open.codeHash !== sha256(`${open.id}:${code}`)) {
-        const attempts = open.attempts + 1;
+      if (!latest) return { kind: "noLiveCode" } as const;
+      const right = latest.codeHash === sha256(`${latest.id}:${code}`);
+      const expired = latest.expiresAt <= now;
+      const spent = latest.attempts >= maxCodeAttempts;
+      if (expired)
+        return right
+          ? ({ kind: "refused", error: authErrors.codeExpired } as const)
+          : ({ kind: "noLiveCode" } as const);
+      if (spent) return { kind: "refused", error: authErrors.codeAttemptsExceeded } as const;
+      if (latest.closedAt !== null) return { kind: "noLiveCode" } as const;
+      if (!right) {
+        const attempts = latest.attempts + 1;
         await tx.db
           .update(oneTimeCodes)
           .set({ attempts, ...(attempts >= maxCodeAttempts ? { closedAt: now } : {}) })
-          .where(eq(oneTimeCodes.id, open.id));
-        return false;
+          .where(eq(oneTimeCodes.id, latest.id));
+        return { kind: "wrong", remaining: maxCodeAttempts - attempts } as const;
       }
-      await tx.db.update(oneTimeCodes).set({ closedAt: now }).where(eq(oneTimeCodes.id, open.id));
+      await tx.db.update(oneTimeCodes).set({ closedAt: now }).where(eq(oneTimeCodes.id, latest.id));
       await onSuccess(tx, now);
-      return true;
+      return { kind: "redeemed" } as const;
     });
-    if (!redeemed)
-      throw new AppError(authErrors.invalidCode, "The code is wrong or has expired; ask for a new one");
+    if (outcome.kind === "redeemed") return;
+    if (outcome.kind === "refused") throw new AppError(outcome.error);
+    const remaining =
+      outcome.kind === "wrong"
+        ? outcome.remaining
+        : maxCodeAttempts - (await codeGuessesWithoutCode.count(`${purpose}|${subject.key}`));
+    if (remaining < 0) throw new AppError(authErrors.codeAttemptsExceeded);
+    throw new AppError(
+      authErrors.invalidCode,
+      remaining === 0
+        ? "The code is wrong and no attempts remain; ask for a new one"
+        : `The code is wrong; ${remaining} ${remaining === 1 ? "attempt remains" : "attempts remain"}`,
+      { extensions: { attemptsRemaining: remaining } },
+    );
   }
 
   async function assertActive(user: UserRow): Promise<void> {
@@ -332,8 +388,20 @@ export function createAuthService(deps: AuthDeps) {
       return transaction(pool, (tx) => openSession(tx, user, client, now));
     },
 
+    /**
+     * Exchanges a refresh token for a new pair. Rotation with a reuse grace, as identity providers do (Auth0's
+     * reuse interval, Okta's grace period): a mobile network may drop the answer, and an app may refresh twice
+     * at once, so a spent token presented again within `refreshReuseGraceSeconds` of its exchange gets another
+     * successor in the same session, nothing revoked, as long as no successor of it has been exchanged in turn.
+     * Successors are never stored in plain text (only hashes are kept), so the retry is not given the first
+     * answer again but a fresh pair, a sibling of the lost one; the session, its sockets and its other tokens
+     * carry on. Reuse after the window, or of a token whose successor was already used (two generations back),
+     * is still taken as theft: the whole session ends. The token row and its session are locked, so
+     * concurrent refreshes of one token are judged one after another.
+     */
     async refresh(token: string): Promise<TokenPair> {
       const now = clock.now();
+      const graceStart = new Date(now.getTime() - deps.options.refreshReuseGraceSeconds * 1000);
       const outcome = await transaction(pool, async (tx) => {
         const [found] = await tx.db
           .select({ token: refreshTokens, session: sessions })
@@ -343,7 +411,9 @@ export function createAuthService(deps: AuthDeps) {
           .for("update");
         if (!found) return { error: authErrors.invalidRefreshToken } as const;
         const { session } = found;
-        if (found.token.spentAt !== null) {
+        const spentAt = found.token.spentAt;
+        const retry = spentAt !== null;
+        if (retry && !(spentAt > graceStart && !(await successorUsed(tx, found.token.id)))) {
           // A spent token presented again: it was stolen, or the client is broken. End the whole family.
           const sessionIds = await revokeSessions(tx.db, eq(sessions.id, session.id), "refresh_reused", now);
           const ended: SessionsEnded = { userId: session.userId, sessionIds };
@@ -354,9 +424,12 @@ export function createAuthService(deps: AuthDeps) {
         if (found.token.expiresAt <= now) return { error: authErrors.invalidRefreshToken } as const;
         const user = await getUser(tx.db, session.userId);
         if (user.status === "suspended") return { error: authErrors.accountSuspended } as const;
-        await tx.db.update(refreshTokens).set({ spentAt: now }).where(eq(refreshTokens.id, found.token.id));
+        // A retry keeps the first exchange's time: the window never stretches.
+        if (!retry) {
+          await tx.db.update(refreshTokens).set({ spentAt: now }).where(eq(refreshTokens.id, found.token.id));
+        }
         await tx.db.update(sessions).set({ lastUsedAt: now }).where(eq(sessions.id, session.id));
-        return { pair: await issueTokens(tx, user, session.id, now) } as const;
+        return { pair: await issueTokens(tx, user, session.id, now, found.token.id) } as const;
       });
       if (outcome.error) {
         if ("ended" in outcome && outcome.ended) sessionsEnded(outcome.ended);
@@ -365,17 +438,23 @@ export function createAuthService(deps: AuthDeps) {
       return outcome.pair;
     },
 
-    async logout(userId: string, token: string): Promise<void> {
+    /**
+     * Ends the session any of its refresh tokens (spent ones included) belongs to. Holding a token of the
+     * family is the proof: a spent one could end the family through reuse anyway. Unknown tokens do nothing.
+     */
+    async logout(token: string): Promise<void> {
       const now = clock.now();
       const ended = await transaction(pool, async (tx) => {
         const [found] = await tx.db
-          .select({ sessionId: refreshTokens.sessionId })
+          .select({ sessionId: refreshTokens.sessionId, userId: sessions.userId })
           .from(refreshTokens)
           .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
-          .where(and(eq(refreshTokens.tokenHash, sha256(token)), eq(sessions.userId, userId)));
-        return found ? revokeSessions(tx.db, eq(sessions.id, found.sessionId), "logout", now) : undefined;
+          .where(eq(refreshTokens.tokenHash, sha256(token)));
+        if (!found) return undefined;
+        const sessionIds = await revokeSessions(tx.db, eq(sessions.id, found.sessionId), "logout", now);
+        return { userId: found.userId, sessionIds };
       });
-      if (ended) sessionsEnded({ userId, sessionIds: ended });
+      if (ended) sessionsEnded(ended);
     },
 
     async logoutAll(userId: string): Promise<void> {
@@ -412,7 +491,8 @@ export function createAuthService(deps: AuthDeps) {
       const user = await findUserByEmail(db, input.email);
       const passwordHash = await hashPassword(input.newPassword);
       let ended: SessionsEnded | undefined;
-      await redeemCode(user?.id, "password_reset", input.code, async (tx, now) => {
+      const subject = { userId: user?.id, key: sha256(normaliseEmail(input.email)) };
+      await redeemCode(subject, "password_reset", input.code, async (tx, now) => {
         if (!user) return;
         // Receiving the code proves control of the mailbox, so the address counts as verified too.
         await updateUser(tx.db, user.id, { passwordHash, emailVerifiedAt: user.emailVerifiedAt ?? now }, now);
@@ -474,7 +554,7 @@ export function createAuthService(deps: AuthDeps) {
       const user = await getUser(db, userId);
       if (user.emailVerifiedAt) return;
       await limits.codeChecksPerIp.consume(client.ip);
-      await redeemCode(userId, "email_verification", code, async (tx, now) => {
+      await redeemCode({ userId, key: userId }, "email_verification", code, async (tx, now) => {
         await updateUser(tx.db, userId, { emailVerifiedAt: now }, now);
       });
     },

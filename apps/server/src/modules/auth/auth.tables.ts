@@ -33,7 +33,10 @@ export const sessions = pgTable(
   (table) => [index("sessions_user").on(table.userId)],
 );
 
-/** Refresh tokens are stored only as sha256 hashes and are single-use. */
+/**
+ * Refresh tokens are stored only as sha256 hashes and are single-use. Each records the token it was exchanged
+ * for (`parentId`), so a retry of a spent token can be told from reuse of an older one (auth.service refresh).
+ */
 export const refreshTokens = pgTable(
   "refresh_tokens",
   {
@@ -42,6 +45,8 @@ export const refreshTokens = pgTable(
       .notNull()
       .references(() => sessions.id),
     tokenHash: text().notNull(),
+    /** The token exchanged for this one; null for a session's first. No foreign key: purges drop parents first. */
+    parentId: uuid(),
     createdAt: createdAt(),
     /** Idle expiry: unused for this long, the token is dead. */
     expiresAt: timestamp({ withTimezone: true }).notNull(),
@@ -51,6 +56,7 @@ export const refreshTokens = pgTable(
   (table) => [
     uniqueIndex("refresh_tokens_hash").on(table.tokenHash),
     index("refresh_tokens_session").on(table.sessionId),
+    index("refresh_tokens_parent").on(table.parentId),
   ],
 );
 

@@ -211,6 +211,7 @@ describe("accounts and authentication", () => {
       });
       expect(rotated.status).toBe(200);
 
+      clock.advance(31_000); // past the reuse grace (REFRESH_REUSE_GRACE_SECONDS)
       const reused = await app.request("POST", "/api/v1/auth/refresh", {
         body: { refreshToken: account.refreshToken },
       });
@@ -373,12 +374,13 @@ describe("accounts and authentication", () => {
         });
         expect(response.status).toBe(400);
         expect(response.body.code).toBe("auth.invalid_code");
+        expect(response.body.attemptsRemaining).toBe(4 - attempt);
       }
       const right = await app.request("POST", "/api/v1/auth/password/reset", {
         body: { email: account.email, code, newPassword: "another long phrase" },
       });
       expect(right.status).toBe(400);
-      expect(right.body.code).toBe("auth.invalid_code");
+      expect(right.body.code).toBe("auth.code_attempts_exceeded");
       expect((await me(account.accessToken)).status).toBe(200);
     });
 
@@ -402,7 +404,7 @@ describe("accounts and authentication", () => {
         body: { email: account.email, code, newPassword: "another long phrase" },
       });
       expect(late.status).toBe(400);
-      expect(late.body.code).toBe("auth.invalid_code");
+      expect(late.body.code).toBe("auth.code_expired");
     });
 
     it("answers 202 for an unknown email and sends nothing", async () => {

@@ -180,7 +180,7 @@ describe("attempt limits under attack (default limits)", () => {
       newPassword: "the owner's new passphrase",
     });
     expect(right.status).toBe(400);
-    expect(right.body.code).toBe("auth.invalid_code");
+    expect(right.body.code).toBe("auth.code_attempts_exceeded");
   });
 
   it("kills a verification code after five wrong attempts spread over many addresses at once", async () => {

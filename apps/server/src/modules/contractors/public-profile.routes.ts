@@ -11,7 +11,7 @@ export function publicProfileRoutes(publicProfiles: PublicProfileService) {
       tags: ["Contractors"],
       summary: "A contractor's public profile, with portfolio, rating and availability summary",
       description: "`contact` (email, phone) is shown only to people who have a booking with the contractor.",
-      access: "public",
+      access: "optional",
       params: publicProfileParams,
       response: { status: 200, description: "The profile", schema: publicContractorSchema },
       errors: [contractorErrors.notFound],
