@@ -302,7 +302,9 @@ export function createAuthService(deps: AuthDeps) {
             authErrors.emailTaken,
             "An account with this email already exists; sign in instead",
             {
-              errors: [{ path: "email", message: "is already registered", in: "body" }],
+              errors: [
+                { path: "email", code: "already_taken", message: "is already registered", in: "body" },
+              ],
             },
           );
         }
@@ -436,7 +438,7 @@ export function createAuthService(deps: AuthDeps) {
       await limits.wrongPasswordsPerAccount.consume(userId);
       if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
         throw new AppError(authErrors.wrongPassword, "The current password is wrong", {
-          errors: [{ path: "currentPassword", message: "is wrong", in: "body" }],
+          errors: [{ path: "currentPassword", code: "incorrect", message: "is wrong", in: "body" }],
         });
       }
       await limits.wrongPasswordsPerAccount.reset(userId);
