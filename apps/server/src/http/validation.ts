@@ -21,15 +21,15 @@ function oneOf(values: readonly unknown[]): string {
   return shown.length <= 1 ? (shown[0] ?? "") : `${shown.slice(0, -1).join(", ")} or ${shown.at(-1)}`;
 }
 
-const typeNames: Record<string, string> = {
-  string: "text",
-  number: "number",
-  int: "whole number",
-  bigint: "whole number",
-  boolean: "true or false",
-  object: "object",
-  array: "list",
-  date: "date",
+const typeMessages: Record<string, string> = {
+  string: "must be text",
+  number: "must be a number",
+  int: "must be a whole number",
+  bigint: "must be a whole number",
+  boolean: "must be true or false",
+  object: "must be an object",
+  array: "must be a list",
+  date: "must be a date",
 };
 
 const formatMessages: Record<string, string> = {
@@ -85,8 +85,7 @@ function humanMessage(issue: z.core.$ZodRawIssue): string {
   switch (issue.code) {
     case "invalid_type": {
       if (issue.input === null) return "is required";
-      const name = typeNames[issue.expected] ?? issue.expected;
-      return name === "true or false" ? "must be true or false" : `must be ${article(name)}`;
+      return typeMessages[issue.expected] ?? `must be ${article(issue.expected)}`;
     }
     case "too_small": {
       const { minimum, origin } = issue;
