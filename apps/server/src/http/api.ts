@@ -3,6 +3,7 @@ import express, { type Request, type RequestHandler, type Response } from "expre
 import { z } from "zod";
 import { type Authenticator, type AuthUser, bearerToken, type Role } from "./auth.js";
 import { AppError, coreErrors, type ErrorDef, errorCatalogue } from "./errors.js";
+import { fieldCodes } from "./field-codes.js";
 import type { IdempotencyStore } from "./idempotency.js";
 import { deriveOperationId } from "./operation-id.js";
 import { withRateLimitHeaders } from "./rate-limit.js";
@@ -97,6 +98,7 @@ export const problemSchema = z
       .array(
         z.object({
           path: z.string(),
+          code: z.enum(fieldCodes).meta({ description: "What is wrong with this field; switch on it" }),
           message: z.string(),
           in: z.enum(["body", "query", "params", "header"]),
         }),

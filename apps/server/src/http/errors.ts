@@ -1,3 +1,5 @@
+import type { FieldCode } from "./field-codes.js";
+
 /** One entry of the error catalogue: a stable dotted `code`, its HTTP status and a short human title. */
 export interface ErrorDef {
   readonly code: string;
@@ -8,6 +10,9 @@ export interface ErrorDef {
 export interface FieldError {
   /** Dotted path of the offending field inside its location (`email`, `items.0.price.amount`). */
   path: string;
+  /** What is wrong, for apps to switch on (see `fieldCodes`). */
+  code: FieldCode;
+  /** The same for people, in English, relative to the field (`must be at most 90`). */
   message: string;
   /** Where the field was: request body, query string, path parameters or a header. */
   in: "body" | "query" | "params" | "header";

@@ -81,7 +81,14 @@ export function createIdempotencyStore(pool: pg.Pool, options: IdempotencyOption
           coreErrors.idempotencyInvalidKey,
           "Idempotency-Key must be 1 to 255 visible ASCII characters",
           {
-            errors: [{ path: "Idempotency-Key", message: "1 to 255 visible ASCII characters", in: "header" }],
+            errors: [
+              {
+                path: "Idempotency-Key",
+                code: "invalid_format",
+                message: "1 to 255 visible ASCII characters",
+                in: "header",
+              },
+            ],
           },
         );
       }

@@ -8,5 +8,8 @@ export function withoutRepeats<Schema extends z.ZodArray<z.ZodType>>(
   schema: Schema,
   message: string,
 ): Schema {
-  return schema.refine((items) => new Set(items).size === items.length, message);
+  return schema.refine((items) => new Set(items).size === items.length, {
+    message,
+    params: { code: "not_unique" },
+  });
 }

@@ -1,14 +1,156 @@
-import type { z } from "zod";
+import { z } from "zod";
 import { AppError, coreErrors, type FieldError } from "./errors.js";
+import { type FieldCode, isFieldCode } from "./field-codes.js";
 
 export type Location = FieldError["in"];
 
+type Issue = z.core.$ZodIssue;
+
+/** "a" or "an", by the sound of the word's first letter (good enough for the words our messages use). */
+export function article(word: string): string {
+  return `${/^[aeiou]/i.test(word) ? "an" : "a"} ${word}`;
+}
+
+function plural(count: number | bigint, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 || count === 1n ? one : many}`;
+}
+
+/** A list of allowed values as a person writes it: `a, b or c`. */
+function oneOf(values: readonly unknown[]): string {
+  const shown = values.map((value) => (typeof value === "string" ? value : JSON.stringify(value)));
+  return shown.length <= 1 ? (shown[0] ?? "") : `${shown.slice(0, -1).join(", ")} or ${shown.at(-1)}`;
+}
+
+const typeMessages: Record<string, string> = {
+  string: "must be text",
+  number: "must be a number",
+  int: "must be a whole number",
+  bigint: "must be a whole number",
+  boolean: "must be true or false",
+  object: "must be an object",
+  array: "must be a list",
+  date: "must be a date",
+};
+
+const formatMessages: Record<string, string> = {
+  email: "must be an email address",
+  uuid: "must be an id (a UUID)",
+  guid: "must be an id (a UUID)",
+  datetime: "must be an ISO 8601 date-time, e.g. 2026-03-29T09:30:00Z",
+  date: "must be a date as YYYY-MM-DD",
+  time: "must be a time as HH:MM",
+  url: "must be a URL",
+  regex: "is not in the expected form",
+};
+
+/** Text and lists have a length; numbers and dates have a size. */
+function isLength(origin: string): boolean {
+  return origin === "string" || origin === "array" || origin === "set" || origin === "file";
+}
+
+function unitOf(origin: string, count: number | bigint): string {
+  if (origin === "string") return plural(count, "character");
+  if (origin === "file") return plural(count, "byte");
+  return plural(count, "item");
+}
+
+/** The code apps switch on, for one zod issue (unknown keys are split per key before this). */
+function codeOf(issue: Issue): FieldCode {
+  if (issue.code !== "custom" && issue.input === undefined) return "required";
+  switch (issue.code) {
+    case "invalid_type":
+      return issue.input === null ? "required" : "invalid_type";
+    case "too_small":
+      return isLength(issue.origin) ? "too_short" : "too_small";
+    case "too_big":
+      return isLength(issue.origin) ? "too_long" : "too_big";
+    case "invalid_format":
+      return "invalid_format";
+    case "unrecognized_keys":
+      return "unknown_field";
+    case "custom":
+      // Refinements name their code in `params` (`.refine(check, { message, params: { code } })`).
+      return isFieldCode(issue.params?.code) ? issue.params.code : "invalid_value";
+    default:
+      return "invalid_value";
+  }
+}
+
+/**
+ * The message for people when the schema gave none: relative to the field, never the validator's own text
+ * ("Too big: expected number to be <=90" becomes "must be at most 90").
+ */
+function humanMessage(issue: z.core.$ZodRawIssue): string {
+  if (issue.code !== "custom" && issue.input === undefined) return "is required";
+  switch (issue.code) {
+    case "invalid_type": {
+      if (issue.input === null) return "is required";
+      return typeMessages[issue.expected] ?? `must be ${article(issue.expected)}`;
+    }
+    case "too_small": {
+      const { minimum, origin } = issue;
+      if (isLength(origin)) {
+        if (issue.exact) return `must be exactly ${unitOf(origin, minimum)}`;
+        if (minimum === 1 && origin === "string") return "must not be empty";
+        if (minimum === 1) return "must have at least one item";
+        return `must have at least ${unitOf(origin, minimum)}`;
+      }
+      return issue.inclusive === false ? `must be more than ${minimum}` : `must be at least ${minimum}`;
+    }
+    case "too_big": {
+      const { maximum, origin } = issue;
+      if (isLength(origin)) {
+        if (issue.exact) return `must be exactly ${unitOf(origin, maximum)}`;
+        return `must have at most ${unitOf(origin, maximum)}`;
+      }
+      return issue.inclusive === false ? `must be less than ${maximum}` : `must be at most ${maximum}`;
+    }
+    case "invalid_format":
+      return formatMessages[issue.format] ?? `must be ${article(issue.format)}`;
+    case "invalid_value":
+      return issue.values.length === 1
+        ? `must be ${oneOf(issue.values)}`
+        : `must be one of ${oneOf(issue.values)}`;
+    case "not_multiple_of":
+      return `must be a multiple of ${issue.divisor}`;
+    case "unrecognized_keys":
+      return "is not a field of this request";
+    default:
+      return "is not valid";
+  }
+}
+
+/**
+ * A yes/no query parameter: `true`/`false`, or `1`/`0` as many HTTP clients write booleans. Nothing else, so
+ * `yes` or an empty value is a 400 rather than a guess.
+ */
+export function queryBoolean() {
+  return z
+    .enum(["true", "false", "1", "0"], "must be true or false (or 1 or 0)")
+    .transform((value) => value === "true" || value === "1");
+}
+
+function joinPath(path: readonly PropertyKey[]): string {
+  return path.map(String).join(".");
+}
+
+/** Maps zod issues to field errors: the one place validator output becomes what apps read. */
 export function fieldErrors(error: z.ZodError, location: Location): FieldError[] {
-  return error.issues.map((issue) => ({
-    path: issue.path.map(String).join("."),
-    message: issue.message,
-    in: location,
-  }));
+  return error.issues.flatMap((issue): FieldError[] => {
+    if (issue.code === "unrecognized_keys") {
+      // One entry per unknown key, naming it, so an app can point at the field it should not have sent.
+      return issue.keys.map((key) => ({
+        path: joinPath([...issue.path, key]),
+        code: "unknown_field",
+        message: location === "query" ? "is not a parameter of this route" : "is not a field of this request",
+        in: location,
+      }));
+    }
+    const code = codeOf(issue);
+    // A missing value reads "is required" even where the schema's own message describes a bad one.
+    const message = code === "required" && issue.code !== "custom" ? "is required" : issue.message;
+    return [{ path: joinPath(issue.path), code, message, in: location }];
+  });
 }
 
 const nulMessage = "must not contain the NUL character (\\u0000)";
@@ -52,11 +194,13 @@ export function parseInput<T>(schema: z.ZodType<T>, value: unknown, location: Lo
   const withNul = nulPaths(value);
   if (withNul.length > 0) {
     throw invalid(
-      withNul.map((path) => ({ path, message: nulMessage, in: location })),
+      withNul.map((path) => ({ path, code: "nul_character", message: nulMessage, in: location })),
       location,
     );
   }
-  const result = schema.safeParse(value);
+  // reportInput keeps each issue's input, which tells a missing field from a wrong one; it never reaches
+  // the answer. Messages the schema gives win over humanMessage, which fills in the rest.
+  const result = schema.safeParse(value, { reportInput: true, error: humanMessage });
   if (result.success) return result.data;
   throw invalid(fieldErrors(result.error, location), location);
 }

@@ -40,11 +40,13 @@ export function createAdminService(deps: AdminDeps) {
       const rows = await listUsers(db, {
         ...query,
         limit: query.limit + 1,
-        beforeId: query.cursor ? decodeCursor(query.cursor, z.tuple([z.uuid()]))[0] : undefined,
+        beforeId: query.cursor
+          ? decodeCursor({ ...query, cursor: query.cursor }, z.tuple([z.uuid()]))[0]
+          : undefined,
       });
       return toPage(
         rows,
-        query.limit,
+        query,
         (row) => [row.id],
         (row) => presentUser(row, deps.publicUrl),
       );

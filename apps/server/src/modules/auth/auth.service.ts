@@ -116,6 +116,21 @@ export function createAuthService(deps: AuthDeps) {
     for (const listener of endedListeners) listener(ended);
   }
 
+  /**
+   * A signed-in user proving it is them (password change, account deletion). Like login: charged before the
+   * hash and forgiven on success, so a stolen session cannot guess the password quickly.
+   */
+  async function checkOwnPassword(userId: string, password: string, field: string): Promise<void> {
+    const user = await getUser(db, userId);
+    await limits.wrongPasswordsPerAccount.consume(userId);
+    if (!(await verifyPassword(user.passwordHash, password))) {
+      throw new AppError(authErrors.wrongPassword, "The password is wrong", {
+        errors: [{ path: field, code: "incorrect", message: "is wrong", in: "body" }],
+      });
+    }
+    await limits.wrongPasswordsPerAccount.reset(userId);
+  }
+
   /** The user's current role while the session holds; otherwise throws why it does not. */
   async function assertSession(userId: string, sessionId: string, now: Date): Promise<Role> {
     const [row] = await db
@@ -352,7 +367,9 @@ export function createAuthService(deps: AuthDeps) {
             authErrors.emailTaken,
             "An account with this email already exists; sign in instead",
             {
-              errors: [{ path: "email", message: "is already registered", in: "body" }],
+              errors: [
+                { path: "email", code: "already_taken", message: "is already registered", in: "body" },
+              ],
             },
           );
         }
@@ -505,15 +522,7 @@ export function createAuthService(deps: AuthDeps) {
       userId: string,
       input: { currentPassword: string; newPassword: string },
     ): Promise<void> {
-      const user = await getUser(db, userId);
-      // Like login: charged before the hash, forgiven on success, so a stolen session cannot guess quickly.
-      await limits.wrongPasswordsPerAccount.consume(userId);
-      if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
-        throw new AppError(authErrors.wrongPassword, "The current password is wrong", {
-          errors: [{ path: "currentPassword", message: "is wrong", in: "body" }],
-        });
-      }
-      await limits.wrongPasswordsPerAccount.reset(userId);
+      await checkOwnPassword(userId, input.currentPassword, "currentPassword");
       const passwordHash = await hashPassword(input.newPassword);
       const now = clock.now();
       const ended = await transaction(pool, async (tx) => {
@@ -529,14 +538,7 @@ export function createAuthService(deps: AuthDeps) {
      * and codes are dropped; after it commits, the files' objects are removed and the sockets close.
      */
     async deleteAccount(userId: string, password: string): Promise<void> {
-      const user = await getUser(db, userId);
-      await limits.wrongPasswordsPerAccount.consume(userId);
-      if (!(await verifyPassword(user.passwordHash, password))) {
-        throw new AppError(authErrors.wrongPassword, "The password is wrong", {
-          errors: [{ path: "password", message: "is wrong", in: "body" }],
-        });
-      }
-      await limits.wrongPasswordsPerAccount.reset(userId);
+      await checkOwnPassword(userId, password, "password");
       const now = clock.now();
       const removeObjects = await transaction(pool, async (tx) => {
         const removeObjects = await deps.users.eraseAccount(tx.db, userId, now);

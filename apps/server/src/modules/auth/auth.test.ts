@@ -121,10 +121,10 @@ describe("accounts and authentication", () => {
     });
 
     it.each([
-      ["short", "abc123", /at least 8/],
-      ["common", "password123", /too common/],
-      ["repeated", "aaaaaaaaaaaa", /repeat/],
-    ])("refuses a %s password naming the field", async (_kind, password, message) => {
+      ["short", "abc123", /at least 8/, "too_short"],
+      ["common", "password123", /too common/, "too_common"],
+      ["repeated", "aaaaaaaaaaaa", /repeat/, "too_common"],
+    ])("refuses a %s password naming the field", async (_kind, password, message, code) => {
       const response = await app.request("POST", "/api/v1/auth/register", {
         body: { email: "weak@example.com", password, name: "Weak", role: "customer" },
       });
@@ -132,6 +132,7 @@ describe("accounts and authentication", () => {
       expect(response.body.code).toBe("validation.failed");
       expect(response.body.errors).toContainEqual({
         path: "password",
+        code,
         in: "body",
         message: expect.stringMatching(message),
       });

@@ -39,9 +39,15 @@ export const passwordSchema = z
   .string()
   .min(8, "must be at least 8 characters")
   .max(128, "must be at most 128 characters")
-  .refine(
-    (password) => !commonPasswords.has(password.toLowerCase()),
-    "is too common; choose a less guessable password",
-  )
-  .refine((password) => !/^(.)\1+$/.test(password), "must not repeat a single character")
-  .refine((password) => !/jobsphere/i.test(password), "must not contain the name of the service");
+  .refine((password) => !commonPasswords.has(password.toLowerCase()), {
+    message: "is too common; choose a less guessable password",
+    params: { code: "too_common" },
+  })
+  .refine((password) => !/^(.)\1+$/.test(password), {
+    message: "must not repeat a single character",
+    params: { code: "too_common" },
+  })
+  .refine((password) => !/jobsphere/i.test(password), {
+    message: "must not contain the name of the service",
+    params: { code: "too_common" },
+  });

@@ -109,7 +109,10 @@ function overlaps(a: MinuteRange, b: MinuteRange): boolean {
 
 const timeZoneSchema = z
   .string()
-  .refine(validTimeZone, "must be an IANA time zone name, e.g. Europe/London")
+  .refine(validTimeZone, {
+    message: "must be an IANA time zone name, e.g. Europe/London",
+    params: { code: "invalid_value" },
+  })
   .meta({ description: "IANA time zone the hours are given in, e.g. Europe/London" });
 
 const dayMessage = "must be a whole number from 0 (Sunday) to 6 (Saturday)";
@@ -125,9 +128,10 @@ const endSchema = z
   .regex(endPattern, "must be a time HH:MM from 00:00 to 24:00")
   .meta({ description: "Exclusive; 24:00 is the end of the day" });
 
-const dateSchema = z
-  .string()
-  .refine((date) => parseDate(date) !== undefined, "must be a calendar date YYYY-MM-DD");
+const dateSchema = z.string().refine((date) => parseDate(date) !== undefined, {
+  message: "must be a calendar date YYYY-MM-DD",
+  params: { code: "invalid_format" },
+});
 
 const weeklyRangeBody = z
   .strictObject({ day: daySchema, start: startSchema, end: endSchema })
@@ -135,7 +139,12 @@ const weeklyRangeBody = z
     const start = startMinutes(range.start);
     const end = endMinutes(range.end);
     if (start !== undefined && end !== undefined && start >= end) {
-      ctx.addIssue({ code: "custom", path: ["end"], message: "must be after start" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["end"],
+        message: "must be after start",
+        params: { code: "invalid_value" },
+      });
     }
   });
 
@@ -150,20 +159,35 @@ const exceptionBody = z
     if (!exception.available) {
       for (const key of ["start", "end"] as const) {
         if (exception[key] !== undefined) {
-          ctx.addIssue({ code: "custom", path: [key], message: "must be absent when available is false" });
+          ctx.addIssue({
+            code: "custom",
+            path: [key],
+            message: "must be absent when available is false",
+            params: { code: "not_allowed" },
+          });
         }
       }
       return;
     }
     for (const key of ["start", "end"] as const) {
       if (exception[key] === undefined) {
-        ctx.addIssue({ code: "custom", path: [key], message: "is required when available is true" });
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: "is required when available is true",
+          params: { code: "required" },
+        });
       }
     }
     const start = startMinutes(exception.start);
     const end = endMinutes(exception.end);
     if (start !== undefined && end !== undefined && start >= end) {
-      ctx.addIssue({ code: "custom", path: ["end"], message: "must be after start" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["end"],
+        message: "must be after start",
+        params: { code: "invalid_value" },
+      });
     }
   });
 
@@ -184,6 +208,7 @@ const weeklyBody = z
           code: "custom",
           path: [index],
           message: `overlaps ${other.start}–${other.end} on ${dayName}`,
+          params: { code: "overlaps" },
         });
         return;
       }
@@ -210,7 +235,7 @@ const exceptionsBody = z
           }
         }
         if (message) {
-          ctx.addIssue({ code: "custom", path: [index], message });
+          ctx.addIssue({ code: "custom", path: [index], message, params: { code: "overlaps" } });
           return;
         }
       }

@@ -71,6 +71,7 @@ export async function assertCategories(db: Executor, slugs: string[], field: str
       {
         errors: unknown.map((slug) => ({
           path: `${field}.${slugs.indexOf(slug)}`,
+          code: "not_found" as const,
           message: `no category "${slug}"`,
           in: "body" as const,
         })),
@@ -239,7 +240,14 @@ export function createProfileService(deps: ProfileDeps) {
             coreErrors.validation,
             `The time zone ${input.timezone} is not known to the database`,
             {
-              errors: [{ path: "timezone", message: "is not a supported IANA time zone", in: "body" }],
+              errors: [
+                {
+                  path: "timezone",
+                  code: "invalid_value",
+                  message: "is not a supported IANA time zone",
+                  in: "body",
+                },
+              ],
             },
           );
         }

@@ -112,7 +112,7 @@ describe("catalog and contractor profiles", () => {
         "hourlyRate.currency",
         "serviceArea.lat",
         "serviceArea.radiusKm",
-        "",
+        "verified",
       ]),
     );
     const unknown = await app.request("PUT", "/api/v1/contractors/me/profile", {
@@ -122,7 +122,7 @@ describe("catalog and contractor profiles", () => {
     expect(unknown.status).toBe(400);
     expect(unknown.body.code).toBe("catalog.unknown_category");
     expect(unknown.body.errors).toEqual([
-      { path: "categorySlugs.1", message: 'no category "astronaut"', in: "body" },
+      { path: "categorySlugs.1", code: "not_found", message: 'no category "astronaut"', in: "body" },
     ]);
   });
 
@@ -158,7 +158,12 @@ describe("catalog and contractor profiles", () => {
         expect(refused.status, JSON.stringify(slugs)).toBe(400);
         expect(refused.body.code).toBe("catalog.unknown_category");
         expect(refused.body.errors).toEqual([
-          { path: `categorySlugs.${index}`, message: 'no category "pest-control"', in: "body" },
+          {
+            path: `categorySlugs.${index}`,
+            code: "not_found",
+            message: 'no category "pest-control"',
+            in: "body",
+          },
         ]);
       }
       // A refused save changes nothing; dropping the retired category is allowed.

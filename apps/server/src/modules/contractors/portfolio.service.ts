@@ -153,6 +153,7 @@ export function createPortfolioService(deps: PortfolioDeps) {
             errors: [
               {
                 path: "itemIds",
+                code: "invalid_value",
                 message: `must be exactly your ${current.length} portfolio item ids, in any order`,
                 in: "body",
               },

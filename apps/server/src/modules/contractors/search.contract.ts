@@ -1,6 +1,8 @@
 import { z } from "zod";
+import type { FieldCode } from "../../http/field-codes.js";
 import { moneySchema } from "../../http/money.js";
 import { pageQuery, pageSchema } from "../../http/pagination.js";
+import { queryBoolean } from "../../http/validation.js";
 import { ratingSchema } from "./contractors.contract.js";
 
 export const searchSorts = ["distance", "rating", "price"] as const;
@@ -29,7 +31,7 @@ export const contractorSearchQuery = pageQuery
       .string()
       .trim()
       .toLowerCase()
-      .min(1, "is required when given")
+      .min(1, "must not be empty")
       .max(50)
       .optional()
       .meta({ description: "Category slug (see GET /categories)" }),
@@ -65,29 +67,34 @@ export const contractorSearchQuery = pageQuery
         offset: true,
         message: "must be an ISO 8601 date-time with an offset, e.g. 2026-03-29T09:30:00Z",
       })
-      .refine((value) => !Number.isNaN(Date.parse(value)), "must be an ISO 8601 date-time with an offset")
+      .refine((value) => !Number.isNaN(Date.parse(value)), {
+        message: "must be an ISO 8601 date-time with an offset",
+        params: { code: "invalid_format" },
+      })
       .optional()
       .meta({ description: "Only contractors whose hours, in their own time zone, include this instant" }),
-    verifiedOnly: z
-      .enum(["true", "false"], "must be true or false")
-      .transform((value) => value === "true")
-      .optional(),
+    verifiedOnly: queryBoolean().optional(),
     sort: z
       .enum(searchSorts, "must be distance, rating or price")
       .optional()
       .meta({ description: "Default: distance when lat/lng are given, else rating" }),
   })
   .superRefine((query, ctx) => {
-    const needs = (present: unknown, missing: unknown, path: string, message: string) => {
+    const needs = (present: unknown, missing: unknown, path: string, message: string, code: FieldCode) => {
       if (present !== undefined && missing === undefined)
-        ctx.addIssue({ code: "custom", path: [path], message });
+        ctx.addIssue({ code: "custom", path: [path], message, params: { code } });
     };
-    needs(query.lat, query.lng, "lng", "is required with lat");
-    needs(query.lng, query.lat, "lat", "is required with lng");
+    needs(query.lat, query.lng, "lng", "is required with lat", "required");
+    needs(query.lng, query.lat, "lat", "is required with lng", "required");
     if (query.lat === undefined && query.lng === undefined) {
-      needs(query.radiusKm, undefined, "radiusKm", "needs lat and lng");
+      needs(query.radiusKm, undefined, "radiusKm", "needs lat and lng", "needs_other_field");
       if (query.sort === "distance") {
-        ctx.addIssue({ code: "custom", path: ["sort"], message: "distance needs lat and lng" });
+        ctx.addIssue({
+          code: "custom",
+          path: ["sort"],
+          message: "distance needs lat and lng",
+          params: { code: "needs_other_field" },
+        });
       }
     }
   });

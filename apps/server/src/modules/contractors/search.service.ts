@@ -12,8 +12,11 @@ import { contractorSearchStatement, pageDetails, type SearchPlan, type SearchRow
 const cursorArity: Record<SearchSort, number> = { distance: 3, rating: 4, price: 3 };
 
 /** The sort key a cursor resumes after, checked part by part: it is sent back verbatim into SQL. */
-function readCursor(cursor: string, sort: SearchSort): (string | number)[] {
-  const [issuedFor, ...key] = decodeCursor(cursor, cursorArity[sort]);
+function readCursor(
+  query: ContractorSearchQuery & { cursor: string },
+  sort: SearchSort,
+): (string | number)[] {
+  const [issuedFor, ...key] = decodeCursor(query, cursorArity[sort]);
   if (issuedFor !== sort) {
     throw invalidCursor(`The cursor belongs to a list sorted by ${String(issuedFor)}, not by ${sort}`);
   }
@@ -36,7 +39,7 @@ function readCursor(cursor: string, sort: SearchSort): (string | number)[] {
 /** The order of the answer and where in it this page starts (a 400 for a cursor of another order). */
 export function searchPlan(query: ContractorSearchQuery): SearchPlan {
   const sort = query.sort ?? (query.lat !== undefined && query.lng !== undefined ? "distance" : "rating");
-  const after = query.cursor !== undefined ? readCursor(query.cursor, sort) : undefined;
+  const after = query.cursor !== undefined ? readCursor({ ...query, cursor: query.cursor }, sort) : undefined;
   return { sort, limit: query.limit, after };
 }
 
@@ -63,7 +66,9 @@ export async function searchContractors(
         contractorErrors.unknownCategory,
         `Unknown category ${query.category}; see GET /categories`,
         {
-          errors: [{ path: "category", message: `no category "${query.category}"`, in: "query" }],
+          errors: [
+            { path: "category", code: "not_found", message: `no category "${query.category}"`, in: "query" },
+          ],
         },
       );
     }
@@ -75,7 +80,7 @@ export async function searchContractors(
 
   return toPage(
     rows,
-    query.limit,
+    query,
     (row) => sortKey(row, plan.sort),
     (row) => {
       const detail = detailsById.get(row.id);

@@ -3,6 +3,7 @@ import { drizzle } from "drizzle-orm/node-postgres";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { register } from "../../../test/accounts.js";
+import { forgeCursor } from "../../../test/cursors.js";
 import { startTestServer, type TestServer } from "../../../test/server.js";
 import { type Availability, isAvailableAt } from "./availability.js";
 import { contractorSearchQuery } from "./search.contract.js";
@@ -182,6 +183,8 @@ describe("contractor search", () => {
     );
     return app.request("GET", `/api/v1/contractors?${query}`);
   };
+  /** The parts of a cursor: the digest of its filters, then its sort key. */
+  const decode = (cursor: string): unknown[] => JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
   const namesOf = async (params: Record<string, string | number | boolean> = {}) => {
     const response = await search(params);
     expect(response.status, JSON.stringify(response.body)).toBe(200);
@@ -409,7 +412,7 @@ describe("contractor search", () => {
       expect(response.status).toBe(400);
       expect(response.body.code).toBe("catalog.unknown_category");
       expect(response.body.errors).toEqual([
-        { path: "category", message: 'no category "astronaut"', in: "query" },
+        { path: "category", code: "not_found", message: 'no category "astronaut"', in: "query" },
       ]);
     });
 
@@ -533,19 +536,80 @@ describe("contractor search", () => {
       expect(distance.status).toBe(400);
       expect(distance.body.code).toBe("pagination.invalid_cursor");
       const encode = (key: unknown[]) => Buffer.from(JSON.stringify(key)).toString("base64url");
+      // Forged with the digest a client could compute, so each reaches the checks of the parts behind it.
+      const forge = (sort: string, key: unknown[]) => forgeCursor({ ...origin, sort }, [sort, ...key]);
       const forgeries = [
         ["rating", "not-a-cursor"],
-        ["rating", encode(["rating", 4.5, 20, "x'; drop table users; --"])],
-        ["rating", encode(["rating", 4.5, 1.5, idOf("Bob Drains")])],
-        ["price", encode(["price", "3000", idOf("Bob Drains")])],
-        ["distance", encode(["distance", null, idOf("Bob Drains")])],
+        ["rating", forge("rating", [4.5, 20, "x'; drop table users; --"])],
+        ["rating", forge("rating", [4.5, 1.5, idOf("Bob Drains")])],
+        ["price", forge("price", ["3000", idOf("Bob Drains")])],
+        ["distance", forge("distance", [null, idOf("Bob Drains")])],
+        ["distance", forge("distance", [1, idOf("Bob Drains").toUpperCase()])],
+        // A cursor as issued before cursors named their filters.
+        ["rating", encode(["rating", 4.5, 2, idOf("Bob Drains")])],
       ] as const;
       for (const [sort, forged] of forgeries) {
         const response = await search({ ...origin, sort, cursor: forged });
         expect(response.status, forged).toBe(400);
         expect(response.body.code).toBe("pagination.invalid_cursor");
-        expect(response.body.errors).toEqual([{ path: "cursor", message: expect.any(String), in: "query" }]);
+        expect(response.body.errors).toEqual([
+          { path: "cursor", code: "invalid_value", message: expect.any(String), in: "query" },
+        ]);
       }
+    });
+
+    it.each([
+      ["another category", { category: "electrician" }],
+      ["a category added", { category: "plumber", verifiedOnly: true }],
+      ["a filter dropped", {}],
+      ["another minimum rating", { category: "plumber", minRating: 1 }],
+      ["another sort", { category: "plumber", sort: "price" }],
+      ["a search point added", { category: "plumber", ...origin }],
+    ] as const)("refuses a cursor replayed with %s", async (_change, replayed) => {
+      const first = await search({ category: "plumber", limit: 1 });
+      expect(first.body.nextCursor).toEqual(expect.any(String));
+      const response = await search({ ...replayed, limit: 1, cursor: first.body.nextCursor });
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({
+        code: "pagination.invalid_cursor",
+        detail: expect.stringMatching(/other filters/),
+        errors: [{ path: "cursor", code: "invalid_value", message: expect.any(String), in: "query" }],
+      });
+    });
+
+    it("keeps walking when only the spelling of a filter or the page size changes", async () => {
+      const all = await namesOf({ verifiedOnly: true, limit: 100 });
+      expect(all.length).toBeGreaterThan(1);
+      const first = await search({ verifiedOnly: "1", limit: 1 });
+      const rest = await search({ verifiedOnly: "true", limit: 100, cursor: first.body.nextCursor });
+      expect(rest.status).toBe(200);
+      expect([...first.body.items, ...rest.body.items].map((item: { name: string }) => item.name)).toEqual(
+        all,
+      );
+    });
+
+    it("refuses a cursor tampered to claim the filters of another search", async () => {
+      const plumbers = await search({ category: "plumber", limit: 1 });
+      const electricians = await search({ category: "electrician", limit: 1 });
+      const [, ...plumberKey] = decode(plumbers.body.nextCursor);
+      const [electricianDigest, ...electricianKey] = decode(electricians.body.nextCursor);
+      const encode = (parts: unknown[]) => Buffer.from(JSON.stringify(parts)).toString("base64url");
+      const tampered = [
+        // The plumbers' position under the label of the electricians' search.
+        ["electrician", encode([electricianDigest, ...plumberKey])],
+        ["plumber", encode([electricianDigest, ...plumberKey])],
+        // The electricians' label kept, the rating of its position edited.
+        ["electrician", encode([electricianDigest, electricianKey[0], 4.9, ...electricianKey.slice(2)])],
+      ] as const;
+      for (const [category, cursor] of tampered) {
+        const response = await search({ category, limit: 1, cursor });
+        expect(response.status, cursor).toBe(400);
+        expect(response.body.code).toBe("pagination.invalid_cursor");
+      }
+      // The genuine cursors still continue their own searches.
+      const next = await search({ category: "electrician", limit: 1, cursor: electricians.body.nextCursor });
+      expect(next.status).toBe(200);
+      expect(next.body.items).toHaveLength(1);
     });
   });
 
@@ -563,35 +627,53 @@ describe("contractor search", () => {
 
   describe("validation", () => {
     it.each([
-      [{ lat: 91, lng: 0 }, "lat"],
-      [{ lat: "north", lng: 0 }, "lat"],
-      [{ lat: "", lng: 0 }, "lat"],
-      [{ lat: 51.5, lng: -181 }, "lng"],
-      [{ lat: 51.5 }, "lng"],
-      [{ lng: -0.1 }, "lat"],
-      [{ ...origin, radiusKm: 0 }, "radiusKm"],
-      [{ ...origin, radiusKm: 501 }, "radiusKm"],
-      [{ radiusKm: 5 }, "radiusKm"],
-      [{ q: "   " }, "q"],
-      [{ q: "x".repeat(101) }, "q"],
-      [{ category: "" }, "category"],
-      [{ minRating: 5.5 }, "minRating"],
-      [{ minRating: -1 }, "minRating"],
-      [{ maxHourlyRate: 12.5, currency: "gbp" }, "maxHourlyRate"],
-      [{ maxHourlyRate: -1, currency: "gbp" }, "maxHourlyRate"],
-      [{ currency: "pounds" }, "currency"],
-      [{ availableAt: "2026-03-29T09:30:00" }, "availableAt"],
-      [{ availableAt: "tomorrow" }, "availableAt"],
-      [{ verifiedOnly: "yes" }, "verifiedOnly"],
-      [{ sort: "cheapest" }, "sort"],
-      [{ sort: "distance" }, "sort"],
-      [{ limit: 0 }, "limit"],
-      [{ limit: 101 }, "limit"],
-    ] as const)("refuses %j naming %s", async (params, path) => {
+      [{ lat: 91, lng: 0 }, "lat", "too_big", "must be at most 90"],
+      [{ lat: "north", lng: 0 }, "lat", "invalid_type", "must be a number"],
+      [{ lat: "", lng: 0 }, "lat", "invalid_type", "must be a number"],
+      [{ lat: 51.5, lng: -181 }, "lng", "too_small", "must be at least -180"],
+      [{ lat: 51.5 }, "lng", "required", "is required with lat"],
+      [{ lng: -0.1 }, "lat", "required", "is required with lng"],
+      [{ ...origin, radiusKm: 0 }, "radiusKm", "too_small", "must be more than 0"],
+      [{ ...origin, radiusKm: 501 }, "radiusKm", "too_big", "must be at most 500"],
+      [{ radiusKm: 5 }, "radiusKm", "needs_other_field", "needs lat and lng"],
+      [{ q: "   " }, "q", "too_short", "must not be blank"],
+      [{ q: "x".repeat(101) }, "q", "too_long", "at most 100 characters"],
+      [{ category: "" }, "category", "too_short", "must not be empty"],
+      [{ minRating: 5.5 }, "minRating", "too_big", "must be at most 5"],
+      [{ minRating: -1 }, "minRating", "too_small", "must be at least 0"],
+      [
+        { maxHourlyRate: 12.5, currency: "gbp" },
+        "maxHourlyRate",
+        "invalid_type",
+        "must be a whole number of minor units (cents)",
+      ],
+      [{ maxHourlyRate: -1, currency: "gbp" }, "maxHourlyRate", "too_small", "must be at least 0"],
+      [{ currency: "pounds" }, "currency", "invalid_format", expect.stringMatching(/^must be .*(ISO|code)/)],
+      [
+        { availableAt: "2026-03-29T09:30:00" },
+        "availableAt",
+        "invalid_format",
+        "must be an ISO 8601 date-time with an offset, e.g. 2026-03-29T09:30:00Z",
+      ],
+      [
+        { availableAt: "tomorrow" },
+        "availableAt",
+        "invalid_format",
+        "must be an ISO 8601 date-time with an offset, e.g. 2026-03-29T09:30:00Z",
+      ],
+      [{ verifiedOnly: "yes" }, "verifiedOnly", "invalid_value", "must be true or false (or 1 or 0)"],
+      [{ verifiedOnly: "" }, "verifiedOnly", "invalid_value", "must be true or false (or 1 or 0)"],
+      [{ sort: "cheapest" }, "sort", "invalid_value", "must be distance, rating or price"],
+      [{ sort: "distance" }, "sort", "needs_other_field", "distance needs lat and lng"],
+      [{ limit: 0 }, "limit", "too_small", "must be at least 1"],
+      [{ limit: 101 }, "limit", "too_big", "must be at most 100"],
+      [{ limit: "ten" }, "limit", "invalid_type", "must be a number"],
+      [{ categroy: "plumber" }, "categroy", "unknown_field", "is not a parameter of this route"],
+    ] as const)("refuses %j naming %s with %s", async (params, path, code, message) => {
       const response = await search(params);
       expect(response.status).toBe(400);
       expect(response.body.code).toBe("validation.failed");
-      expect(response.body.errors).toContainEqual({ path, message: expect.any(String), in: "query" });
+      expect(response.body.errors).toContainEqual({ path, code, message, in: "query" });
     });
   });
 

@@ -78,6 +78,7 @@ export const decisionBody = z
   .refine((body) => body.decision !== "reject" || body.reason !== undefined, {
     path: ["reason"],
     message: "is required when rejecting",
+    params: { code: "required" },
   })
   .meta({ id: "VerificationDecision" });
 

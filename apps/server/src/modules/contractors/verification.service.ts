@@ -44,8 +44,11 @@ export const verificationRequestKind = "verification_request";
  * parts go into SQL, so each must be exactly what this list issues: an ISO instant as `toISOString` writes
  * it (within PostgreSQL's range) and a lower-case UUID; anything else is a 400, never a database error.
  */
-function cursorAfter(cursor: string, list: string): { createdAt: Date; id: string } {
-  const [cursorList, at, id] = decodeCursor(cursor, 3);
+function cursorAfter(
+  query: ListVerificationsQuery & { cursor: string },
+  list: string,
+): { createdAt: Date; id: string } {
+  const [cursorList, at, id] = decodeCursor(query, 3);
   const createdAt = typeof at === "string" ? new Date(at) : new Date(Number.NaN);
   const issued =
     cursorList === list &&
@@ -167,12 +170,12 @@ export function createVerificationService(deps: VerificationDeps) {
       const rows = await listForAdmin(db, {
         status: query.status,
         oldestFirst: query.status === "pending",
-        after: query.cursor ? cursorAfter(query.cursor, list) : undefined,
+        after: query.cursor ? cursorAfter({ ...query, cursor: query.cursor }, list) : undefined,
         limit: query.limit,
       });
       const page = toPage(
         rows,
-        query.limit,
+        query,
         (row) => [list, row.request.createdAt.toISOString(), row.request.id],
         (row) => row,
       );

@@ -12,6 +12,7 @@ import { newId } from "../../db/columns.js";
 import type { AuthUser, Role } from "../../http/auth.js";
 import { AppError } from "../../http/errors.js";
 import { createLimiter } from "../../http/rate-limit.js";
+import { article } from "../../http/validation.js";
 import type { Logger } from "../../logger.js";
 import { fileErrors } from "./files.errors.js";
 import { isImage, purposePolicies, thumbnailSide } from "./files.policy.js";
@@ -301,7 +302,7 @@ export function createFilesService(deps: FilesDeps) {
         const path = `${input.field}.${index}`;
         if (!row || row.ownerId !== input.ownerId) {
           throw new AppError(fileErrors.notFound, `No file ${fileId} of yours`, {
-            errors: [{ path, message: "is not a file you uploaded", in: "body" }],
+            errors: [{ path, code: "not_found", message: "is not a file you uploaded", in: "body" }],
           });
         }
         if (!input.purposes.includes(row.purpose)) {
@@ -309,7 +310,14 @@ export function createFilesService(deps: FilesDeps) {
             fileErrors.wrongPurpose,
             `File ${fileId} was uploaded as ${row.purpose}; upload it as ${input.purposes.join(" or ")}`,
             {
-              errors: [{ path, message: `must be a ${input.purposes.join(" or ")} file`, in: "body" }],
+              errors: [
+                {
+                  path,
+                  code: "invalid_value",
+                  message: `must be ${article(input.purposes.join(" or "))} file`,
+                  in: "body",
+                },
+              ],
             },
           );
         }
@@ -318,7 +326,7 @@ export function createFilesService(deps: FilesDeps) {
             fileErrors.alreadyAttached,
             `File ${fileId} is already used elsewhere; upload it again`,
             {
-              errors: [{ path, message: "is already used elsewhere", in: "body" }],
+              errors: [{ path, code: "in_use", message: "is already used elsewhere", in: "body" }],
             },
           );
         }

@@ -40,7 +40,14 @@ function parsePurpose(value: unknown): FilePurpose {
   if (typeof value === "string" && (filePurposes as readonly string[]).includes(value))
     return value as FilePurpose;
   throw new AppError(fileErrors.missingPart, `purpose must be one of ${filePurposes.join(", ")}`, {
-    errors: [{ path: "purpose", message: `must be one of ${filePurposes.join(", ")}`, in: "body" }],
+    errors: [
+      {
+        path: "purpose",
+        code: "invalid_value",
+        message: `must be one of ${filePurposes.join(", ")}`,
+        in: "body",
+      },
+    ],
   });
 }
 
@@ -163,13 +170,13 @@ function readForm(
       if (!file) {
         stop(
           new AppError(fileErrors.missingPart, "The upload has no part named file", {
-            errors: [{ path: "file", message: "is required", in: "body" }],
+            errors: [{ path: "file", code: "required", message: "is required", in: "body" }],
           }),
         );
       } else if (!purpose) {
         stop(
           new AppError(fileErrors.missingPart, "The upload has no purpose field (or ?purpose=)", {
-            errors: [{ path: "purpose", message: "is required", in: "body" }],
+            errors: [{ path: "purpose", code: "required", message: "is required", in: "body" }],
           }),
         );
       } else if (file.size > limitOf(purpose)) {
