@@ -268,4 +268,15 @@ describe("the OpenAPI document, as client generators read it", () => {
     );
     expect(run).toBe("");
   }, 60_000);
+
+  it("names the objects that recur, and types exception dates as dates", () => {
+    const schemas = document.components.schemas;
+    for (const name of ["WeeklyRange", "DateException", "GeoPoint", "Money", "ServiceArea", "Problem"]) {
+      expect(schemas[name], name).toBeDefined();
+    }
+    expect(schemas.DateException.properties.date).toMatchObject({ type: "string", format: "date" });
+    expect(schemas.Availability.properties.weekly.items).toEqual({
+      $ref: "#/components/schemas/WeeklyRange",
+    });
+  });
 });

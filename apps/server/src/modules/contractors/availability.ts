@@ -127,7 +127,8 @@ const endSchema = z
 
 const dateSchema = z
   .string()
-  .refine((date) => parseDate(date) !== undefined, "must be a calendar date YYYY-MM-DD");
+  .refine((date) => parseDate(date) !== undefined, "must be a calendar date YYYY-MM-DD")
+  .meta({ format: "date", example: "2026-12-24" });
 
 const weeklyRangeBody = z
   .strictObject({ day: daySchema, start: startSchema, end: endSchema })
@@ -227,15 +228,24 @@ export const availabilityBody = z.strictObject({
 export const availabilitySchema = z
   .object({
     timezone: timeZoneSchema,
-    weekly: z.array(z.object({ day: daySchema, start: startSchema, end: endSchema })),
+    weekly: z.array(
+      z
+        .object({ day: daySchema, start: startSchema, end: endSchema })
+        .meta({ id: "WeeklyRange", description: "Hours on one weekday, in the contractor's time zone" }),
+    ),
     exceptions: z
       .array(
-        z.object({
-          date: dateSchema,
-          available: z.boolean(),
-          start: startSchema.optional(),
-          end: endSchema.optional(),
-        }),
+        z
+          .object({
+            date: dateSchema,
+            available: z.boolean(),
+            start: startSchema.optional(),
+            end: endSchema.optional(),
+          })
+          .meta({
+            id: "DateException",
+            description: "One date's hours replacing (or cancelling) the weekly ones",
+          }),
       )
       .optional(),
   })
