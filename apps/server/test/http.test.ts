@@ -94,6 +94,7 @@ describe("HTTP core", () => {
         authenticate: async () => {
           throw new AppError(coreErrors.unauthenticated, "no accounts here");
         },
+        errors: [],
       },
       idempotency: createIdempotencyStore(handle.pool),
       modules: [widgetsModule(state)],

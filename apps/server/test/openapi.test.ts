@@ -1,15 +1,26 @@
+import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { get } from "node:http";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { createConfig, lint } from "@redocly/openapi-core";
 import { Document, type RulesetDefinition, Spectral } from "@stoplight/spectral-core";
 import { Json } from "@stoplight/spectral-parsers";
 import { oas } from "@stoplight/spectral-rulesets";
+import openapiTS, { astToString } from "openapi-typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { errorCatalogue } from "../src/http/errors.js";
+import { register } from "./accounts.js";
 import { startTestServer, type TestServer } from "./server.js";
+
+const require = createRequire(import.meta.url);
 
 interface Operation {
   operationId?: string;
+  tags?: string[];
+  responses: Record<string, { description: string; headers?: Record<string, { $ref: string }> }>;
   security?: Record<string, string[]>[];
   requestBody?: { content: Record<string, { schema: { $ref?: string } }> };
 }
@@ -25,6 +36,8 @@ describe("the OpenAPI document, as client generators read it", () => {
   // biome-ignore lint/suspicious/noExplicitAny: the assertions walk the JSON document freely
   let document: any;
   const operations: [string, Operation][] = [];
+  /** The API's own operations (the health probes answer outside it, in their own format). */
+  const apiOperations = () => operations.filter(([route]) => route.includes(" /api/v1/"));
 
   beforeAll(async () => {
     app = await startTestServer();
@@ -106,10 +119,164 @@ describe("the OpenAPI document, as client generators read it", () => {
   });
 
   it("defines every tag it uses, with a description", () => {
-    const used = new Set(operations.flatMap(([, operation]) => (operation as { tags: string[] }).tags));
+    const used = new Set(operations.flatMap(([, operation]) => operation.tags ?? []));
     const defined = new Map<string, string | undefined>(
       document.tags.map((tag: { name: string; description?: string }) => [tag.name, tag.description]),
     );
     for (const tag of used) expect(defined.get(tag), tag).toMatch(/\w/);
+  });
+
+  it("lists the whole 401 family and the suspended account on every authenticated operation", () => {
+    const authenticated = apiOperations().filter(([, operation]) => (operation.security ?? []).length > 0);
+    expect(authenticated.length).toBeGreaterThan(10);
+    for (const [route, operation] of authenticated) {
+      const unauthorized = operation.responses["401"]?.description ?? "";
+      for (const code of [
+        "auth.unauthenticated",
+        "auth.token_expired",
+        "auth.invalid_token",
+        "auth.session_ended",
+      ]) {
+        expect(unauthorized, route).toContain(`\`${code}\``);
+      }
+      expect(operation.responses["403"]?.description ?? "", route).toContain("`auth.account_suspended`");
+    }
+    for (const [route, operation] of apiOperations()) {
+      expect(operation.responses.default, route).toBeDefined();
+      expect(operation.responses["4XX"], route).toBeDefined();
+    }
+  });
+
+  it("types Problem.code as the whole error catalogue", () => {
+    const codes = document.components.schemas.Problem.properties.code.enum;
+    expect(codes).toEqual(
+      errorCatalogue()
+        .map((error) => error.code)
+        .sort(),
+    );
+    expect(codes).toEqual(
+      expect.arrayContaining(["auth.token_expired", "route.method_not_allowed", "file.too_large"]),
+    );
+  });
+
+  it("declares the headers the answers carry: request id, rate limits, replays, ETag", async () => {
+    const headersOf = (route: string, status: string) =>
+      Object.keys(operations.find(([name]) => name === route)?.[1].responses[status]?.headers ?? {});
+    for (const [route, operation] of apiOperations()) {
+      for (const [status, response] of Object.entries(operation.responses)) {
+        expect(Object.keys(response.headers ?? {}), `${route} ${status}`).toContain("X-Request-Id");
+      }
+    }
+    // Routes behind a limiter: RateLimit-* on their answers, Retry-After on their 429, from one declaration.
+    for (const route of ["POST /api/v1/files", "POST /api/v1/auth/login", "POST /api/v1/auth/register"]) {
+      expect(headersOf(route, "429")).toEqual(
+        expect.arrayContaining(["Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"]),
+      );
+    }
+    expect(headersOf("POST /api/v1/files", "201")).toEqual(expect.arrayContaining(["RateLimit-Remaining"]));
+    expect(headersOf("GET /api/v1/categories", "200")).not.toContain("RateLimit-Remaining");
+    expect(Object.keys(document.components.headers)).toEqual(
+      expect.arrayContaining(["X-Request-Id", "Retry-After", "Idempotent-Replayed", "ETag"]),
+    );
+    // ETag is declared because it is really sent (Express tags every body), and an unchanged answer is 304.
+    expect(headersOf("GET /api/v1/categories", "200")).toContain("ETag");
+    const first = await app.request("GET", "/api/v1/categories");
+    const etag = first.headers.get("etag");
+    expect(etag).toMatch(/^W\/"/);
+    // node:http rather than fetch, which adds `Cache-Control: no-cache` to conditional requests (a mobile
+    // HTTP client does not).
+    const again = await new Promise<number | undefined>((resolveStatus, reject) => {
+      get(`${app.url}/api/v1/categories`, { headers: { "if-none-match": etag ?? "" } }, (response) => {
+        response.resume();
+        resolveStatus(response.statusCode);
+      }).on("error", reject);
+    });
+    expect(again).toBe(304);
+    expect(first.headers.get("x-request-id")).toMatch(/\w/);
+  });
+
+  it("answers 405 with Allow for a known path asked with another method, 404 for an unknown path", async () => {
+    const wrongMethod = await app.request("DELETE", "/api/v1/categories");
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get("allow")).toBe("GET, HEAD");
+    expect(wrongMethod.body).toMatchObject({ code: "route.method_not_allowed", status: 405 });
+    // A path with a parameter, and one matched by two declared paths (`/contractors/:id` and `/contractors/me/...`).
+    const user = await register(app);
+    const onParameter = await app.request("PUT", "/api/v1/files/0190a8f4-6a5e-7c2b-9d1e-3f4a5b6c7d8e", {
+      token: user.accessToken,
+      body: {},
+    });
+    expect(onParameter.status).toBe(405);
+    expect(onParameter.headers.get("allow")).toBe("GET, HEAD");
+    const me = await app.request("POST", "/api/v1/me", { token: user.accessToken, body: {} });
+    expect(me.status).toBe(405);
+    expect(me.headers.get("allow")?.split(", ").sort()).toEqual(["GET", "HEAD", "PATCH"]);
+    const unknown = await app.request("DELETE", "/api/v1/no-such-thing");
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.code).toBe("route.not_found");
+  });
+
+  it("links the API guide from /docs, and serves it", async () => {
+    expect(document.info.description).toContain("](/docs/guide.md)");
+    const guide = await app.request("GET", "/docs/guide.md");
+    expect(guide.status).toBe(200);
+    expect(guide.headers.get("content-type")).toMatch(/^text\/markdown/);
+    expect(guide.body).toContain("# API guide for app developers");
+  });
+
+  it("generates a TypeScript client with openapi-typescript: an upload method and a union of error codes", async () => {
+    const generated = astToString(await openapiTS(JSON.stringify(document)));
+    const api = join(folder, "api.ts");
+    await writeFile(api, generated);
+    expect(generated).toContain('"multipart/form-data": components["schemas"]["FileUpload"]');
+    expect(generated).toMatch(/code: "[a-z_.]+" \| "/);
+    // The generated types compile, and the code union refuses a code the catalogue lacks.
+    await writeFile(
+      join(folder, "client.ts"),
+      [
+        'import type { components, operations } from "./api.js";',
+        'type Upload = operations["createFile"]["requestBody"]["content"]["multipart/form-data"];',
+        'export const upload: Upload = { purpose: "avatar", file: "(bytes)" };',
+        'type Code = components["schemas"]["Problem"]["code"];',
+        'export const expired: Code = "auth.token_expired";',
+        "// @ts-expect-error: not a code of the catalogue",
+        'export const unknown: Code = "auth.no_such_code";',
+        'type Uploaded = operations["createFile"]["responses"][201]["content"]["application/json"];',
+        "export const size = (file: Uploaded): number => file.size;",
+        "",
+      ].join("\n"),
+    );
+    const tsc = join(require.resolve("typescript/package.json"), "..", "bin", "tsc");
+    const run = await promisify(execFile)(
+      process.execPath,
+      [
+        tsc,
+        "--noEmit",
+        "--strict",
+        "--module",
+        "nodenext",
+        "--moduleResolution",
+        "nodenext",
+        "--target",
+        "es2022",
+        join(folder, "client.ts"),
+      ],
+      { cwd: folder },
+    ).then(
+      () => "",
+      (error: { stdout?: string }) => error.stdout ?? String(error),
+    );
+    expect(run).toBe("");
+  }, 60_000);
+
+  it("names the objects that recur, and types exception dates as dates", () => {
+    const schemas = document.components.schemas;
+    for (const name of ["WeeklyRange", "DateException", "GeoPoint", "Money", "ServiceArea", "Problem"]) {
+      expect(schemas[name], name).toBeDefined();
+    }
+    expect(schemas.DateException.properties.date).toMatchObject({ type: "string", format: "date" });
+    expect(schemas.Availability.properties.weekly.items).toEqual({
+      $ref: "#/components/schemas/WeeklyRange",
+    });
   });
 });

@@ -71,7 +71,11 @@ export interface RouteDef<
   params?: P;
   /** The success answer: status, and the schema of its body (none for 204). */
   response: { status: 200 | 201 | 202 | 204; description: string; schema?: R };
-  /** Every error this route answers besides the ones all routes share (validation, auth, 500). */
+  /**
+   * Every error this route answers besides the ones all routes share (validation, auth, 500). Listing
+   * `coreErrors.rateLimited` marks the route as limited: the document then declares the `RateLimit-*` headers
+   * on its answers and `Retry-After` on its 429, so no route spells them out.
+   */
   errors?: ErrorDef[];
   /**
    * Honour the `Idempotency-Key` header: a retry replays the first answer. With a key, the handler runs inside
@@ -117,8 +121,65 @@ export const problemSchema = z
  */
 const otherClientErrors = {
   description: "Any other client error: switch on `code`",
+  headers: { "X-Request-Id": { $ref: "#/components/headers/X-Request-Id" } },
   content: { "application/problem+json": { schema: problemSchema } },
 };
+
+/** Anything else (a 503 while the database is unreachable, say), in the same shape. */
+const otherErrors = {
+  description: "Any other error: switch on `code`",
+  headers: { "X-Request-Id": { $ref: "#/components/headers/X-Request-Id" } },
+  content: { "application/problem+json": { schema: problemSchema } },
+};
+
+type HeaderName =
+  | "X-Request-Id"
+  | "Retry-After"
+  | "RateLimit-Limit"
+  | "RateLimit-Remaining"
+  | "RateLimit-Reset"
+  | "Idempotent-Replayed"
+  | "ETag";
+
+/** Response headers, declared once under `components.headers` and referenced by name. */
+const responseHeaders: Record<HeaderName, { description: string; schema: Record<string, unknown> }> = {
+  "X-Request-Id": {
+    description:
+      "The request's id (yours when you sent a sane `X-Request-Id`): quote it when reporting a problem",
+    schema: { type: "string" },
+  },
+  "Retry-After": {
+    description: "Seconds to wait before trying again",
+    schema: { type: "integer", minimum: 1 },
+  },
+  "RateLimit-Limit": {
+    description: "Attempts allowed in the current window of the limit closest to refusing",
+    schema: { type: "integer", minimum: 0 },
+  },
+  "RateLimit-Remaining": {
+    description: "Attempts left in that window (0 when refused)",
+    schema: { type: "integer", minimum: 0 },
+  },
+  "RateLimit-Reset": {
+    description: "Seconds until that window starts over",
+    schema: { type: "integer", minimum: 0 },
+  },
+  "Idempotent-Replayed": {
+    description:
+      "`true` when this answer is the stored answer of an earlier request with the same `Idempotency-Key`",
+    schema: { type: "string", enum: ["true"] },
+  },
+  ETag: {
+    description: "Weak validator of the body: send it back as `If-None-Match` and an unchanged answer is 304",
+    schema: { type: "string" },
+  },
+};
+
+function headerRefs(names: HeaderName[]): Record<string, { $ref: string }> {
+  return Object.fromEntries(names.map((name) => [name, { $ref: `#/components/headers/${name}` }]));
+}
+
+const rateLimitHeaders: HeaderName[] = ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"];
 
 function openApiPath(path: string): string {
   return path.replace(/:([A-Za-z0-9_]+)/g, "{$1}");
@@ -136,6 +197,10 @@ function sentNonJson(req: Request): boolean {
 export class ApiRouter {
   readonly router = express.Router();
   readonly registry = new OpenAPIRegistry();
+  /** The declared routes; `router` runs them, then answers 405 for a known path asked with another method. */
+  private readonly routes = express.Router();
+  /** Each declared path as a pattern, with the methods declared on it. */
+  private readonly methodsByPath = new Map<string, { pattern: RegExp; methods: Set<string> }>();
   /** operationId → the route that has it: generators need them unique across the document. */
   private readonly operationIds = new Map<string, string>();
 
@@ -144,6 +209,31 @@ export class ApiRouter {
       type: "http",
       scheme: "bearer",
       bearerFormat: "JWT",
+    });
+    for (const [name, header] of Object.entries(responseHeaders)) {
+      this.registry.registerComponent("headers", name, header);
+    }
+    this.router.use(this.routes);
+    this.router.use((req, _res, next) => {
+      // Every declared path the request matches (`/contractors/me` matches `/contractors/:id` too).
+      const methods = new Set(
+        [...this.methodsByPath.values()]
+          .filter(({ pattern }) => pattern.test(req.path))
+          .flatMap((known) => [...known.methods]),
+      );
+      if (methods.size === 0 || req.method === "OPTIONS") {
+        next();
+        return;
+      }
+      const allow = [...methods];
+      if (methods.has("GET")) allow.push("HEAD");
+      throw new AppError(
+        coreErrors.methodNotAllowed,
+        `${req.method} is not allowed here; use ${allow.join(", ")}`,
+        {
+          headers: { Allow: allow.join(", ") },
+        },
+      );
     });
   }
 
@@ -207,7 +297,24 @@ export class ApiRouter {
       if (reply.body === undefined) res.end();
       else res.json(reply.body);
     };
-    this.router[def.method](def.path, guard, handle);
+    this.routes[def.method](def.path, guard, handle);
+    this.remember(def.method, def.path);
+  }
+
+  /** Records a path's method for the 405 answer (matched as Express does: any case, optional final slash). */
+  private remember(method: string, path: string): void {
+    const known = this.methodsByPath.get(path) ?? {
+      pattern: new RegExp(
+        `^${path
+          .split(/(:[A-Za-z0-9_]+)/)
+          .map((part) => (part.startsWith(":") ? "[^/]+" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+          .join("")}/?$`,
+        "i",
+      ),
+      methods: new Set<string>(),
+    };
+    known.methods.add(method.toUpperCase());
+    this.methodsByPath.set(path, known);
   }
 
   private document(
@@ -222,7 +329,11 @@ export class ApiRouter {
     const shared: ErrorDef[] = [coreErrors.internal];
     if (def.body || def.query || def.params) shared.push(coreErrors.validation);
     if (def.body) shared.push(coreErrors.malformedJson, coreErrors.tooLarge, coreErrors.unsupportedMediaType);
-    if (def.access !== "public" && def.access !== "optional") shared.push(coreErrors.unauthenticated);
+    // What the access token check itself answers (expired, invalid, session ended, suspended account); a route
+    // with optional access treats a bad token as none.
+    if (def.access !== "public" && def.access !== "optional") {
+      shared.push(coreErrors.unauthenticated, ...this.deps.authenticator.errors);
+    }
     if (Array.isArray(def.access)) shared.push(coreErrors.forbidden);
     if (def.idempotent) {
       shared.push(
@@ -237,19 +348,30 @@ export class ApiRouter {
       if (!list.some((known) => known.code === error.code)) list.push(error);
       byStatus.set(error.status, list);
     }
+    const limited = def.errors?.includes(coreErrors.rateLimited) ?? false;
+    const successHeaders: HeaderName[] = ["X-Request-Id"];
+    if (def.response.schema) successHeaders.push("ETag");
+    if (limited) successHeaders.push(...rateLimitHeaders);
+    if (def.idempotent) successHeaders.push("Idempotent-Replayed");
     const responses: RouteConfig["responses"] = {
       [def.response.status]: {
         description: def.response.description,
+        headers: headerRefs(successHeaders),
         ...(def.response.schema ? { content: { "application/json": { schema: def.response.schema } } } : {}),
       },
     };
     for (const [status, errors] of [...byStatus].sort(([a], [b]) => a - b)) {
+      const headers: HeaderName[] = ["X-Request-Id"];
+      if (status === 429) headers.push(...rateLimitHeaders);
+      if (status === 429 || errors.includes(coreErrors.idempotencyInProgress)) headers.push("Retry-After");
       responses[status] = {
         description: errors.map((error) => `\`${error.code}\`: ${error.title}`).join("; "),
+        headers: headerRefs(headers),
         content: { "application/problem+json": { schema: problemSchema } },
       };
     }
     responses["4XX"] = otherClientErrors;
+    responses.default = otherErrors;
     const returnsList = def.response.schema instanceof z.ZodObject && "items" in def.response.schema.shape;
     const operationId = def.operationId ?? deriveOperationId(def.method, def.path, returnsList);
     const route = `${def.method.toUpperCase()} ${def.path}`;

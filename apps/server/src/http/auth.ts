@@ -1,5 +1,5 @@
 import type { Request } from "express";
-import { AppError, coreErrors } from "./errors.js";
+import { AppError, coreErrors, type ErrorDef } from "./errors.js";
 
 export const roles = ["customer", "contractor", "admin"] as const;
 export type Role = (typeof roles)[number];
@@ -16,6 +16,8 @@ export interface AuthUser {
 export interface Authenticator {
   /** Resolves the caller, or throws an AppError (401 for bad tokens, 403 for suspended accounts). */
   authenticate(accessToken: string): Promise<AuthUser>;
+  /** Every error `authenticate` throws, declared on each authenticated operation of the OpenAPI document. */
+  readonly errors: readonly ErrorDef[];
 }
 
 export function bearerToken(req: Request): string | undefined {

@@ -1,10 +1,16 @@
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
 import { type OpenAPIRegistry, OpenApiGeneratorV31 } from "@asteasolutions/zod-to-openapi";
 import express, { type Router } from "express";
 import { errorCodeTable } from "./api.js";
+import { AppError, coreErrors, errorCatalogue } from "./errors.js";
 
 const require = createRequire(import.meta.url);
+
+/** The guide for app developers (`docs/api-guide.md`), served beside Swagger UI so `/docs` can link it. */
+const guideFile = fileURLToPath(new URL("../../../../docs/api-guide.md", import.meta.url));
+export const guidePath = "/docs/guide.md";
 
 export type OpenApiDocument = ReturnType<OpenApiGeneratorV31["generateDocument"]>;
 
@@ -50,6 +56,8 @@ export function buildOpenApiDocument(registry: OpenAPIRegistry, serverUrl: strin
       version: "1.0.0",
       description: [
         "Backend of the JobSphere local-services marketplace.",
+        `Start with the [API guide](${guidePath}): sign-in and tokens, errors, lists, retries, files and search.`,
+        "",
         "Errors are `application/problem+json` (RFC 9457) with a stable `code`:",
         "",
         "| code | status | meaning |",
@@ -61,8 +69,31 @@ export function buildOpenApiDocument(registry: OpenAPIRegistry, serverUrl: strin
       contact: { name: "JobSphere maintainers" },
     },
     servers: [{ url: serverUrl, description: "This server" }],
+    // `externalDocs.url` must be absolute: known only when PUBLIC_URL is set (the description links it anyway).
+    ...(URL.canParse(serverUrl)
+      ? {
+          externalDocs: {
+            description: "API guide for app developers",
+            url: new URL(guidePath, serverUrl).href,
+          },
+        }
+      : {}),
   });
+  withCodeEnum(document);
   return { ...document, tags: documentTags(document) };
+}
+
+/**
+ * `Problem.code` lists every code of the catalogue, so generated clients get a union to switch on. Set here
+ * rather than in the schema: the catalogue is complete only once every module has declared its errors.
+ */
+function withCodeEnum(document: OpenApiDocument): void {
+  const problem = document.components?.schemas?.Problem;
+  const code = problem && "properties" in problem ? problem.properties?.code : undefined;
+  if (!code || "$ref" in code) throw new Error("the Problem schema has no code property");
+  code.enum = errorCatalogue()
+    .map((error) => error.code)
+    .sort();
 }
 
 const docsPage = `<!doctype html>
@@ -98,6 +129,12 @@ export function docsRouter(): Router {
   });
   router.get("/", (_req, res) => {
     res.type("html").send(docsPage);
+  });
+  router.get("/guide.md", (_req, res, next) => {
+    res.type("text/markdown; charset=utf-8").sendFile(guideFile, (error) => {
+      if (error && !res.headersSent)
+        next(new AppError(coreErrors.routeNotFound, "The API guide is not installed"));
+    });
   });
   return router;
 }

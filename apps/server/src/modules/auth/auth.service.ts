@@ -318,6 +318,12 @@ export function createAuthService(deps: AuthDeps) {
       const role = await assertSession(claims.userId, claims.sessionId, now);
       return { id: claims.userId, role, sessionId: claims.sessionId };
     },
+    errors: [
+      authErrors.tokenExpired,
+      authErrors.invalidToken,
+      authErrors.sessionEnded,
+      authErrors.accountSuspended,
+    ],
   };
 
   return {

@@ -128,10 +128,13 @@ const endSchema = z
   .regex(endPattern, "must be a time HH:MM from 00:00 to 24:00")
   .meta({ description: "Exclusive; 24:00 is the end of the day" });
 
-const dateSchema = z.string().refine((date) => parseDate(date) !== undefined, {
-  message: "must be a calendar date YYYY-MM-DD",
-  params: { code: "invalid_format" },
-});
+const dateSchema = z
+  .string()
+  .refine((date) => parseDate(date) !== undefined, {
+    message: "must be a calendar date YYYY-MM-DD",
+    params: { code: "invalid_format" },
+  })
+  .meta({ format: "date", example: "2026-12-24" });
 
 const weeklyRangeBody = z
   .strictObject({ day: daySchema, start: startSchema, end: endSchema })
@@ -252,15 +255,24 @@ export const availabilityBody = z.strictObject({
 export const availabilitySchema = z
   .object({
     timezone: timeZoneSchema,
-    weekly: z.array(z.object({ day: daySchema, start: startSchema, end: endSchema })),
+    weekly: z.array(
+      z
+        .object({ day: daySchema, start: startSchema, end: endSchema })
+        .meta({ id: "WeeklyRange", description: "Hours on one weekday, in the contractor's time zone" }),
+    ),
     exceptions: z
       .array(
-        z.object({
-          date: dateSchema,
-          available: z.boolean(),
-          start: startSchema.optional(),
-          end: endSchema.optional(),
-        }),
+        z
+          .object({
+            date: dateSchema,
+            available: z.boolean(),
+            start: startSchema.optional(),
+            end: endSchema.optional(),
+          })
+          .meta({
+            id: "DateException",
+            description: "One date's hours replacing (or cancelling) the weekly ones",
+          }),
       )
       .optional(),
   })

@@ -56,19 +56,20 @@ export const contractorProfileSchema = z
 
 export type ContractorProfile = z.infer<typeof contractorProfileSchema>;
 
+const geoPointSchema = z
+  .object({ lat: z.number().min(-90).max(90), lng: z.number().min(-180).max(180) })
+  .meta({ id: "GeoPoint", example: { lat: 51.5074, lng: -0.1278 } });
+
 export const customerProfileBody = z
   .strictObject({
     defaultAddress: z.string().trim().min(1).max(300).nullable().optional(),
-    location: z
-      .object({ lat: z.number().min(-90).max(90), lng: z.number().min(-180).max(180) })
-      .nullable()
-      .optional(),
+    location: geoPointSchema.nullable().optional(),
   })
   .meta({ id: "CustomerProfileInput" });
 
 export const customerProfileSchema = z
   .object({
     defaultAddress: z.string().nullable(),
-    location: z.object({ lat: z.number(), lng: z.number() }).nullable(),
+    location: geoPointSchema.nullable(),
   })
   .meta({ id: "CustomerProfile" });

@@ -25,6 +25,7 @@ export const publicContractorSchema = contractorProfileSchema
   })
   .extend({
     serviceArea: z.object({ lat: z.number(), lng: z.number(), radiusKm: z.number() }).meta({
+      id: "PublicServiceArea",
       description:
         "Centre rounded to 0.01° (about 1 km), so a contractor's home address is not exposed; search measures from this centre too",
     }),
@@ -36,8 +37,12 @@ export const publicContractorSchema = contractorProfileSchema
         nextAvailableAt: z.iso.datetime().nullable(),
         weekly: weeklySchema,
       })
+      .meta({ id: "AvailabilitySummary" })
       .nullable(),
-    contact: z.object({ email: z.string(), phone: z.string().nullable() }).nullable(),
+    contact: z
+      .object({ email: z.string(), phone: z.string().nullable() })
+      .meta({ id: "ContractorContact" })
+      .nullable(),
     memberSince: z.iso.datetime(),
   })
   .meta({ id: "PublicContractor" });
