@@ -16,6 +16,7 @@ import type { ApiRouter } from "./http/api.js";
 import { gracefulClose } from "./http/graceful-close.js";
 import type { HealthState } from "./http/health.js";
 import { createIdempotencyStore } from "./http/idempotency.js";
+import { createQueryBudget } from "./http/query-budget.js";
 import { purgeExpiredRateLimits } from "./http/rate-limit.js";
 import { serverTimeouts } from "./http/timeouts.js";
 import {
@@ -112,7 +113,7 @@ export async function startServer(
     abortPoint();
     await runMigrations(databaseUrl, { connectTimeoutMs: config.database.connectTimeoutMs });
     abortPoint();
-    const database = connectDatabase(databaseUrl, config.database);
+    const database = connectDatabase(databaseUrl, { ...config.database, max: config.database.poolSize });
     cleanup.push(() => database.close());
     const { db, pool } = database;
 
@@ -158,7 +159,13 @@ export async function startServer(
       mailer: createMailer({ ...config.mail, dataDir: config.dataDir, logger, env: config.env }),
     });
     const catalog = createCatalogModule({ db });
-    const contractors = createContractorsModule({ db, pool, clock, files: files.service });
+    const contractors = createContractorsModule({
+      db,
+      pool,
+      clock,
+      files: files.service,
+      publicQueries: createQueryBudget(config.database.publicQueries),
+    });
     const admin = createAdminModule({
       db,
       pool,

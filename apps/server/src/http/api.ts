@@ -189,7 +189,7 @@ export class ApiRouter {
       z.ZodType | undefined
     >,
   ): void {
-    const shared: ErrorDef[] = [coreErrors.internal];
+    const shared: ErrorDef[] = [coreErrors.internal, coreErrors.databaseUnavailable, coreErrors.databaseBusy];
     if (def.body || def.query || def.params) shared.push(coreErrors.validation);
     if (def.body) shared.push(coreErrors.malformedJson, coreErrors.tooLarge, coreErrors.unsupportedMediaType);
     if (def.access !== "public") shared.push(coreErrors.unauthenticated);
