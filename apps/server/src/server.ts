@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type pg from "pg";
+import { z } from "zod";
 import { createApp } from "./app.js";
 import type { Clock } from "./clock.js";
 import { systemClock } from "./clock.js";
@@ -10,6 +11,7 @@ import type { Config } from "./config.js";
 import { connectDatabase, type DatabaseHandle } from "./db/client.js";
 import { watchEmbedded } from "./db/embedded-watch.js";
 import { runMigrations } from "./db/migrate.js";
+import { openChannel } from "./db/notify.js";
 import { openDatabase } from "./db/open.js";
 import { seedDemoData } from "./demo/seed.js";
 import type { ApiRouter } from "./http/api.js";
@@ -44,9 +46,16 @@ import {
   closeRealtime,
   createRealtime,
   disconnectEndedSessions,
+  type EndedSessions,
   type RealtimeServer,
 } from "./realtime/socket.js";
 import { checkWritableFolder } from "./startup-checks.js";
+
+/** A sessions-ended notification, checked: anyone with database access can NOTIFY the channel. */
+const endedSessionsPayload = z.object({
+  userId: z.uuid(),
+  sessionIds: z.array(z.uuid()).optional(),
+});
 
 export interface RunningServer {
   /** Base URL the server listens on (http://host:port). */
@@ -214,10 +223,28 @@ export async function startServer(
       corsOrigins: config.corsOrigins,
       logger,
     });
-    auth.service.onSessionsEnded((ended) => {
+    const disconnect = (ended: EndedSessions) =>
       disconnectEndedSessions(io, ended).catch((error: unknown) =>
         logger.error({ err: error }, "could not disconnect the sockets of ended sessions"),
       );
+    // Ended sessions may have sockets on any instance: each one is told through PostgreSQL NOTIFY (and this
+    // one at once, so its own sockets close even if the notification is lost).
+    const sessionsChannel = await openChannel(databaseUrl, "jobsphere_sessions_ended", pool, logger, {
+      connectTimeoutMs: config.database.connectTimeoutMs,
+    });
+    cleanup.push(() => sessionsChannel.close());
+    sessionsChannel.subscribe((payload) => {
+      const ended = endedSessionsPayload.safeParse(JSON.parse(payload));
+      if (ended.success) void disconnect(ended.data);
+      else logger.warn({ payload }, "ignored a malformed sessions-ended notification");
+    });
+    auth.service.onSessionsEnded((ended) => {
+      void disconnect(ended);
+      sessionsChannel
+        .publish(JSON.stringify(ended))
+        .catch((error: unknown) =>
+          logger.error({ err: error }, "could not tell other instances about ended sessions"),
+        );
     });
     for (const module of modules) module.sockets?.(io);
 
