@@ -197,6 +197,9 @@ const schema = z.object({
   HTTP_KEEP_ALIVE_TIMEOUT_MS: milliseconds.default(5_000),
   DATABASE_STATEMENT_TIMEOUT_MS: milliseconds.default(15_000),
   READINESS_TIMEOUT_MS: milliseconds.default(2_000),
+  DATABASE_POOL_SIZE: positiveInt.default(10),
+  PUBLIC_QUERY_CONCURRENCY: positiveInt.default(3),
+  PUBLIC_QUERY_QUEUE_MS: milliseconds.default(1_000),
 });
 
 export interface Config {
@@ -236,6 +239,10 @@ export interface Config {
     connectTimeoutMs: number;
     /** Longest the readiness probe waits for the database. */
     readinessTimeoutMs: number;
+    /** Connections of the application's pool. */
+    poolSize: number;
+    /** Expensive queries anyone may send (contractor search): how many run at once, how long others wait. */
+    publicQueries: { concurrency: number; queueMs: number };
   };
   auth: {
     /** PEM of the Ed25519 signing key; generated under DATA_DIR/keys when unset outside production. */
@@ -378,6 +385,8 @@ export function loadConfig(env: Environment): Config {
       statementTimeoutMs: value.DATABASE_STATEMENT_TIMEOUT_MS,
       connectTimeoutMs: value.DATABASE_CONNECT_TIMEOUT_MS,
       readinessTimeoutMs: value.READINESS_TIMEOUT_MS,
+      poolSize: value.DATABASE_POOL_SIZE,
+      publicQueries: { concurrency: value.PUBLIC_QUERY_CONCURRENCY, queueMs: value.PUBLIC_QUERY_QUEUE_MS },
     },
     auth: {
       jwtPrivateKey: value.JWT_PRIVATE_KEY,

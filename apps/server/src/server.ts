@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import type pg from "pg";
+import { z } from "zod";
 import { createApp } from "./app.js";
 import type { Clock } from "./clock.js";
 import { systemClock } from "./clock.js";
@@ -11,12 +12,14 @@ import type { Config } from "./config.js";
 import { connectDatabase, type DatabaseHandle } from "./db/client.js";
 import { watchEmbedded } from "./db/embedded-watch.js";
 import { runMigrations } from "./db/migrate.js";
+import { openChannel } from "./db/notify.js";
 import { openDatabase } from "./db/open.js";
 import { seedDemoData } from "./demo/seed.js";
 import type { ApiRouter } from "./http/api.js";
 import { gracefulClose } from "./http/graceful-close.js";
 import type { HealthState } from "./http/health.js";
 import { createIdempotencyStore } from "./http/idempotency.js";
+import { createQueryBudget } from "./http/query-budget.js";
 import { purgeExpiredRateLimits } from "./http/rate-limit.js";
 import { serverTimeouts } from "./http/timeouts.js";
 import {
@@ -44,9 +47,16 @@ import {
   closeRealtime,
   createRealtime,
   disconnectEndedSessions,
+  type EndedSessions,
   type RealtimeServer,
 } from "./realtime/socket.js";
 import { checkWritableFolder } from "./startup-checks.js";
+
+/** A sessions-ended notification, checked: anyone with database access can NOTIFY the channel. */
+const endedSessionsPayload = z.object({
+  userId: z.uuid(),
+  sessionIds: z.array(z.uuid()).optional(),
+});
 
 export interface RunningServer {
   /** Base URL the server listens on (http://host:port). */
@@ -115,7 +125,7 @@ export async function startServer(
     abortPoint();
     await runMigrations(databaseUrl, { connectTimeoutMs: config.database.connectTimeoutMs });
     abortPoint();
-    const database = connectDatabase(databaseUrl, config.database);
+    const database = connectDatabase(databaseUrl, { ...config.database, max: config.database.poolSize });
     cleanup.push(() => database.close());
     const { db, pool } = database;
 
@@ -162,7 +172,13 @@ export async function startServer(
       mailer: createMailer({ ...config.mail, dataDir: config.dataDir, logger, env: config.env }),
     });
     const catalog = createCatalogModule({ db });
-    const contractors = createContractorsModule({ db, pool, clock, files: files.service });
+    const contractors = createContractorsModule({
+      db,
+      pool,
+      clock,
+      files: files.service,
+      publicQueries: createQueryBudget(config.database.publicQueries),
+    });
     users.service.onAccountDeletion({ erase: contractors.service.eraseAccount });
     const admin = createAdminModule({
       db,
@@ -215,10 +231,28 @@ export async function startServer(
       corsOrigins: config.corsOrigins,
       logger,
     });
-    auth.service.onSessionsEnded((ended) => {
+    const disconnect = (ended: EndedSessions) =>
       disconnectEndedSessions(io, ended).catch((error: unknown) =>
         logger.error({ err: error }, "could not disconnect the sockets of ended sessions"),
       );
+    // Ended sessions may have sockets on any instance: each one is told through PostgreSQL NOTIFY (and this
+    // one at once, so its own sockets close even if the notification is lost).
+    const sessionsChannel = await openChannel(databaseUrl, "jobsphere_sessions_ended", pool, logger, {
+      connectTimeoutMs: config.database.connectTimeoutMs,
+    });
+    cleanup.push(() => sessionsChannel.close());
+    sessionsChannel.subscribe((payload) => {
+      const ended = endedSessionsPayload.safeParse(JSON.parse(payload));
+      if (ended.success) void disconnect(ended.data);
+      else logger.warn({ payload }, "ignored a malformed sessions-ended notification");
+    });
+    auth.service.onSessionsEnded((ended) => {
+      void disconnect(ended);
+      sessionsChannel
+        .publish(JSON.stringify(ended))
+        .catch((error: unknown) =>
+          logger.error({ err: error }, "could not tell other instances about ended sessions"),
+        );
     });
     for (const module of modules) module.sockets?.(io);
 

@@ -25,7 +25,11 @@ describe("operations", () => {
     expect((await app.request("GET", "/health/live")).body).toEqual({ status: "live" });
     const ready = await app.request("GET", "/health/ready");
     expect(ready.status).toBe(200);
-    expect(ready.body).toEqual({ status: "ready", checks: { database: "up", migrations: "applied" } });
+    expect(ready.body).toMatchObject({
+      status: "ready",
+      checks: { database: "up", migrations: "applied", pool: "free" },
+      pool: { max: 10, waiting: 0 },
+    });
   });
 
   it("turns unready while the database is unreachable, and ready again after", async () => {
@@ -81,7 +85,7 @@ describe("readiness with pending migrations", () => {
     try {
       const report = await readiness(handle.pool);
       expect(report.status).toBe("unavailable");
-      expect(report.checks).toEqual({ database: "up", migrations: "pending" });
+      expect(report.checks).toEqual({ database: "up", migrations: "pending", pool: "free" });
       expect(report.pendingMigrations?.length).toBeGreaterThan(0);
     } finally {
       await handle.close();

@@ -1,4 +1,6 @@
 import { execFile } from "node:child_process";
+import { readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { login, register } from "../../test/accounts.js";
@@ -93,5 +95,73 @@ describe("npm run storage:migrate", () => {
     } finally {
       await remote.close();
     }
+  });
+});
+
+describe("npm run storage:migrate when something is wrong", () => {
+  let s3: FakeS3;
+  let local: TestServer;
+
+  beforeAll(async () => {
+    s3 = await startS3rver();
+    local = await startTestServer();
+  });
+  afterAll(async () => {
+    await local.close();
+    await s3.stop();
+  });
+
+  /** Runs the CLI with its output going to pipes, as when redirected to a file or read by a script. */
+  const run = (bucket: string, args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolveRun) => {
+      execFile(
+        process.execPath,
+        ["--import", "tsx", cli, ...args],
+        {
+          env: {
+            ...process.env,
+            S3_BUCKET: bucket,
+            S3_ENDPOINT: s3.endpoint,
+            S3_FORCE_PATH_STYLE: "true",
+            S3_ACCESS_KEY_ID: "S3RVER",
+            S3_SECRET_ACCESS_KEY: "S3RVER",
+            DATABASE_URL: local.database.url,
+            UPLOAD_DIR: local.config.storage.uploadDir,
+          },
+          timeout: 60_000,
+        },
+        (error, stdout, stderr) => resolveRun({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+  const ansiEscape = "\u001b[";
+
+  it("names --create-bucket when the bucket does not exist, in output free of colour codes", async () => {
+    const account = await register(local, "contractor");
+    await uploadFile(local, account.accessToken, "verification_document", samplePdf, "a.pdf");
+    const answer = await run("absent", []);
+    expect(answer.code).not.toBe(0);
+    expect(answer.stderr).toContain("does not exist; run again with --create-bucket");
+    expect(answer.stdout + answer.stderr).not.toContain(ansiEscape);
+  });
+
+  it("reports a file missing from UPLOAD_DIR, copies the rest and exits 1", async () => {
+    const account = await register(local, "contractor");
+    for (const name of ["b.pdf", "c.pdf"]) {
+      await uploadFile(local, account.accessToken, "verification_document", samplePdf, name);
+    }
+    const uploadDir = local.config.storage.uploadDir;
+    const stored = (await readdir(uploadDir, { recursive: true, withFileTypes: true }))
+      .filter((entry) => entry.isFile())
+      .map((entry) => join(entry.parentPath, entry.name));
+    expect(stored.length).toBe(3);
+    const lost = stored[1] as string;
+    await rm(lost);
+
+    const answer = await run("partial", ["--create-bucket"]);
+    expect(answer.code).toBe(1);
+    expect(answer.stderr).toContain(`missing in ${uploadDir}`);
+    expect(answer.stderr).toContain(lost.slice(uploadDir.length + 1));
+    expect(answer.stdout).toContain("2 copied, 0 already there (verified), 1 missing");
+    expect(answer.stdout + answer.stderr).not.toContain(ansiEscape);
   });
 });

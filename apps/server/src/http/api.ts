@@ -326,7 +326,7 @@ export class ApiRouter {
       z.ZodType | undefined
     >,
   ): void {
-    const shared: ErrorDef[] = [coreErrors.internal];
+    const shared: ErrorDef[] = [coreErrors.internal, coreErrors.databaseUnavailable, coreErrors.databaseBusy];
     if (def.body || def.query || def.params) shared.push(coreErrors.validation);
     if (def.body) shared.push(coreErrors.malformedJson, coreErrors.tooLarge, coreErrors.unsupportedMediaType);
     // What the access token check itself answers (expired, invalid, session ended, suspended account); a route

@@ -103,6 +103,16 @@ export const coreErrors = defineErrors({
   },
   internal: { code: "internal", status: 500, title: "Internal server error" },
   unavailable: { code: "service.unavailable", status: 503, title: "Service unavailable" },
+  databaseUnavailable: {
+    code: "database.unavailable",
+    status: 503,
+    title: "The database cannot be reached; retry after Retry-After seconds",
+  },
+  databaseBusy: {
+    code: "database.busy",
+    status: 503,
+    title: "The server is overloaded; retry after Retry-After seconds",
+  },
 });
 
 export interface ProblemDocument {

@@ -7,10 +7,29 @@ import { problemSchema } from "./api.js";
 
 export interface ReadinessReport {
   status: "ready" | "unavailable";
-  checks: { database: "up" | "down"; migrations: "applied" | "pending" | "unknown" };
+  checks: { database: "up" | "down"; migrations: "applied" | "pending" | "unknown"; pool: "free" | "busy" };
+  /** The application's connection pool: a busy pool is load, not an outage, so it leaves the server ready. */
+  pool: PoolReport;
   pendingMigrations?: string[];
   /** Present while the server drains before stopping. */
   stopping?: true;
+}
+
+export interface PoolReport {
+  max: number;
+  open: number;
+  idle: number;
+  /** Requests waiting for a connection. */
+  waiting: number;
+}
+
+function poolReport(pool: pg.Pool): PoolReport {
+  return {
+    max: pool.options.max ?? 10,
+    open: pool.totalCount,
+    idle: pool.idleCount,
+    waiting: pool.waitingCount,
+  };
 }
 
 /** What the process knows about itself that the probes report. */
@@ -35,18 +54,25 @@ export async function readiness(pool: pg.Pool, timeoutMs = 2_000): Promise<Readi
     statement_timeout: Math.trunc(timeoutMs),
   });
   client.on("error", () => {});
+  const poolNow = poolReport(pool);
+  const poolCheck = poolNow.waiting > 0 ? "busy" : "free";
   try {
     await client.connect();
     const pending = await pendingMigrations(client);
     return pending.length === 0
-      ? { status: "ready", checks: { database: "up", migrations: "applied" } }
+      ? { status: "ready", checks: { database: "up", migrations: "applied", pool: poolCheck }, pool: poolNow }
       : {
           status: "unavailable",
-          checks: { database: "up", migrations: "pending" },
+          checks: { database: "up", migrations: "pending", pool: poolCheck },
+          pool: poolNow,
           pendingMigrations: pending,
         };
   } catch {
-    return { status: "unavailable", checks: { database: "down", migrations: "unknown" } };
+    return {
+      status: "unavailable",
+      checks: { database: "down", migrations: "unknown", pool: poolCheck },
+      pool: poolNow,
+    };
   } finally {
     await client.end().catch(() => {});
   }
@@ -82,6 +108,16 @@ const readinessSchema = z
     checks: z.object({
       database: z.enum(["up", "down"]),
       migrations: z.enum(["applied", "pending", "unknown"]),
+      pool: z.enum(["free", "busy"]).meta({
+        description:
+          "`busy` while requests wait for a pooled connection: load, which leaves the server ready",
+      }),
+    }),
+    pool: z.object({
+      max: z.number().int(),
+      open: z.number().int(),
+      idle: z.number().int(),
+      waiting: z.number().int().meta({ description: "Requests waiting for a pooled connection" }),
     }),
     pendingMigrations: z.array(z.string()).optional(),
     stopping: z.literal(true).optional(),

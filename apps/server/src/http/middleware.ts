@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from "express";
 import { pinoHttp } from "pino-http";
+import { databaseFault } from "../db/errors.js";
 import { type Logger, redactUrl, serializeError } from "../logger.js";
 import { AppError, coreErrors, toProblem } from "./errors.js";
 
@@ -55,6 +56,27 @@ function fromBodyParser(error: { type?: unknown; limit?: unknown }): AppError | 
   }
 }
 
+/**
+ * A database that cannot be reached or keeps up is the client's cue to retry, not a bug: 503 with a stable
+ * code and `Retry-After`. A restarting database is usually back within seconds; an overloaded one sooner.
+ */
+function fromDatabase(error: unknown): AppError | undefined {
+  const fault = databaseFault(error);
+  if (fault === "unavailable") {
+    return new AppError(coreErrors.databaseUnavailable, "The database cannot be reached right now", {
+      headers: { "Retry-After": "5" },
+      cause: error,
+    });
+  }
+  if (fault === "busy") {
+    return new AppError(coreErrors.databaseBusy, "The server is too busy to answer right now", {
+      headers: { "Retry-After": "2" },
+      cause: error,
+    });
+  }
+  return undefined;
+}
+
 /** Every failure leaves as problem+json; unexpected ones are logged with the request id and say nothing more. */
 export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
   const known =
@@ -63,9 +85,14 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _nex
       : typeof error === "object" && error !== null
         ? fromBodyParser(error as { type?: unknown })
         : undefined;
+  const fault = known ? undefined : fromDatabase(error);
   const appError =
-    known ?? new AppError(coreErrors.internal, "Something went wrong on our side; it has been logged");
-  if (!known) req.log.error({ err: error }, "unhandled error");
+    known ??
+    fault ??
+    new AppError(coreErrors.internal, "Something went wrong on our side; it has been logged");
+  // The reason stays in the log either way; a database fault is an operator's concern, not a bug.
+  if (fault) req.log.warn({ err: error }, fault.code);
+  else if (!known) req.log.error({ err: error }, "unhandled error");
   if (res.headersSent) {
     res.destroy();
     return;

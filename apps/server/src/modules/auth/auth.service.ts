@@ -108,8 +108,8 @@ export function createAuthService(deps: AuthDeps) {
 
   /**
    * The one "sessions ended" signal: called after the change committed, by every path that ends sessions
-   * (logout, logout-all, refresh reuse, password change and reset, and the admin suspension). In-process
-   * today; carrying it to other processes (PostgreSQL NOTIFY) changes only this function.
+   * (logout, logout-all, refresh reuse, password change and reset, and the admin suspension). `server.ts`
+   * carries it to the other instances through PostgreSQL NOTIFY.
    */
   function sessionsEnded(ended: SessionsEnded): void {
     if (ended.sessionIds?.length === 0) return;

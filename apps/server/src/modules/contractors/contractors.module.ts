@@ -2,6 +2,7 @@ import type pg from "pg";
 import type { Clock } from "../../clock.js";
 import type { Database } from "../../db/client.js";
 import type { ApiRouter } from "../../http/api.js";
+import type { QueryBudget } from "../../http/query-budget.js";
 import type { FilesService } from "../files/index.js";
 import type { Module } from "../module.js";
 import { contractorProfileRoutes } from "./contractors.routes.js";
@@ -23,6 +24,8 @@ export interface ContractorsDeps {
   files: FilesService;
   /** Who may see a contractor's email and phone besides themselves and admins (the bookings module's rule). */
   contactVisible?: ContactPolicy;
+  /** Bounds how much of the pool searches, which anyone may send, can hold at once. */
+  publicQueries?: QueryBudget;
 }
 
 /** One service per feature; the admin module reaches verification decisions through `verification`. */
@@ -44,7 +47,7 @@ export function createContractorsModule(deps: ContractorsDeps): Module<Contracto
     profiles,
     portfolio,
     verification: createVerificationService({ db, pool, clock, files }),
-    search: createSearchService({ db, publicUrl: files.publicUrl }),
+    search: createSearchService({ db, publicUrl: files.publicUrl, budget: deps.publicQueries }),
     publicProfiles: createPublicProfileService({
       db,
       clock,

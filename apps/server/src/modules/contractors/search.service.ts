@@ -1,6 +1,7 @@
 import type { Executor } from "../../db/client.js";
 import { AppError } from "../../http/errors.js";
 import { decodeCursor, invalidCursor, type Page, toPage } from "../../http/pagination.js";
+import type { QueryBudget } from "../../http/query-budget.js";
 import { unknownCategories } from "../catalog/index.js";
 import type { PublicUrl } from "../users/index.js";
 import { issuedUuid } from "./contractors.contract.js";
@@ -102,11 +103,15 @@ export async function searchContractors(
 export interface SearchDeps {
   db: Executor;
   publicUrl: PublicUrl;
+  budget?: QueryBudget | undefined;
 }
 
 export function createSearchService(deps: SearchDeps) {
   return {
-    search: (query: ContractorSearchQuery) => searchContractors(deps.db, query, deps.publicUrl),
+    search: (query: ContractorSearchQuery) => {
+      const work = () => searchContractors(deps.db, query, deps.publicUrl);
+      return deps.budget ? deps.budget.run(work) : work();
+    },
   };
 }
 

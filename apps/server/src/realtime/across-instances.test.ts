@@ -1,0 +1,129 @@
+import { generateKeyPairSync } from "node:crypto";
+import { io as connect, type Socket } from "socket.io-client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Account, login, register, strongPassword } from "../../test/accounts.js";
+import { startTestServer, type TestServer } from "../../test/server.js";
+
+function open(url: string, token: string): Promise<Socket> {
+  return new Promise((resolveSocket, rejectSocket) => {
+    const socket = connect(url, {
+      path: "/socket.io",
+      auth: { token },
+      transports: ["websocket"],
+      reconnection: false,
+    });
+    socket.on("connect", () => resolveSocket(socket));
+    socket.on("connect_error", rejectSocket);
+  });
+}
+
+/** Resolves with the disconnect reason and how long after `since` the server dropped the socket. */
+function dropped(socket: Socket, since: () => number): Promise<{ reason: string; afterMs: number }> {
+  return new Promise((resolveDrop) =>
+    socket.once("disconnect", (reason) => resolveDrop({ reason, afterMs: Date.now() - since() })),
+  );
+}
+
+describe("ending a session closes its sockets on every instance", () => {
+  // Two instances on one database, as behind a load balancer. The sockets' periodic session check is left
+  // at ten minutes, so only the cross-instance signal can close an idle socket within the test.
+  let a: TestServer;
+  let b: TestServer;
+  const sockets: Socket[] = [];
+  const env = {
+    ADMIN_EMAIL: "root@example.com",
+    ADMIN_PASSWORD: strongPassword,
+    SOCKET_SESSION_CHECK_MS: "600000",
+    // Instances behind one balancer share the signing key: a token issued by A is honoured by B.
+    JWT_PRIVATE_KEY: generateKeyPairSync("ed25519")
+      .privateKey.export({ type: "pkcs8", format: "pem" })
+      .toString(),
+  };
+
+  const track = async (promise: Promise<Socket>) => {
+    const socket = await promise;
+    sockets.push(socket);
+    return socket;
+  };
+
+  beforeAll(async () => {
+    a = await startTestServer(env);
+    b = await startTestServer(env, { database: a.database });
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.close();
+    await b.close();
+    await a.close();
+  });
+
+  it("logout-all through B closes the user's sockets on A at once, and not another user's", async () => {
+    const user = await register(a);
+    const other: Account = await register(a);
+    const onA = await track(open(a.url, user.accessToken));
+    const bystander = await track(open(a.url, other.accessToken));
+    let sentAt = 0;
+    const gone = dropped(onA, () => sentAt);
+
+    sentAt = Date.now();
+    const response = await b.request("POST", "/api/v1/auth/logout-all", { token: user.accessToken });
+    expect(response.status).toBe(204);
+    const drop = await gone;
+    expect(drop.reason).toBe("io server disconnect");
+    expect(drop.afterMs).toBeLessThan(2_000);
+    await new Promise((settle) => setTimeout(settle, 300));
+    expect(bystander.connected).toBe(true);
+  });
+
+  it("logout through B closes only that session's socket on A", async () => {
+    const first = await register(a);
+    const second = await login(a, first.email, first.password);
+    const ended = await track(open(a.url, first.accessToken));
+    const kept = await track(open(a.url, second.accessToken));
+    let sentAt = 0;
+    const gone = dropped(ended, () => sentAt);
+
+    sentAt = Date.now();
+    const response = await b.request("POST", "/api/v1/auth/logout", {
+      token: first.accessToken,
+      body: { refreshToken: first.refreshToken },
+    });
+    expect(response.status).toBe(204);
+    expect((await gone).afterMs).toBeLessThan(2_000);
+    await new Promise((settle) => setTimeout(settle, 300));
+    expect(kept.connected).toBe(true);
+  });
+
+  it("a suspension made on B closes the user's sockets on A", async () => {
+    const admin = await login(b, "root@example.com", strongPassword);
+    const user = await register(a);
+    const other = await register(a);
+    const onA = await track(open(a.url, user.accessToken));
+    const bystander = await track(open(a.url, other.accessToken));
+    let sentAt = 0;
+    const gone = dropped(onA, () => sentAt);
+
+    sentAt = Date.now();
+    const response = await b.request("PATCH", `/api/v1/admin/users/${user.id}`, {
+      token: admin.accessToken,
+      body: { status: "suspended" },
+    });
+    expect(response.status).toBe(200);
+    const drop = await gone;
+    expect(drop.reason).toBe("io server disconnect");
+    expect(drop.afterMs).toBeLessThan(2_000);
+    await new Promise((settle) => setTimeout(settle, 300));
+    expect(bystander.connected).toBe(true);
+  });
+
+  it("ignores a malformed notification on the channel and keeps serving", async () => {
+    const user = await register(a);
+    const socket = await track(open(a.url, user.accessToken));
+    await a.database.admin("select pg_notify('jobsphere_sessions_ended', $1)", ["not json {"]);
+    await a.database.admin("select pg_notify('jobsphere_sessions_ended', $1)", [
+      JSON.stringify({ userId: "nobody" }),
+    ]);
+    await new Promise((settle) => setTimeout(settle, 300));
+    expect(socket.connected).toBe(true);
+    expect((await a.request("GET", "/health/live")).status).toBe(200);
+  });
+});
