@@ -81,18 +81,23 @@ function tooMany(rule: LimitRule, msBeforeNext: number): AppError {
   });
 }
 
-/** Counters in PostgreSQL (table `rate_limits`), so limits hold across every process of the deployment. */
-export function createLimiter(pool: pg.Pool, rule: LimitRule): Limiter {
-  const limiter = new RateLimiterPostgres({
+/** Counters of one rule in the `rate_limits` table (created by migration, purged by maintenance). */
+function postgresCounters(pool: pg.Pool, name: string, points: number, windowSeconds: number) {
+  return new RateLimiterPostgres({
     storeClient: pool,
     storeType: "pool",
     tableName: "rate_limits",
     tableCreated: true,
     clearExpiredByTimeout: false,
-    keyPrefix: rule.name,
-    points: rule.points,
-    duration: rule.windowSeconds,
+    keyPrefix: name,
+    points,
+    duration: windowSeconds,
   });
+}
+
+/** Counters in PostgreSQL (table `rate_limits`), so limits hold across every process of the deployment. */
+export function createLimiter(pool: pg.Pool, rule: LimitRule): Limiter {
+  const limiter = postgresCounters(pool, rule.name, rule.points, rule.windowSeconds);
   return {
     rule,
     async consume(key, points = 1) {
@@ -141,16 +146,7 @@ export function createLimiter(pool: pg.Pool, rule: LimitRule): Limiter {
  * code's attempts counted for an email that has no code).
  */
 export function createCounter(pool: pg.Pool, rule: Omit<LimitRule, "points">) {
-  const counter = new RateLimiterPostgres({
-    storeClient: pool,
-    storeType: "pool",
-    tableName: "rate_limits",
-    tableCreated: true,
-    clearExpiredByTimeout: false,
-    keyPrefix: rule.name,
-    points: Number.MAX_SAFE_INTEGER,
-    duration: rule.windowSeconds,
-  });
+  const counter = postgresCounters(pool, rule.name, Number.MAX_SAFE_INTEGER, rule.windowSeconds);
   return {
     async count(key: string): Promise<number> {
       return (await counter.consume(key)).consumedPoints;
