@@ -1,21 +1,9 @@
 import { generateKeyPairSync } from "node:crypto";
-import { io as connect, type Socket } from "socket.io-client";
+import type { Socket } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Account, login, register, strongPassword } from "../../test/accounts.js";
 import { startTestServer, type TestServer } from "../../test/server.js";
-
-function open(url: string, token: string): Promise<Socket> {
-  return new Promise((resolveSocket, rejectSocket) => {
-    const socket = connect(url, {
-      path: "/socket.io",
-      auth: { token },
-      transports: ["websocket"],
-      reconnection: false,
-    });
-    socket.on("connect", () => resolveSocket(socket));
-    socket.on("connect_error", rejectSocket);
-  });
-}
+import { openSocket } from "../../test/sockets.js";
 
 /** Resolves with the disconnect reason and how long after `since` the server dropped the socket. */
 function dropped(socket: Socket, since: () => number): Promise<{ reason: string; afterMs: number }> {
@@ -59,8 +47,8 @@ describe("ending a session closes its sockets on every instance", () => {
   it("logout-all through B closes the user's sockets on A at once, and not another user's", async () => {
     const user = await register(a);
     const other: Account = await register(a);
-    const onA = await track(open(a.url, user.accessToken));
-    const bystander = await track(open(a.url, other.accessToken));
+    const onA = await track(openSocket(a.url, user.accessToken));
+    const bystander = await track(openSocket(a.url, other.accessToken));
     let sentAt = 0;
     const gone = dropped(onA, () => sentAt);
 
@@ -77,8 +65,8 @@ describe("ending a session closes its sockets on every instance", () => {
   it("logout through B closes only that session's socket on A", async () => {
     const first = await register(a);
     const second = await login(a, first.email, first.password);
-    const ended = await track(open(a.url, first.accessToken));
-    const kept = await track(open(a.url, second.accessToken));
+    const ended = await track(openSocket(a.url, first.accessToken));
+    const kept = await track(openSocket(a.url, second.accessToken));
     let sentAt = 0;
     const gone = dropped(ended, () => sentAt);
 
@@ -97,8 +85,8 @@ describe("ending a session closes its sockets on every instance", () => {
     const admin = await login(b, "root@example.com", strongPassword);
     const user = await register(a);
     const other = await register(a);
-    const onA = await track(open(a.url, user.accessToken));
-    const bystander = await track(open(a.url, other.accessToken));
+    const onA = await track(openSocket(a.url, user.accessToken));
+    const bystander = await track(openSocket(a.url, other.accessToken));
     let sentAt = 0;
     const gone = dropped(onA, () => sentAt);
 
@@ -117,7 +105,7 @@ describe("ending a session closes its sockets on every instance", () => {
 
   it("ignores a malformed notification on the channel and keeps serving", async () => {
     const user = await register(a);
-    const socket = await track(open(a.url, user.accessToken));
+    const socket = await track(openSocket(a.url, user.accessToken));
     await a.database.admin("select pg_notify('jobsphere_sessions_ended', $1)", ["not json {"]);
     await a.database.admin("select pg_notify('jobsphere_sessions_ended', $1)", [
       JSON.stringify({ userId: "nobody" }),

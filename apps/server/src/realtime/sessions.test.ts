@@ -1,22 +1,10 @@
-import { io as connect, type Socket } from "socket.io-client";
+import type { Socket } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Account, login, register } from "../../test/accounts.js";
 import { TestClock } from "../../test/clock.js";
 import { startTestServer, type TestServer } from "../../test/server.js";
 import { codeIn, startSmtp, type TestSmtp } from "../../test/smtp.js";
-
-function open(url: string, token: string): Promise<Socket> {
-  return new Promise((resolveSocket, rejectSocket) => {
-    const socket = connect(url, {
-      path: "/socket.io",
-      auth: { token },
-      transports: ["websocket"],
-      reconnection: false,
-    });
-    socket.on("connect", () => resolveSocket(socket));
-    socket.on("connect_error", rejectSocket);
-  });
-}
+import { openSocket } from "../../test/sockets.js";
 
 /** Resolves with the disconnect reason once the server drops the socket. */
 function dropped(socket: Socket): Promise<string> {
@@ -46,10 +34,10 @@ describe("sockets end with their sessions", () => {
     return {
       sessions: { a, b, c },
       sockets: {
-        a1: await track(open(app.url, a.accessToken)),
-        a2: await track(open(app.url, a.accessToken)),
-        b: await track(open(app.url, b.accessToken)),
-        c: await track(open(app.url, c.accessToken)),
+        a1: await track(openSocket(app.url, a.accessToken)),
+        a2: await track(openSocket(app.url, a.accessToken)),
+        b: await track(openSocket(app.url, b.accessToken)),
+        c: await track(openSocket(app.url, c.accessToken)),
       },
     };
   }
@@ -60,7 +48,7 @@ describe("sockets end with their sessions", () => {
     smtp = await startSmtp();
     app = await startTestServer({ SMTP_URL: smtp.url }, { clock });
     const other: Account = await register(app);
-    bystander = await track(open(app.url, other.accessToken));
+    bystander = await track(openSocket(app.url, other.accessToken));
   });
   afterAll(async () => {
     for (const socket of sockets) socket.close();
