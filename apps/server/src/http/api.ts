@@ -82,6 +82,15 @@ export interface RouteDef<
    * one transaction that its services' `transaction()` calls join, and the answer commits with their changes.
    */
   idempotent?: boolean;
+  /**
+   * One call as an app makes it: the JSON body sent (routes with a body) and the JSON answered (routes with a
+   * response schema). Published on the operation for docs and generators; the OpenAPI test parses each against
+   * the route's own schemas, so an example cannot drift from the contract.
+   */
+  examples?: {
+    request?: B extends z.ZodType ? z.input<B> : never;
+    response?: R extends z.ZodType ? z.input<R> : never;
+  };
   handler: (ctx: RouteContext<A, Infer<B>, Infer<Q>, Infer<P>>) => HandlerResult<R>;
 }
 
@@ -357,7 +366,16 @@ export class ApiRouter {
       [def.response.status]: {
         description: def.response.description,
         headers: headerRefs(successHeaders),
-        ...(def.response.schema ? { content: { "application/json": { schema: def.response.schema } } } : {}),
+        ...(def.response.schema
+          ? {
+              content: {
+                "application/json": {
+                  schema: def.response.schema,
+                  ...(def.examples?.response === undefined ? {} : { example: def.examples.response }),
+                },
+              },
+            }
+          : {}),
       },
     };
     for (const [status, errors] of [...byStatus].sort(([a], [b]) => a - b)) {
@@ -405,7 +423,17 @@ export class ApiRouter {
             : [{ bearerAuth: [] }],
       request: {
         ...(def.body
-          ? { body: { required: true, content: { "application/json": { schema: def.body } } } }
+          ? {
+              body: {
+                required: true,
+                content: {
+                  "application/json": {
+                    schema: def.body,
+                    ...(def.examples?.request === undefined ? {} : { example: def.examples.request }),
+                  },
+                },
+              },
+            }
           : def.multipart
             ? { body: { required: true, content: { "multipart/form-data": { schema: def.multipart } } } }
             : {}),

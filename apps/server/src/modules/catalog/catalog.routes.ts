@@ -15,6 +15,14 @@ export function catalogRoutes(catalog: CatalogService) {
         description: "Every active category, in display order",
         schema: categoryListSchema,
       },
+      examples: {
+        response: {
+          items: [
+            { slug: "electrician", name: "Electrician", description: "Wiring, lighting, fuse boards" },
+            { slug: "plumber", name: "Plumber", description: "Leaks, pipes, boilers, bathrooms" },
+          ],
+        },
+      },
       handler: async () => ({ items: await catalog.list() }),
     });
   };
