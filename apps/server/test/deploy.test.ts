@@ -70,7 +70,12 @@ describe("deploys", () => {
         ...Array.from({ length: 4 }, () => worker(false)),
         probe(),
       ]);
-      await waitFor(() => outcomes.length >= 150, 20_000, 10);
+      // The balancer must have seen the server ready before it drains, however slowly the machine runs.
+      await waitFor(
+        () => outcomes.length >= 150 && readiness.some((probe) => probe.status === 200),
+        30_000,
+        10,
+      );
       signalled = true;
       limit = outcomes.length + 250;
       server.child.kill("SIGTERM");

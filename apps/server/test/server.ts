@@ -33,6 +33,31 @@ export interface TestResponse {
   body: any;
 }
 
+/** The code of the socket error under a failed fetch (`fetch failed` alone says nothing). */
+function socketErrorCode(error: unknown): string | undefined {
+  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
+  return typeof cause?.code === "string" ? cause.code : undefined;
+}
+
+/**
+ * fetch, retried once when a pooled keep-alive connection turns out to have been closed by the server before
+ * any answer (the race at the end of its keep-alive timeout, widened on a loaded machine): mobile HTTP clients
+ * retry idempotent requests on a stale connection the same way (RFC 9110 §9.2.2). Any other failure is thrown
+ * with its cause in the message.
+ */
+async function fetchOnce(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    const code = socketErrorCode(error);
+    const idempotent = ["GET", "HEAD", "PUT", "DELETE", "OPTIONS"].includes(
+      (init.method ?? "GET").toUpperCase(),
+    );
+    if (idempotent && (code === "UND_ERR_SOCKET" || code === "ECONNRESET")) return fetch(url, init);
+    throw new Error(`${init.method ?? "GET"} ${url} failed: ${code ?? String(error)}`, { cause: error });
+  }
+}
+
 export async function httpRequest(base: string, method: string, path: string, options: RequestOptions = {}) {
   const headers: Record<string, string> = { ...options.headers };
   let body: string | undefined = options.rawBody;
@@ -41,7 +66,7 @@ export async function httpRequest(base: string, method: string, path: string, op
     headers["content-type"] ??= "application/json";
   }
   if (options.token) headers.authorization = `Bearer ${options.token}`;
-  const response = await fetch(`${base}${path}`, { method, headers, body });
+  const response = await fetchOnce(`${base}${path}`, { method, headers, body });
   const text = await response.text();
   const type = response.headers.get("content-type") ?? "";
   return {

@@ -23,7 +23,10 @@ describe("npm run storage:migrate", () => {
     await s3.stop();
   });
 
-  it("copies every file to S3, verified and resumable, so switching STORAGE_DRIVER loses nothing", async () => {
+  // Two CLI processes and a second server start in this test: seconds each on a loaded machine.
+  it("copies every file to S3, verified and resumable, so switching STORAGE_DRIVER loses nothing", {
+    timeout: 120_000,
+  }, async () => {
     const account = await register(local, "contractor");
     const avatarBytes = await pngImage(90, 60, "#3366cc");
     const avatar = (await uploadFile(local, account.accessToken, "avatar", avatarBytes, "me.png")).body;
