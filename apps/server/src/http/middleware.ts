@@ -3,6 +3,7 @@ import type { ErrorRequestHandler, Request, RequestHandler, Response } from "exp
 import { pinoHttp } from "pino-http";
 import { databaseFault } from "../db/errors.js";
 import { type Logger, redactUrl, serializeError } from "../logger.js";
+import { abandonBody } from "./abandon-body.js";
 import { AppError, coreErrors, toProblem } from "./errors.js";
 
 const requestIdPattern = /^[\w.:-]{1,128}$/;
@@ -97,6 +98,8 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _nex
     res.destroy();
     return;
   }
+  // A refusal that came before the body was read (a 401 on an upload, say) must not keep reading it.
+  abandonBody(req);
   sendProblem(req, res, appError);
 };
 

@@ -9,6 +9,7 @@ import type { Clock } from "../../clock.js";
 import type { Config } from "../../config.js";
 import type { Database, Executor } from "../../db/client.js";
 import { newId } from "../../db/columns.js";
+import { abandonBody } from "../../http/abandon-body.js";
 import type { AuthUser, Role } from "../../http/auth.js";
 import { AppError } from "../../http/errors.js";
 import { createLimiter } from "../../http/rate-limit.js";
@@ -18,7 +19,7 @@ import { fileErrors } from "./files.errors.js";
 import { isImage, purposePolicies, thumbnailSide } from "./files.policy.js";
 import { type FilePurpose, type FileRow, files } from "./files.tables.js";
 import type { StorageDriver } from "./storage.js";
-import { abandonBody, receiveUpload, sha256Of } from "./upload.js";
+import { receiveUpload, sha256Of } from "./upload.js";
 import { createWorkQueue } from "./work-queue.js";
 
 const heifTypes = new Set(["image/heic", "image/heif", "image/heic-sequence", "image/heif-sequence"]);

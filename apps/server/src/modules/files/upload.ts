@@ -6,6 +6,7 @@ import { Transform, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import busboy from "busboy";
 import type { Request } from "express";
+import { abandonBody } from "../../http/abandon-body.js";
 import { AppError, coreErrors } from "../../http/errors.js";
 import { fileErrors } from "./files.errors.js";
 import { largestUpload, purposePolicies } from "./files.policy.js";
@@ -26,12 +27,6 @@ function tooLarge(purpose: FilePurpose | undefined, limit: number): AppError {
     purpose ? `A ${purpose} file may be at most ${megabytes} MB` : `A file may be at most ${megabytes} MB`,
   );
 }
-
-/**
- * Bytes still read and discarded from a client whose upload was refused, while the answer is written; past
- * them the request is paused, and the connection closes once the answer is out.
- */
-const drainAllowance = 1024 * 1024;
 
 /** Room for the multipart framing, part headers and the purpose field around the file's own bytes. */
 const multipartOverhead = 64 * 1024;
@@ -61,23 +56,6 @@ export function sanitiseName(name: string | undefined): string | undefined {
     .trim()
     .slice(-200);
   return clean.length > 0 ? clean : undefined;
-}
-
-/**
- * Stops reading a request whose answer is a refusal: the client gets the answer at once, its connection is
- * closed after it, and meanwhile at most `drainAllowance` more bytes are read (so a client that sends before
- * it reads sees the answer rather than a reset), never the rest of a large or endless body.
- */
-export function abandonBody(req: Request): void {
-  if (req.complete || req.destroyed) return;
-  if (!req.res?.headersSent) req.res?.setHeader("Connection", "close");
-  req.unpipe();
-  let drained = 0;
-  req.on("data", (chunk: Buffer) => {
-    drained += chunk.length;
-    if (drained > drainAllowance) req.pause();
-  });
-  req.resume();
 }
 
 /**

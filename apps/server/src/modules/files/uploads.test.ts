@@ -1,5 +1,6 @@
 import { readdir } from "node:fs/promises";
 import { request } from "node:http";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { crc32, deflateSync } from "node:zlib";
 import sharp from "sharp";
@@ -49,7 +50,7 @@ interface RawAnswer {
 function rawUpload(
   app: TestServer,
   options: {
-    token: string;
+    token?: string;
     body: Buffer | Iterable<Buffer>;
     query?: string;
     contentType?: string;
@@ -60,7 +61,7 @@ function rawUpload(
 ): Promise<RawAnswer | "aborted"> {
   const { hostname, port } = new URL(app.url);
   const headers: Record<string, string> = {
-    authorization: `Bearer ${options.token}`,
+    ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
     "content-type": options.contentType ?? `multipart/form-data; boundary=${boundary}`,
   };
   const buffer = Buffer.isBuffer(options.body) ? options.body : undefined;
@@ -253,6 +254,53 @@ describe("upload limits", () => {
         expect(answer.sent).toBeLessThan(limit + 16 * MB);
         expect(await tempFiles()).toEqual([]);
       }
+    });
+
+    it("an endless upload without a valid token: 401 at once, the body is not read, the connection closes", async () => {
+      for (const token of [undefined, "not-a-token", `${user.accessToken.slice(0, -4)}AAAA`]) {
+        const answer = await rawUpload(app, { token, body: endlessForm("avatar") });
+        if (answer === "aborted") throw new Error("unexpected abort");
+        expect(answer.status).toBe(401);
+        expect(answer.ms).toBeLessThan(5_000);
+        // The bounded drain and socket buffers, not the upload limit: the refusal came before any parsing.
+        expect(answer.sent).toBeLessThan(16 * MB);
+        expect(await tempFiles()).toEqual([]);
+      }
+      // An attacker does not stop at the answer: it keeps sending, and the server must hang up on it rather
+      // than read and discard an endless body until the upload deadline.
+      const { hostname, port } = new URL(app.url);
+      const socket = connect(Number(port), hostname);
+      let written = 0;
+      let answer = "";
+      socket.on("data", (chunk: Buffer) => {
+        answer += chunk.toString("latin1");
+      });
+      const closed = new Promise<void>((resolveClosed) => {
+        socket.on("close", () => resolveClosed());
+        socket.on("error", () => undefined);
+      });
+      socket.write(
+        `POST /api/v1/files HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nTransfer-Encoding: chunked\r\n\r\n`,
+      );
+      const slice = Buffer.alloc(64 * 1024, 7);
+      const chunk = Buffer.concat([
+        Buffer.from(`${slice.length.toString(16)}\r\n`),
+        slice,
+        Buffer.from("\r\n"),
+      ]);
+      let open = true;
+      void closed.then(() => {
+        open = false;
+      });
+      while (open && written < 256 * MB) {
+        written += chunk.length;
+        if (!socket.write(chunk))
+          await Promise.race([new Promise((drained) => socket.once("drain", drained)), closed]);
+      }
+      socket.destroy();
+      expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+      expect(answer.toLowerCase()).toContain("connection: close");
+      expect(written).toBeLessThan(32 * MB);
     });
 
     it("a client that disconnects mid-upload releases its temporary file and connection", async () => {
