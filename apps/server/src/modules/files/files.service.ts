@@ -11,7 +11,7 @@ import type { Database, Executor } from "../../db/client.js";
 import { newId } from "../../db/columns.js";
 import { abandonBody } from "../../http/abandon-body.js";
 import type { AuthUser, Role } from "../../http/auth.js";
-import { AppError } from "../../http/errors.js";
+import { AppError, coreErrors } from "../../http/errors.js";
 import { createLimiter } from "../../http/rate-limit.js";
 import { article } from "../../http/validation.js";
 import type { Logger } from "../../logger.js";
@@ -125,7 +125,16 @@ export function createFilesService(deps: FilesDeps) {
   }
 
   /** Re-encodes an image (orientation applied, metadata and GPS dropped, size capped) and makes a thumbnail. */
-  async function processImage(source: string, contentType: string, maxSide: number) {
+  /**
+   * `clientGone` is asked when the image's turn comes: a client that left while its upload waited for a turn
+   * gets nothing for it, so its image is not decoded and encoded for no one.
+   */
+  async function processImage(
+    source: string,
+    contentType: string,
+    maxSide: number,
+    clientGone: () => boolean,
+  ) {
     // The header alone gives the dimensions: a small file claiming a huge image (a decompression bomb) is
     // refused before any pixel is decoded, and before it waits for a turn at the image work.
     // No pixel limit on this read, or sharp's own default would answer for huge images first.
@@ -136,7 +145,11 @@ export function createFilesService(deps: FilesDeps) {
         `A ${width}×${height} image has ${width * height} pixels; at most ${maxImagePixels} are accepted`,
       );
     }
-    return imageWork.run(() => encodeImage(source, contentType, maxSide));
+    return imageWork.run(async () => {
+      if (clientGone())
+        throw new AppError(coreErrors.validation, "The client left before its upload was processed");
+      return encodeImage(source, contentType, maxSide);
+    });
   }
 
   async function encodeImage(source: string, contentType: string, maxSide: number) {
@@ -212,7 +225,12 @@ export function createFilesService(deps: FilesDeps) {
         let image: { thumbnail: string; width: number; height: number } | undefined;
         if (isImage(detected.mime)) {
           try {
-            const processed = await processImage(received.path, detected.mime, policy.maxImageSide);
+            const processed = await processImage(
+              received.path,
+              detected.mime,
+              policy.maxImageSide,
+              () => req.socket.destroyed,
+            );
             cleanup.push(processed.output, processed.thumbnail);
             stored = {
               path: processed.output,

@@ -3,6 +3,7 @@ import { request } from "node:http";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { crc32, deflateSync } from "node:zlib";
+import pg from "pg";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Account, register } from "../../../test/accounts.js";
@@ -536,5 +537,58 @@ describe("upload quotas and image concurrency", () => {
     expect(stats.peakWaiting).toBeGreaterThanOrEqual(1);
     expect(stats.active).toBe(0);
     expect(stats.waiting).toBe(0);
+  });
+
+  it("an image whose client left while it waited for a turn is never processed nor stored", {
+    timeout: 120_000,
+  }, async () => {
+    const [busy, leaving] = [await register(app, "contractor"), await register(app, "contractor")];
+    const large = (shade: number, width = 4000, height = 3000) =>
+      sharp({ create: { width, height, channels: 3, background: { r: shade, g: 90, b: 160 } } })
+        .png()
+        .toBuffer();
+    // Everything is encoded before the first upload, so the busy ones are still at work when the third arrives.
+    const slow = [await large(10, 6000, 4500), await large(200, 6000, 4500)];
+    const body = multipart([
+      { name: "purpose", data: Buffer.from("portfolio") },
+      { name: "file", fileParams: 'filename="left.png"', type: "image/png", data: await large(120) },
+    ]);
+    const occupying = Promise.all(
+      slow.map((image, index) => uploadFile(app, busy.accessToken, "portfolio", image, `busy-${index}.png`)),
+    );
+    expect(await waitUntil(async () => app.server.files.imageWork().active === 2, 30_000)).toBe(true);
+    const { hostname, port } = new URL(app.url);
+    const upload = request({
+      host: hostname,
+      port,
+      path: "/api/v1/files",
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${leaving.accessToken}`,
+        "content-type": `multipart/form-data; boundary=${boundary}`,
+        "content-length": String(body.length),
+      },
+    });
+    upload.on("error", () => undefined);
+    upload.end(body);
+    // The whole upload arrived and waits for a turn; then the phone loses its connection.
+    const queued = await waitUntil(async () => app.server.files.imageWork().waiting === 1, 30_000);
+    upload.destroy();
+    expect(queued).toBe(true);
+    expect((await occupying).map((answer) => answer.status)).toEqual([201, 201]);
+    expect(await waitUntil(async () => app.server.files.imageWork().waiting === 0, 30_000)).toBe(true);
+    expect(await waitUntil(async () => app.server.files.imageWork().active === 0, 30_000)).toBe(true);
+    const client = new pg.Client({ connectionString: app.database.url });
+    await client.connect();
+    try {
+      const owned = async (owner: string) =>
+        Number((await client.query("select count(*) from files where owner_id = $1", [owner])).rows[0].count);
+      expect(await owned(busy.id)).toBe(2);
+      expect(await owned(leaving.id)).toBe(0);
+    } finally {
+      await client.end();
+    }
+    const tmpDir = join(app.config.dataDir, "tmp", "uploads");
+    expect(await waitUntil(async () => (await readdir(tmpDir).catch(() => [])).length === 0)).toBe(true);
   });
 });
