@@ -177,6 +177,12 @@ const schema = z.object({
   UPLOADS_PER_HOUR: positiveInt.default(100),
   UPLOAD_MAX_IMAGE_PIXELS: positiveInt.default(40_000_000),
   UPLOAD_IMAGE_CONCURRENCY: positiveInt.max(64).default(2),
+  // Per purpose, in MB; 1 GB at most, as busboy and the temporary folder would suffer past it.
+  UPLOAD_MAX_MB_AVATAR: positiveInt.max(1024).default(5),
+  UPLOAD_MAX_MB_PORTFOLIO: positiveInt.max(1024).default(10),
+  UPLOAD_MAX_MB_JOB_ATTACHMENT: positiveInt.max(1024).default(20),
+  UPLOAD_MAX_MB_VERIFICATION_DOCUMENT: positiveInt.max(1024).default(20),
+  UPLOAD_MAX_MB_CHAT_ATTACHMENT: positiveInt.max(1024).default(25),
   S3_BUCKET: z.preprocess((value) => (value === "" ? undefined : value), z.string().min(3).optional()),
   S3_REGION: z.string().min(1).default("us-east-1"),
   S3_ENDPOINT: optionalUrl,
@@ -296,6 +302,11 @@ export interface Config {
     maxImagePixels: number;
     /** Images decoded and re-encoded at once by this process; further uploads wait their turn. */
     imageConcurrency: number;
+    /** Largest file per purpose, in MB (1024 × 1024 bytes). */
+    maxMegabytes: Record<
+      "avatar" | "portfolio" | "job_attachment" | "verification_document" | "chat_attachment",
+      number
+    >;
   };
   /**
    * Seed demo accounts and contractors into an empty database. `embedded`: only when the database is the
@@ -422,6 +433,13 @@ export function loadConfig(env: Environment): Config {
       perUserPerHour: value.UPLOADS_PER_HOUR,
       maxImagePixels: value.UPLOAD_MAX_IMAGE_PIXELS,
       imageConcurrency: value.UPLOAD_IMAGE_CONCURRENCY,
+      maxMegabytes: {
+        avatar: value.UPLOAD_MAX_MB_AVATAR,
+        portfolio: value.UPLOAD_MAX_MB_PORTFOLIO,
+        job_attachment: value.UPLOAD_MAX_MB_JOB_ATTACHMENT,
+        verification_document: value.UPLOAD_MAX_MB_VERIFICATION_DOCUMENT,
+        chat_attachment: value.UPLOAD_MAX_MB_CHAT_ATTACHMENT,
+      },
     },
     demoData:
       value.DEMO_DATA === "true" ||

@@ -67,6 +67,8 @@ describe("configuration", () => {
     ["BODY_LIMIT", "lots", /^Invalid configuration: BODY_LIMIT/],
     ["SMTP_URL", "mail.example.com", /^Invalid configuration: SMTP_URL must be an smtp/],
     ["JWT_PRIVATE_KEY", "secret", /^Invalid configuration: JWT_PRIVATE_KEY must be a PEM/],
+    ["UPLOAD_MAX_MB_AVATAR", "0", /^Invalid configuration: UPLOAD_MAX_MB_AVATAR/],
+    ["UPLOAD_MAX_MB_CHAT_ATTACHMENT", "2048", /^Invalid configuration: UPLOAD_MAX_MB_CHAT_ATTACHMENT/],
   ])("rejects %s=%s naming the variable", (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);

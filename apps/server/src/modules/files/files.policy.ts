@@ -24,7 +24,6 @@ const audio = [
 ] as const;
 
 export interface PurposePolicy {
-  maxBytes: number;
   /** Content types accepted, as detected from the bytes. */
   types: readonly string[];
   /** Public files have stable URLs anyone may read; private ones are served through short-lived signed URLs. */
@@ -33,30 +32,36 @@ export interface PurposePolicy {
   maxImageSide: number;
 }
 
+/** What each purpose accepts and how it is served; its size limit is a setting (`UploadLimits`). */
 export const purposePolicies: Record<FilePurpose, PurposePolicy> = {
-  avatar: { maxBytes: 5 * MB, types: images, visibility: "public", maxImageSide: 1024 },
-  portfolio: { maxBytes: 10 * MB, types: images, visibility: "public", maxImageSide: 2560 },
-  job_attachment: {
-    maxBytes: 20 * MB,
-    types: [...images, ...pdf],
-    visibility: "private",
-    maxImageSide: 2560,
-  },
-  verification_document: {
-    maxBytes: 20 * MB,
-    types: [...images, ...pdf],
-    visibility: "private",
-    maxImageSide: 3200,
-  },
+  avatar: { types: images, visibility: "public", maxImageSide: 1024 },
+  portfolio: { types: images, visibility: "public", maxImageSide: 2560 },
+  job_attachment: { types: [...images, ...pdf], visibility: "private", maxImageSide: 2560 },
+  verification_document: { types: [...images, ...pdf], visibility: "private", maxImageSide: 3200 },
   chat_attachment: {
-    maxBytes: 25 * MB,
     types: [...images, ...pdf, ...office, ...audio],
     visibility: "private",
     maxImageSide: 2560,
   },
 };
 
-export const largestUpload = Math.max(...Object.values(purposePolicies).map((policy) => policy.maxBytes));
+/** The largest file of each purpose, in bytes, from the settings in MB. */
+export class UploadLimits {
+  readonly bytes: Record<FilePurpose, number>;
+  /** The largest of them: the ceiling while a body's purpose is not yet known. */
+  readonly largest: number;
+
+  constructor(readonly megabytes: Record<FilePurpose, number>) {
+    this.bytes = Object.fromEntries(
+      Object.entries(megabytes).map(([purpose, mb]) => [purpose, mb * MB]),
+    ) as Record<FilePurpose, number>;
+    this.largest = Math.max(...Object.values(this.bytes));
+  }
+
+  of(purpose: FilePurpose | undefined): number {
+    return purpose ? this.bytes[purpose] : this.largest;
+  }
+}
 
 export const thumbnailSide = 320;
 

@@ -16,7 +16,7 @@ import { createLimiter } from "../../http/rate-limit.js";
 import { article } from "../../http/validation.js";
 import type { Logger } from "../../logger.js";
 import { fileErrors } from "./files.errors.js";
-import { isImage, purposePolicies, thumbnailSide } from "./files.policy.js";
+import { isImage, purposePolicies, thumbnailSide, UploadLimits } from "./files.policy.js";
 import { type FilePurpose, type FileRow, files } from "./files.tables.js";
 import type { StorageDriver } from "./storage.js";
 import { receiveUpload, sha256Of } from "./upload.js";
@@ -79,6 +79,7 @@ export function createFilesService(deps: FilesDeps) {
   });
   const imageWork = createWorkQueue(deps.uploads.imageConcurrency);
   const { maxImagePixels } = deps.uploads;
+  const limits = new UploadLimits(deps.uploads.maxMegabytes);
 
   async function urlOf(
     key: string,
@@ -180,6 +181,9 @@ export function createFilesService(deps: FilesDeps) {
   return {
     present,
 
+    /** The largest file of each purpose, in MB, as configured. */
+    uploadLimits: limits.megabytes,
+
     /** How busy the image work is (running, waiting, the most at once), for operations and tests. */
     imageWork: imageWork.stats,
 
@@ -201,7 +205,7 @@ export function createFilesService(deps: FilesDeps) {
         abandonBody(req);
         throw error;
       }
-      const received = await receiveUpload(req, deps.tmpDir);
+      const received = await receiveUpload(req, deps.tmpDir, limits);
       const cleanup: string[] = [received.path];
       try {
         const policy = purposePolicies[received.purpose];

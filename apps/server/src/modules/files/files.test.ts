@@ -327,3 +327,42 @@ describe("file uploads", () => {
     expect(remaining.some((path) => path.includes(kept.body.id))).toBe(true);
   });
 });
+
+describe("upload size limits as settings", () => {
+  let app: TestServer;
+  let owner: Account;
+
+  beforeAll(async () => {
+    app = await startTestServer({ UPLOAD_MAX_MB_JOB_ATTACHMENT: "1", UPLOAD_MAX_MB_AVATAR: "2" });
+    owner = await register(app, "contractor");
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it("refuses a file over its purpose's configured limit, takes it for a purpose with room, and documents both", async () => {
+    // A PDF of 1.5 MB: over the job attachment's 1 MB here, well within the verification document's 20.
+    const document = Buffer.concat([pdf, Buffer.alloc(1.5 * 1024 * 1024, 0x20)]);
+    const refused = await upload(app, owner.accessToken, "job_attachment", document, "quote.pdf");
+    expect(refused.status).toBe(413);
+    expect(refused.body.detail).toBe("A job_attachment file may be at most 1 MB");
+    const taken = await upload(app, owner.accessToken, "verification_document", document, "licence.pdf");
+    expect(taken.status).toBe(201);
+    expect(taken.body.size).toBe(document.length);
+    // Declared in the query with a Content-Length over the limit: refused before the body is read.
+    const early = await fetch(`${app.url}/api/v1/files?purpose=job_attachment`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${owner.accessToken}`,
+        "content-type": "multipart/form-data; boundary=x",
+      },
+      body: Buffer.alloc(2 * 1024 * 1024, 0x20),
+    });
+    expect(early.status).toBe(413);
+    const described = (await app.request("GET", "/api/v1/openapi.json")).body.paths["/api/v1/files"].post
+      .description as string;
+    expect(described).toContain("job_attachment 1 MB");
+    expect(described).toContain("avatar 2 MB");
+    expect(described).toContain("chat_attachment 25 MB");
+  });
+});

@@ -9,7 +9,7 @@ import type { Request } from "express";
 import { abandonBody } from "../../http/abandon-body.js";
 import { AppError, coreErrors } from "../../http/errors.js";
 import { fileErrors } from "./files.errors.js";
-import { largestUpload, purposePolicies } from "./files.policy.js";
+import type { UploadLimits } from "./files.policy.js";
 import { type FilePurpose, filePurposes } from "./files.tables.js";
 
 export interface ReceivedFile {
@@ -64,16 +64,20 @@ export function sanitiseName(name: string | undefined): string | undefined {
  * soon as it is known (at once when `Content-Length` already says too much), and a refused, malformed or
  * aborted upload leaves no temporary file behind.
  */
-export async function receiveUpload(req: Request, tmpDir: string): Promise<ReceivedFile> {
+export async function receiveUpload(
+  req: Request,
+  tmpDir: string,
+  limits: UploadLimits,
+): Promise<ReceivedFile> {
   try {
-    return await receive(req, tmpDir);
+    return await receive(req, tmpDir, limits);
   } catch (error) {
     abandonBody(req);
     throw error;
   }
 }
 
-async function receive(req: Request, tmpDir: string): Promise<ReceivedFile> {
+async function receive(req: Request, tmpDir: string, limits: UploadLimits): Promise<ReceivedFile> {
   if (!req.is("multipart/form-data")) {
     throw new AppError(
       fileErrors.notMultipart,
@@ -82,7 +86,7 @@ async function receive(req: Request, tmpDir: string): Promise<ReceivedFile> {
   }
   const fromQuery = req.query.purpose === undefined ? undefined : parsePurpose(req.query.purpose);
   const declared = Number(req.headers["content-length"]);
-  const ceiling = fromQuery ? purposePolicies[fromQuery].maxBytes : largestUpload;
+  const ceiling = limits.of(fromQuery);
   if (Number.isFinite(declared) && declared > ceiling + multipartOverhead) throw tooLarge(fromQuery, ceiling);
 
   let parser: busboy.Busboy;
@@ -105,7 +109,7 @@ async function receive(req: Request, tmpDir: string): Promise<ReceivedFile> {
   await mkdir(tmpDir, { recursive: true });
   const path = join(tmpDir, `${randomUUID()}.upload`);
   try {
-    return await readForm(req, parser, path, fromQuery);
+    return await readForm(req, parser, path, fromQuery, limits);
   } catch (error) {
     await rm(path, { force: true });
     throw error;
@@ -117,6 +121,7 @@ function readForm(
   parser: busboy.Busboy,
   path: string,
   fromQuery: FilePurpose | undefined,
+  limits: UploadLimits,
 ): Promise<ReceivedFile> {
   return new Promise((resolve, reject) => {
     let purpose = fromQuery;
@@ -141,8 +146,6 @@ function readForm(
       writing?.destroy();
       reject(error);
     };
-    const limitOf = (chosen: FilePurpose | undefined) =>
-      chosen ? purposePolicies[chosen].maxBytes : largestUpload;
     const complete = () => {
       if (settled || !formRead || writing) return;
       if (!file) {
@@ -157,8 +160,8 @@ function readForm(
             errors: [{ path: "purpose", code: "required", message: "is required", in: "body" }],
           }),
         );
-      } else if (file.size > limitOf(purpose)) {
-        stop(tooLarge(purpose, limitOf(purpose)));
+      } else if (file.size > limits.of(purpose)) {
+        stop(tooLarge(purpose, limits.of(purpose)));
       } else {
         finish();
         resolve({ purpose, path, ...file });
@@ -181,7 +184,7 @@ function readForm(
       }
       // When the purpose comes first its own limit applies as the bytes arrive; when the file comes first,
       // the largest limit applies now and the purpose's own once the form is read.
-      const limit = limitOf(purpose);
+      const limit = limits.of(purpose);
       const limitedPurpose = purpose;
       let size = 0;
       const counter = new Transform({
