@@ -43,8 +43,10 @@ import {
 import type { Module } from "./modules/module.js";
 import { createMailer, createNotificationsModule } from "./modules/notifications/index.js";
 import { type AccountDeletionHook, createUsersModule } from "./modules/users/index.js";
+import { adapterConnections } from "./realtime/adapter-connections.js";
 import {
   closeRealtime,
+  closeRealtimeAdapter,
   createRealtime,
   disconnectEndedSessions,
   type EndedSessions,
@@ -223,6 +225,8 @@ export async function startServer(
     // a listener added later would also answer Socket.IO's long-polling requests (404), so the app is bound here.
     let handleRequest: RequestListener | undefined;
     const http = createServer(serverTimeouts(config.http), (req, res) => handleRequest?.(req, res));
+    const adapter = adapterConnections(databaseUrl, config.database, logger);
+    cleanup.push(() => adapter.close());
     const io = createRealtime(http, {
       authenticator: auth.service.authenticator,
       checkSession: (user) => auth.service.checkSession(user),
@@ -230,7 +234,9 @@ export async function startServer(
       clock,
       corsOrigins: config.corsOrigins,
       logger,
+      adapterPool: adapter.pool,
     });
+    cleanup.push(() => closeRealtimeAdapter(io));
     const disconnect = (ended: EndedSessions) =>
       disconnectEndedSessions(io, ended).catch((error: unknown) =>
         logger.error({ err: error }, "could not disconnect the sockets of ended sessions"),

@@ -7,3 +7,4 @@ export * from "../modules/contractors/contractors.tables.js";
 export * from "../modules/files/files.tables.js";
 export * from "../modules/notifications/mail.tables.js";
 export * from "../modules/users/users.tables.js";
+export * from "../realtime/realtime.tables.js";

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Account, login, register, strongPassword } from "../../test/accounts.js";
 import { startTestServer, type TestServer } from "../../test/server.js";
 import { openSocket } from "../../test/sockets.js";
+import { userRoom } from "./socket.js";
 
 /** Resolves with the disconnect reason and how long after `since` the server dropped the socket. */
 function dropped(socket: Socket, since: () => number): Promise<{ reason: string; afterMs: number }> {
@@ -113,5 +114,33 @@ describe("ending a session closes its sockets on every instance", () => {
     await new Promise((settle) => setTimeout(settle, 300));
     expect(socket.connected).toBe(true);
     expect((await a.request("GET", "/health/live")).status).toBe(200);
+  });
+
+  it("an event sent to a user's room on B reaches that user's sockets on A, small or large, and no one else", async () => {
+    const user = await register(a);
+    const other = await register(a);
+    const onA = await track(openSocket(a.url, user.accessToken));
+    const onB = await track(openSocket(b.url, user.accessToken));
+    const bystander = await track(openSocket(a.url, other.accessToken));
+    const seen: unknown[] = [];
+    bystander.on("booking:updated", (payload: unknown) => seen.push(payload));
+    // Over NOTIFY's 8000 bytes, a packet travels through the socket_io_attachments table instead.
+    for (const note of ["small", "x".repeat(20_000)]) {
+      const received = Promise.all(
+        [onA, onB].map(
+          (socket) =>
+            new Promise<unknown>((resolveEvent) =>
+              socket.once("booking:updated", (payload) => resolveEvent(payload)),
+            ),
+        ),
+      );
+      // The typed server declares no events of its own yet; the modules that push events add theirs.
+      (b.server.io as unknown as { to(room: string): { emit(event: string, payload: unknown): void } })
+        .to(userRoom(user.id))
+        .emit("booking:updated", { booking: { id: "b-1", note } });
+      expect(await received).toEqual([{ booking: { id: "b-1", note } }, { booking: { id: "b-1", note } }]);
+    }
+    await new Promise((settle) => setTimeout(settle, 300));
+    expect(seen).toEqual([]);
   });
 });

@@ -1,4 +1,6 @@
 import type { Server as HttpServer } from "node:http";
+import { createAdapter } from "@socket.io/postgres-adapter";
+import type pg from "pg";
 import { Server, type Socket } from "socket.io";
 import type { Clock } from "../clock.js";
 import type { Authenticator, AuthUser } from "../http/auth.js";
@@ -35,6 +37,12 @@ export interface RealtimeOptions {
   clock: Clock;
   corsOrigins: string[];
   logger: Logger;
+  /**
+   * The pool the Postgres adapter uses to pass packets between server processes (LISTEN/NOTIFY, and the
+   * `socket_io_attachments` table for large ones), so `io.to(room).emit()` on one process reaches the sockets
+   * of every process. Its own small pool: the adapter holds one connection to listen.
+   */
+  adapterPool: pg.Pool;
 }
 
 /** Sessions that ended; no `sessionIds`: all of the user's. */
@@ -65,6 +73,12 @@ export function createRealtime(httpServer: HttpServer, options: RealtimeOptions)
     serveClient: false,
   });
   const log = options.logger.child({ component: "realtime" });
+  io.adapter(
+    createAdapter(options.adapterPool, {
+      // While the database is away, packets reach this process's sockets only; say so once per failure.
+      errorHandler: (error) => log.warn({ err: error }, "the Socket.IO adapter could not reach the database"),
+    }),
+  );
 
   io.use(async (socket, next) => {
     const token: unknown = socket.handshake.auth?.token;
@@ -130,4 +144,9 @@ export async function disconnectEndedSessions(io: RealtimeServer, ended: EndedSe
  */
 export async function closeRealtime(io: RealtimeServer): Promise<void> {
   io.engine.close();
+}
+
+/** Stops the adapter's heartbeats and gives back its listening connection, so its pool can end. */
+export async function closeRealtimeAdapter(io: RealtimeServer): Promise<void> {
+  await io.of("/").adapter.close();
 }

@@ -1,0 +1,72 @@
+import pg from "pg";
+import type { Logger } from "../logger.js";
+
+export interface AdapterConnections {
+  /** What `@socket.io/postgres-adapter` is given as its pool. */
+  pool: pg.Pool;
+  /** Ends the listening connection and the query pool; the adapter must be closed first. */
+  close(): Promise<void>;
+}
+
+/**
+ * The connections of the Socket.IO Postgres adapter. It asks its "pool" for one client to LISTEN on and never
+ * gives it back while it lives; a pooled client lost with the database would stay checked out and hold the
+ * pool's `end()` forever. So the listening client here is a plain connection outside any pool (released means
+ * ended), queries (NOTIFY, attachments) go through a pool of one, and once closing starts no new listener is
+ * opened, so a reconnection in flight cannot keep the process alive.
+ */
+export function adapterConnections(
+  url: string,
+  options: { connectTimeoutMs: number },
+  logger: Logger,
+): AdapterConnections {
+  const lost = (error: Error) => logger.warn({ err: error }, "Socket.IO adapter connection lost");
+  const queries = new pg.Pool({
+    connectionString: url,
+    max: 1,
+    connectionTimeoutMillis: options.connectTimeoutMs,
+    application_name: "jobsphere-socket-adapter",
+  });
+  queries.on("error", lost);
+  const listening = new Set<pg.Client>();
+  let closing = false;
+  // Never settles: what a reconnection attempt made while closing gets, so it schedules nothing more.
+  const never = () => new Promise<never>(() => {});
+
+  const connect = async () => {
+    if (closing) return never();
+    const client = new pg.Client({
+      connectionString: url,
+      connectionTimeoutMillis: options.connectTimeoutMs,
+      application_name: "jobsphere-socket-listen",
+    });
+    client.on("error", lost);
+    try {
+      await client.connect();
+    } catch (error) {
+      await client.end().catch(() => {});
+      throw error;
+    }
+    if (closing) {
+      await client.end().catch(() => {});
+      return never();
+    }
+    listening.add(client);
+    client.on("end", () => listening.delete(client));
+    return Object.assign(client, {
+      release: () => {
+        client.end().catch(() => {});
+      },
+    });
+  };
+
+  return {
+    // The adapter uses `connect()` and `query()` only.
+    pool: { connect, query: queries.query.bind(queries) } as unknown as pg.Pool,
+    async close() {
+      closing = true;
+      await Promise.all([...listening].map((client) => client.end().catch(() => {})));
+      await queries.end();
+    },
+  };
+}
