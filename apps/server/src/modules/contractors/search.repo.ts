@@ -250,10 +250,12 @@ type NearestRow = (SearchRow | { [column in keyof SearchRow]: null }) & {
 };
 
 /**
- * Candidates a round with availability reaches for, per row the page needs: about half of the contractors
- * are available at a given time of a working day, so the first round usually fills the page.
+ * Candidates a round with availability reaches for, per row the page needs. The bound they fix holds about
+ * twice as many (the plane's order is looser than the great-circle one), and about half of the contractors
+ * are available at a given time of a working day, so the first round usually fills the page; reaching for
+ * more makes every page read more rows, reaching for fewer makes a second round common.
  */
-const AVAILABILITY_REACH = 4;
+const AVAILABILITY_REACH = 2;
 
 /**
  * One round of the nearest-first order, as one statement.
@@ -306,6 +308,13 @@ export function nearestFirstStatement(
      order by page.distance, page.id`;
 }
 
+/** The first round of a page in distance order. */
+export function firstNearestRound(query: ContractorSearchQuery, plan: SearchPlan): NearestRound {
+  const need = plan.limit + 1;
+  // Without availability every candidate within the bound is shown, so `limit + 1` of them fill the page.
+  return { reach: need * (query.availableAt === undefined ? 1 : AVAILABILITY_REACH), need };
+}
+
 /** The page (plus one row) in distance order: one round, or more while availability leaves it short. */
 export async function nearestFirst(
   db: Executor,
@@ -313,8 +322,7 @@ export async function nearestFirst(
   plan: SearchPlan,
 ): Promise<SearchRow[]> {
   const rows: SearchRow[] = [];
-  // Without availability every candidate within the bound is shown, so `limit + 1` of them fill the page.
-  let reach = (plan.limit + 1) * (query.availableAt === undefined ? 1 : AVAILABILITY_REACH);
+  let { reach } = firstNearestRound(query, plan);
   let beyond: number | undefined;
   for (;;) {
     const need = plan.limit + 1 - rows.length;

@@ -10,6 +10,7 @@ import { contractorSearchQuery } from "./search.contract.js";
 import {
   contractorSearchStatement,
   EARTH_RADIUS_KM,
+  firstNearestRound,
   nearestFirstStatement,
   parseSearchText,
 } from "./search.repo.js";
@@ -708,7 +709,7 @@ describe("contractor search", () => {
         const plan = searchPlan(query);
         const statement =
           sort === "distance"
-            ? nearestFirstStatement(query, plan, { reach: plan.limit + 1, need: plan.limit + 1 })
+            ? nearestFirstStatement(query, plan, firstNearestRound(query, plan))
             : contractorSearchStatement(query, plan);
         const { rows } = await db.execute<{ "QUERY PLAN": unknown }>(sql`explain (format json) ${statement}`);
         const indexes: string[] = [];
