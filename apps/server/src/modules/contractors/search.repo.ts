@@ -331,7 +331,8 @@ export async function nearestFirst(
     const figures = round.rows[0];
     if (rows.length > plan.limit || !figures || figures.found < reach || figures.bound === null) return rows;
     beyond = figures.bound;
-    reach *= 2;
+    // A short page means few candidates are available: reach far enough that few rounds get to the end.
+    reach *= 4;
   }
 }
 
