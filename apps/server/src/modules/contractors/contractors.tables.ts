@@ -22,8 +22,15 @@ import { createdAt, id } from "../../db/columns.js";
 import { categories } from "../catalog/catalog.tables.js";
 import { files } from "../files/files.tables.js";
 import { users } from "../users/users.tables.js";
+import { capRangesSql, publicCoordinateSql } from "./service-area.js";
 
 const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
+const point = customType<{ data: string }>({ dataType: () => "point" });
+const int4range = customType<{ data: string }>({ dataType: () => "int4range" });
+
+const publicLat = publicCoordinateSql(sql`lat`);
+const publicLng = publicCoordinateSql(sql`lng`);
+const serviceArea = capRangesSql(publicLat, publicLng, sql`service_radius_km`);
 
 /** A contractor's public profile: one per contractor account. */
 export const contractorProfiles = pgTable(
@@ -41,6 +48,14 @@ export const contractorProfiles = pgTable(
     lat: doublePrecision().notNull(),
     lng: doublePrecision().notNull(),
     serviceRadiusKm: doublePrecision().notNull(),
+    /** The public (rounded) centre as (lng, lat): everything search tells about place is measured from it. */
+    publicCentre: point().generatedAlwaysAs(sql`point(${publicLng}, ${publicLat})`),
+    /**
+     * The latitudes and longitudes the service area around the public centre spans: whoever's ranges do not
+     * hold a point cannot cover it, which the location index answers without reading the rows.
+     */
+    serviceLatitudes: int4range().generatedAlwaysAs(serviceArea.latitudes),
+    serviceLongitudes: int4range().generatedAlwaysAs(serviceArea.longitudes),
     /** Set only by an admin's decision on a verification request. */
     verified: boolean().notNull().default(false),
     /** Maintained by the reviews module. */
@@ -73,7 +88,13 @@ export const contractorProfiles = pgTable(
       "contractor_profiles_rating",
       sql`${table.ratingAverage} between 0 and 5 and ${table.ratingCount} >= 0`,
     ),
-    index("contractor_profiles_location").on(table.lat, table.lng),
+    // Nearest public centre first (KNN on the first column), among the service areas that contain the point.
+    index("contractor_profiles_location").using(
+      "gist",
+      table.publicCentre,
+      table.serviceLatitudes,
+      table.serviceLongitudes,
+    ),
     // The exact orders search pages through: rating (then count), price within a currency, price overall.
     index("contractor_profiles_rating_rank").on(
       table.ratingAverage.desc().nullsLast(),

@@ -3,40 +3,15 @@ import type { Executor } from "../../db/client.js";
 import { userDirectory } from "../users/index.js";
 import { contractorCategories } from "./contractors.tables.js";
 import type { ContractorSearchQuery, SearchSort } from "./search.contract.js";
-import { PUBLIC_CENTRE_STEP_DEGREES, publicCoordinateSql } from "./service-area.js";
+import { capBoxSql, EARTH_RADIUS_KM, microdegreesSql } from "./service-area.js";
 
-export const EARTH_RADIUS_KM = 6371;
-const KM_PER_DEGREE = (EARTH_RADIUS_KM * Math.PI) / 180;
-/** The largest service radius a profile may have (its CHECK constraint): nobody farther can cover a point. */
-export const MAX_SERVICE_RADIUS_KM = 500;
+export { EARTH_RADIUS_KM };
+
 /**
  * A point exactly on the edge of a circle is inside it. The haversine is computed in floating point, so
  * "exactly" is allowed a millimetre: otherwise the last bit of a rounding error would decide the edge.
  */
 const EDGE_TOLERANCE_KM = 1e-6;
-/** The bounding box is only a prefilter: a little wider than needed, so rounding can never drop a match. */
-const BOX_MARGIN_KM = 1;
-
-interface BoundingBox {
-  minLat: number;
-  maxLat: number;
-  /** Absent when the circle contains a pole or crosses ±180°: then every longitude may match. */
-  lng?: { min: number; max: number };
-}
-
-const degrees = (radians: number) => (radians * 180) / Math.PI;
-
-/** The (lat, lng) box holding every point within `km` of the centre, for the location index. */
-export function boundingBox(lat: number, lng: number, km: number): BoundingBox {
-  const angle = (km + BOX_MARGIN_KM) / EARTH_RADIUS_KM;
-  const minLat = lat - degrees(angle);
-  const maxLat = lat + degrees(angle);
-  if (minLat <= -90 || maxLat >= 90) return { minLat: Math.max(minLat, -90), maxLat: Math.min(maxLat, 90) };
-  // The widest longitude span of a spherical cap is where the meridians touch it, not at its top or bottom.
-  const halfWidth = degrees(Math.asin(Math.sin(angle) / Math.cos((lat * Math.PI) / 180)));
-  if (lng - halfWidth < -180 || lng + halfWidth > 180) return { minLat, maxLat };
-  return { minLat, maxLat, lng: { min: lng - halfWidth, max: lng + halfWidth } };
-}
 
 export interface SearchPlan {
   sort: SearchSort;
@@ -44,11 +19,12 @@ export interface SearchPlan {
   after?: (string | number)[] | undefined;
 }
 
-/** The public (rounded) centre of each service area: search never reads the stored one. */
-const centreLat = publicCoordinateSql(sql`cp.lat`);
-const centreLng = publicCoordinateSql(sql`cp.lng`);
-/** The rounded centre lies within half a step of the stored one, which is what the location index holds. */
-const HALF_STEP = PUBLIC_CENTRE_STEP_DEGREES / 2;
+/**
+ * The public (rounded) centre of each service area, (lng, lat), as its generated column stores it: search
+ * never reads the stored centre.
+ */
+const centreLat = sql`cp.public_centre[1]`;
+const centreLng = sql`cp.public_centre[0]`;
 
 function haversineKm(lat: number, lng: number): SQL {
   return sql`(2 * ${EARTH_RADIUS_KM}::float8 * asin(least(1::float8, sqrt(
@@ -60,21 +36,28 @@ function haversineKm(lat: number, lng: number): SQL {
 /**
  * Available at an instant: its wall-clock date and time in the contractor's zone fall inside that date's
  * exceptions if it has any, else inside the weekly hours of its weekday (the rule of `isAvailableAt`).
- * Seconds are compared, not whole minutes, so 08:59:30 is not yet inside 09:00–17:00.
+ * Seconds are compared, not whole minutes, so 08:59:30 is not yet inside 09:00–17:00. `row` names the
+ * relation whose `user_id` and `timezone` are asked about. `oneByOne` keeps each test a probe of that
+ * contractor's rows (`offset 0` stops PostgreSQL from hashing everyone's hours first), for a caller that
+ * asks about a few rows in order and stops.
  */
-function availableAt(local: SQL): SQL {
+function availableAt(availableAt: string, row: SQL, oneByOne = false): SQL {
+  // Parsed by JavaScript and passed on at millisecond precision, as `isAvailableAt` sees it.
+  const instant = new Date(availableAt).toISOString();
+  const local = sql`${instant}::timestamptz at time zone ${row}.timezone`;
   const day = sql`(${local})::date`;
   const second = sql`extract(epoch from (${local})::time)`;
-  return sql`case
-    when exists (select 1 from availability_exceptions e where e.user_id = cp.user_id and e.date = ${day})
+  const probe = oneByOne ? sql` offset 0` : sql``;
+  return sql`${row}.timezone is not null and case
+    when exists (select 1 from availability_exceptions e where e.user_id = ${row}.user_id and e.date = ${day}${probe})
       then exists (
         select 1 from availability_exceptions e
-         where e.user_id = cp.user_id and e.date = ${day} and e.available
-           and e.start_minute * 60 <= ${second} and ${second} < e.end_minute * 60)
+         where e.user_id = ${row}.user_id and e.date = ${day} and e.available
+           and e.start_minute * 60 <= ${second} and ${second} < e.end_minute * 60${probe})
     else exists (
       select 1 from availability_weekly w
-       where w.user_id = cp.user_id and w.day = extract(dow from ${local})::smallint
-         and w.start_minute * 60 <= ${second} and ${second} < w.end_minute * 60)
+       where w.user_id = ${row}.user_id and w.day = extract(dow from ${local})::smallint
+         and w.start_minute * 60 <= ${second} and ${second} < w.end_minute * 60${probe})
   end`;
 }
 
@@ -143,32 +126,46 @@ export interface SearchRow extends Record<string, unknown> {
   distance: number | null;
 }
 
-/**
- * The statement that finds one page (plus one row, to tell whether more exist). Exported so its plan can
- * be examined against a large table.
- */
-export function contractorSearchStatement(query: ContractorSearchQuery, plan: SearchPlan): SQL {
+const where = (filters: SQL[]) =>
+  sql.join(
+    filters.map((filter) => sql`(${filter})`),
+    sql` and `,
+  );
+
+interface Conditions {
+  geo?: { point: SQL; lat: number; lng: number; distance: SQL } | undefined;
+  distance: SQL;
+  /** Every filter but availability, with the cursor's. */
+  filters: SQL[];
+  /** Availability, the costly filter, for the relation named `row`; absent when not asked for. */
+  available?: ((row: SQL, oneByOne?: boolean) => SQL) | undefined;
+}
+
+function conditionsOf(query: ContractorSearchQuery, plan: SearchPlan): Conditions {
   const geo =
-    query.lat !== undefined && query.lng !== undefined ? { lat: query.lat, lng: query.lng } : undefined;
-  const distance = geo ? haversineKm(geo.lat, geo.lng) : sql`null::float8`;
+    query.lat !== undefined && query.lng !== undefined
+      ? {
+          lat: query.lat,
+          lng: query.lng,
+          point: sql`point(${query.lng}::float8, ${query.lat}::float8)`,
+          distance: haversineKm(query.lat, query.lng),
+        }
+      : undefined;
+  const distance = geo ? geo.distance : sql`null::float8`;
   const filters: SQL[] = [sql`${userDirectory.status} = 'active'`, sql`${userDirectory.role} = 'contractor'`];
 
   if (geo) {
-    const reach = Math.min(MAX_SERVICE_RADIUS_KM, query.radiusKm ?? MAX_SERVICE_RADIUS_KM);
-    const box = boundingBox(geo.lat, geo.lng, reach);
-    // The box is on the stored columns (the index's), widened by the rounding the distances are taken from.
-    filters.push(sql`cp.lat between ${box.minLat - HALF_STEP}::float8 and ${box.maxLat + HALF_STEP}::float8`);
-    if (box.lng) {
-      filters.push(
-        sql`cp.lng between ${box.lng.min - HALF_STEP}::float8 and ${box.lng.max + HALF_STEP}::float8`,
-      );
-    }
-    // Nobody is nearer than their difference in latitude: this cheap test spares most rows the haversine.
-    filters.push(
-      sql`abs(${centreLat} - ${geo.lat}::float8) * ${KM_PER_DEGREE}::float8 <= cp.service_radius_km + ${BOX_MARGIN_KM}::float8`,
-    );
+    // Only service areas whose ranges hold the point can cover it: the location index answers this part.
+    filters.push(sql`cp.service_latitudes @> ${microdegreesSql(sql`${geo.lat}::float8`)}`);
+    filters.push(sql`cp.service_longitudes @> ${microdegreesSql(sql`${geo.lng}::float8`)}`);
     filters.push(sql`${distance} <= cp.service_radius_km + ${EDGE_TOLERANCE_KM}::float8`);
     if (query.radiusKm !== undefined) {
+      const near = capBoxSql(
+        sql`${geo.lat}::float8`,
+        sql`${geo.lng}::float8`,
+        sql`${query.radiusKm}::float8`,
+      );
+      filters.push(sql`cp.public_centre <@ ${near}`);
       filters.push(sql`${distance} <= ${query.radiusKm}::float8 + ${EDGE_TOLERANCE_KM}::float8`);
     }
   }
@@ -184,46 +181,159 @@ export function contractorSearchStatement(query: ContractorSearchQuery, plan: Se
     filters.push(sql`cp.hourly_rate_amount <= ${query.maxHourlyRate}::bigint`);
   }
   if (query.verifiedOnly) filters.push(sql`cp.verified`);
-  if (query.availableAt !== undefined) {
-    // Parsed by JavaScript and passed on at millisecond precision, as `isAvailableAt` sees it.
-    const instant = new Date(query.availableAt).toISOString();
-    filters.push(sql`cp.timezone is not null`);
-    filters.push(availableAt(sql`${instant}::timestamptz at time zone cp.timezone`));
-  }
 
-  let order: SQL;
   const after = plan.after;
-  if (plan.sort === "distance") {
-    order = sql`${distance}, cp.user_id`;
-    if (after) filters.push(sql`(${distance}, cp.user_id) > (${after[0]}::float8, ${after[1]}::uuid)`);
-  } else if (plan.sort === "rating") {
-    order = sql`cp.rating_average desc nulls last, cp.rating_count desc nulls last, cp.user_id`;
-    if (after) {
+  if (after) {
+    if (plan.sort === "distance") {
+      filters.push(sql`(${distance}, cp.user_id) > (${after[0]}::float8, ${after[1]}::uuid)`);
+    } else if (plan.sort === "rating") {
       // Descending keys are negated so one row comparison expresses the whole order; the plain bound on
       // rating_average lets the rating index start at the cursor.
       filters.push(sql`cp.rating_average <= ${after[0]}::numeric`);
       filters.push(
         sql`(-cp.rating_average, -cp.rating_count, cp.user_id) > (-${after[0]}::numeric, -${after[1]}::integer, ${after[2]}::uuid)`,
       );
-    }
-  } else {
-    order = sql`cp.hourly_rate_amount, cp.user_id`;
-    if (after)
+    } else {
       filters.push(sql`(cp.hourly_rate_amount, cp.user_id) > (${after[0]}::bigint, ${after[1]}::uuid)`);
+    }
   }
+  const instant = query.availableAt;
+  return {
+    geo,
+    distance,
+    filters,
+    available: instant === undefined ? undefined : (row, oneByOne) => availableAt(instant, row, oneByOne),
+  };
+}
 
-  return sql`
-    select cp.user_id as id, ${userDirectory.name} as name, cp.headline,
+/** The columns of a result row, of a `contractor_profiles cp` joined with the user directory. */
+const resultColumns = (distance: SQL) => sql`cp.user_id as id, ${userDirectory.name} as name, cp.headline,
            cp.hourly_rate_amount as amount, cp.hourly_rate_currency as currency,
-           cp.rating_average, cp.rating_count, cp.verified, ${distance} as distance
+           cp.rating_average, cp.rating_count, cp.verified, ${distance} as distance`;
+
+/**
+ * The statement that finds one page (plus one row, to tell whether more exist) in rating or price order.
+ * Exported so its plan can be examined against a large table.
+ */
+export function contractorSearchStatement(query: ContractorSearchQuery, plan: SearchPlan): SQL {
+  const { distance, filters, available } = conditionsOf(query, plan);
+  if (available) filters.push(available(sql`cp`));
+  if (plan.sort === "distance") throw new Error("the distance order is searched by nearestFirst");
+  const order =
+    plan.sort === "rating"
+      ? sql`cp.rating_average desc nulls last, cp.rating_count desc nulls last, cp.user_id`
+      : sql`cp.hourly_rate_amount, cp.user_id`;
+  return sql`
+    select ${resultColumns(distance)}
       from contractor_profiles cp
       join ${userDirectory} on ${userDirectory.id} = cp.user_id
-     where ${sql.join(
-       filters.map((filter) => sql`(${filter})`),
-       sql` and `,
-     )}
+     where ${where(filters)}
      order by ${order}
      limit ${plan.limit + 1}`;
+}
+
+/** One round of the nearest-first search: how many candidates it reaches for, past which distance. */
+export interface NearestRound {
+  /** How many of the nearest candidates (every filter but availability) fix the distance this round reaches. */
+  reach: number;
+  /** The distance the previous round reached: every match up to it was seen already. */
+  beyond?: number | undefined;
+  /** How many rows the page still needs. */
+  need: number;
+}
+
+/** A row of a round: a result, or only the round's figures (`id` null) when it found nothing to show. */
+type NearestRow = (SearchRow | { [column in keyof SearchRow]: null }) & {
+  /** The candidates the round reached for (fewer than `reach`: there are no more), and how far they were. */
+  found: number;
+  bound: number | null;
+};
+
+/**
+ * Candidates a round with availability reaches for, per row the page needs. The bound they fix holds about
+ * twice as many (the plane's order is looser than the great-circle one), and about half of the contractors
+ * are available at a given time of a working day, so the first round usually fills the page; reaching for
+ * more makes every page read more rows, reaching for fewer makes a second round common.
+ */
+const AVAILABILITY_REACH = 2;
+
+/**
+ * One round of the nearest-first order, as one statement.
+ *
+ * The location index gives centres nearest first by their distance in the (lng, lat) plane (KNN), which is
+ * not the great-circle order, so it only says how far to look: the first `reach` candidates in that order
+ * are taken, and the farthest of them by great-circle distance is the round's bound. Every candidate within
+ * the bound (however the plane ranks it) is then read through the index's box, ordered exactly by distance
+ * and id, and availability is probed one row at a time in that order until the page has what it needs; a
+ * candidate past the last row shown is never probed. Past the bound nothing is known yet: when the page is
+ * not full and the round found `reach` candidates, the next round starts beyond the bound.
+ */
+export function nearestFirstStatement(
+  query: ContractorSearchQuery,
+  plan: SearchPlan,
+  round: NearestRound,
+): SQL {
+  const { geo, distance, filters, available } = conditionsOf(query, plan);
+  if (!geo) throw new Error("the distance order needs lat and lng");
+  if (round.beyond !== undefined) filters.push(sql`${distance} > ${round.beyond}::float8`);
+  const within = capBoxSql(sql`${geo.lat}::float8`, sql`${geo.lng}::float8`, sql`reach.bound`);
+  return sql`
+    with nearest as materialized (
+      select ${distance} as distance
+        from contractor_profiles cp
+        join ${userDirectory} on ${userDirectory.id} = cp.user_id
+       where ${where(filters)}
+       order by cp.public_centre <-> ${geo.point}
+       limit ${round.reach}
+    ), reach as materialized (
+      select count(*)::int as found, max(distance) as bound from nearest
+    )
+    select reach.found, reach.bound, page.*
+      from reach
+      left join lateral (
+        select candidate.id, candidate.name, candidate.headline, candidate.amount, candidate.currency,
+               candidate.rating_average, candidate.rating_count, candidate.verified, candidate.distance
+          from (
+            select ${resultColumns(distance)}, cp.user_id, cp.timezone
+              from contractor_profiles cp
+              join ${userDirectory} on ${userDirectory.id} = cp.user_id
+             where ${where(filters)} and (cp.public_centre <@ ${within}) and (${distance} <= reach.bound)
+             order by distance, cp.user_id
+            offset 0
+          ) candidate
+         where ${available ? available(sql`candidate`, true) : sql`true`}
+         order by candidate.distance, candidate.id
+         limit ${round.need}
+      ) page on true
+     order by page.distance, page.id`;
+}
+
+/** The first round of a page in distance order. */
+export function firstNearestRound(query: ContractorSearchQuery, plan: SearchPlan): NearestRound {
+  const need = plan.limit + 1;
+  // Without availability every candidate within the bound is shown, so `limit + 1` of them fill the page.
+  return { reach: need * (query.availableAt === undefined ? 1 : AVAILABILITY_REACH), need };
+}
+
+/** The page (plus one row) in distance order: one round, or more while availability leaves it short. */
+export async function nearestFirst(
+  db: Executor,
+  query: ContractorSearchQuery,
+  plan: SearchPlan,
+): Promise<SearchRow[]> {
+  const rows: SearchRow[] = [];
+  let { reach } = firstNearestRound(query, plan);
+  let beyond: number | undefined;
+  for (;;) {
+    const need = plan.limit + 1 - rows.length;
+    const round = await db.execute<NearestRow>(nearestFirstStatement(query, plan, { reach, beyond, need }));
+    for (const row of round.rows) if (row.id !== null) rows.push(row);
+    const figures = round.rows[0];
+    if (rows.length > plan.limit || !figures || figures.found < reach || figures.bound === null) return rows;
+    beyond = figures.bound;
+    // A short page means few candidates are available: reach far enough that few rounds get to the end.
+    reach *= 4;
+  }
 }
 
 /** Categories and avatar key of the contractors of one page, by id. */

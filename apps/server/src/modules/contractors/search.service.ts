@@ -7,7 +7,13 @@ import type { PublicUrl } from "../users/index.js";
 import { issuedUuid } from "./contractors.contract.js";
 import { contractorErrors } from "./contractors.errors.js";
 import type { ContractorSearchQuery, ContractorSearchResult, SearchSort } from "./search.contract.js";
-import { contractorSearchStatement, pageDetails, type SearchPlan, type SearchRow } from "./search.repo.js";
+import {
+  contractorSearchStatement,
+  nearestFirst,
+  pageDetails,
+  type SearchPlan,
+  type SearchRow,
+} from "./search.repo.js";
 
 /** Parts of a cursor: the sort's name, its key values, the id. */
 const cursorArity: Record<SearchSort, number> = { distance: 3, rating: 4, price: 3 };
@@ -57,7 +63,10 @@ export async function searchContractors(
   publicUrl: PublicUrl,
 ): Promise<Page<ContractorSearchResult>> {
   const plan = searchPlan(query);
-  const { rows } = await db.execute<SearchRow>(contractorSearchStatement(query, plan));
+  const rows =
+    plan.sort === "distance"
+      ? await nearestFirst(db, query, plan)
+      : (await db.execute<SearchRow>(contractorSearchStatement(query, plan))).rows;
 
   // A slug that matched someone exists; only an empty answer has to tell "no such category" apart.
   if (rows.length === 0 && query.category !== undefined) {

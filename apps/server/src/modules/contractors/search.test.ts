@@ -7,7 +7,13 @@ import { forgeCursor } from "../../../test/cursors.js";
 import { startTestServer, type TestServer } from "../../../test/server.js";
 import { type Availability, isAvailableAt } from "./availability.js";
 import { contractorSearchQuery } from "./search.contract.js";
-import { contractorSearchStatement, EARTH_RADIUS_KM, parseSearchText } from "./search.repo.js";
+import {
+  contractorSearchStatement,
+  EARTH_RADIUS_KM,
+  firstNearestRound,
+  nearestFirstStatement,
+  parseSearchText,
+} from "./search.repo.js";
 import { searchContractors, searchPlan } from "./search.service.js";
 
 /** 111.195 km: one degree of latitude on a sphere of radius 6371 km. */
@@ -697,21 +703,28 @@ describe("contractor search", () => {
       await client.query("analyze contractor_profiles");
       // The app's casing: the statement joins Drizzle subqueries whose columns are named in camelCase.
       const db = drizzle(client, { casing: "snake_case" });
-      const query = contractorSearchQuery.parse({ lat: String(origin.lat), lng: String(origin.lng) });
-      const statement = contractorSearchStatement(query, searchPlan(query));
-      const { rows } = await db.execute<{ "QUERY PLAN": unknown }>(sql`explain (format json) ${statement}`);
-      const indexes: string[] = [];
-      const visit = (node: unknown) => {
-        if (!node || typeof node !== "object") return;
-        const plan = node as Record<string, unknown>;
-        if (typeof plan["Index Name"] === "string") indexes.push(plan["Index Name"]);
-        for (const value of Object.values(plan)) {
-          if (Array.isArray(value)) value.forEach(visit);
-          else if (value && typeof value === "object") visit(value);
-        }
-      };
-      visit(rows[0]?.["QUERY PLAN"]);
-      expect(indexes, JSON.stringify(rows[0]?.["QUERY PLAN"])).toContain("contractor_profiles_location");
+      // Nearest first (one round of it, as the first page runs), and the same place sorted by price.
+      for (const sort of ["distance", "price"] as const) {
+        const query = contractorSearchQuery.parse({ lat: String(origin.lat), lng: String(origin.lng), sort });
+        const plan = searchPlan(query);
+        const statement =
+          sort === "distance"
+            ? nearestFirstStatement(query, plan, firstNearestRound(query, plan))
+            : contractorSearchStatement(query, plan);
+        const { rows } = await db.execute<{ "QUERY PLAN": unknown }>(sql`explain (format json) ${statement}`);
+        const indexes: string[] = [];
+        const visit = (node: unknown) => {
+          if (!node || typeof node !== "object") return;
+          const plan = node as Record<string, unknown>;
+          if (typeof plan["Index Name"] === "string") indexes.push(plan["Index Name"]);
+          for (const value of Object.values(plan)) {
+            if (Array.isArray(value)) value.forEach(visit);
+            else if (value && typeof value === "object") visit(value);
+          }
+        };
+        visit(rows[0]?.["QUERY PLAN"]);
+        expect(indexes, JSON.stringify(rows[0]?.["QUERY PLAN"])).toContain("contractor_profiles_location");
+      }
     } finally {
       await client.query("rollback").catch(() => {});
       await client.end();
