@@ -19,7 +19,7 @@ import {
   verifyEmailBody,
 } from "./auth.contract.js";
 import { authErrors } from "./auth.errors.js";
-import type { AuthService, ClientInfo } from "./auth.service.js";
+import type { AuthOptions, AuthService, ClientInfo } from "./auth.service.js";
 import type { TokenIssuer } from "./tokens.js";
 
 function clientOf(req: Request): ClientInfo {
@@ -42,7 +42,10 @@ const jwksSchema = z
   .object({ keys: z.array(z.record(z.string(), z.unknown())) })
   .meta({ id: "JsonWebKeySet", description: "Public keys that verify access tokens (RFC 7517)" });
 
-export function authRoutes(auth: AuthService, tokens: TokenIssuer) {
+export function authRoutes(auth: AuthService, tokens: TokenIssuer, codes: AuthOptions["codes"]) {
+  // The document states the configured code rules (CODE_TTL_MINUTES, CODE_MAX_ATTEMPTS).
+  const minutes = `${codes.ttlMinutes} ${codes.ttlMinutes === 1 ? "minute" : "minutes"}`;
+  const attempts = `${codes.maxAttempts} wrong ${codes.maxAttempts === 1 ? "attempt" : "attempts"}`;
   return (api: ApiRouter) => {
     api.route({
       method: "get",
@@ -172,8 +175,7 @@ export function authRoutes(auth: AuthService, tokens: TokenIssuer) {
       path: "/auth/password/forgot",
       tags: ["Auth"],
       summary: "Email a password reset code",
-      description:
-        "Always answers 202, whether or not an account has this email. If one does, a 6-digit code valid for 10 minutes is emailed; a newer code replaces an older one.",
+      description: `Always answers 202, whether or not an account has this email. If one does, a 6-digit code valid for ${minutes} is emailed; a newer code replaces an older one. Code emails are limited per email address and per client address (429).`,
       access: "public",
       body: forgotBody,
       response: { status: 202, description: "Accepted", schema: acceptedSchema },
@@ -190,8 +192,7 @@ export function authRoutes(auth: AuthService, tokens: TokenIssuer) {
       path: "/auth/password/reset",
       tags: ["Auth"],
       summary: "Choose a new password with the emailed code",
-      description:
-        "A code is valid for 10 minutes and allows 5 wrong attempts: a wrong one answers `auth.invalid_code` with `attemptsRemaining`; after the last, any code gets `auth.code_attempts_exceeded`, and the right code too late gets `auth.code_expired` (ask for a new one with `POST /auth/password/forgot`). An email without an account, or without a pending code, answers exactly like a wrong code. On success every session of the account ends.",
+      description: `A code is valid for ${minutes} and allows ${attempts}: a wrong one answers \`auth.invalid_code\` with \`attemptsRemaining\`; after the last, any code gets \`auth.code_attempts_exceeded\`, and the right code too late gets \`auth.code_expired\` (ask for a new one with \`POST /auth/password/forgot\`). An email without an account, or without a pending code, answers exactly like a wrong code. On success every session of the account ends. Code checks per client address are limited (429).`,
       access: "public",
       body: resetBody,
       response: { status: 204, description: "The password is changed" },
@@ -258,8 +259,7 @@ export function authRoutes(auth: AuthService, tokens: TokenIssuer) {
       path: "/auth/email/verify",
       tags: ["Auth"],
       summary: "Confirm the email address with the emailed code",
-      description:
-        "Codes work as in `POST /auth/password/reset`: `auth.invalid_code` with `attemptsRemaining`, then `auth.code_attempts_exceeded`; `auth.code_expired` for the right code after 10 minutes (`POST /auth/email/resend` sends a new one).",
+      description: `Codes work as in \`POST /auth/password/reset\`: \`auth.invalid_code\` with \`attemptsRemaining\`, then \`auth.code_attempts_exceeded\` after ${attempts}; \`auth.code_expired\` for the right code after ${minutes} (\`POST /auth/email/resend\` sends a new one).`,
       access: "user",
       body: verifyEmailBody,
       response: { status: 204, description: "The address is verified" },
