@@ -152,6 +152,11 @@ const schema = z.object({
   LIMIT_LOGIN_ACCOUNT: limit("100/1h"),
   LIMIT_PASSWORD_CHANGE: limit("10/15m"),
   LIMIT_REGISTER_ADDRESS: limit("20/1h"),
+  LIMIT_CODE_MAIL_EMAIL: limit("5/1h"),
+  LIMIT_CODE_MAIL_ADDRESS: limit("30/1h"),
+  LIMIT_CODE_CHECK_ADDRESS: limit("30/15m"),
+  CODE_TTL_MINUTES: positiveInt.max(24 * 60).default(10),
+  CODE_MAX_ATTEMPTS: positiveInt.max(100).default(5),
   SOCKET_SESSION_CHECK_MS: z.coerce
     .number({ error: "must be a number" })
     .int()
@@ -270,6 +275,19 @@ export interface Config {
       passwordChange: LimitSetting;
       /** Registrations from one address. */
       registerAddress: LimitSetting;
+      /** Emailed codes (verification resend, password forgot) for one email address. */
+      codeMailEmail: LimitSetting;
+      /** Emailed codes asked for from one address, whatever the email. */
+      codeMailAddress: LimitSetting;
+      /** Codes checked (email verify, password reset) from one address, right or wrong. */
+      codeCheckAddress: LimitSetting;
+    };
+    /** Emailed one-time codes (email verification, password reset). */
+    codes: {
+      /** How long a code is valid after it is sent. */
+      ttlMinutes: number;
+      /** Wrong tries one code allows before it is dead. */
+      maxAttempts: number;
     };
   };
   /** How long a socket's session check is trusted before an incoming event checks it again. */
@@ -411,7 +429,11 @@ export function loadConfig(env: Environment): Config {
         loginAccount: value.LIMIT_LOGIN_ACCOUNT,
         passwordChange: value.LIMIT_PASSWORD_CHANGE,
         registerAddress: value.LIMIT_REGISTER_ADDRESS,
+        codeMailEmail: value.LIMIT_CODE_MAIL_EMAIL,
+        codeMailAddress: value.LIMIT_CODE_MAIL_ADDRESS,
+        codeCheckAddress: value.LIMIT_CODE_CHECK_ADDRESS,
       },
+      codes: { ttlMinutes: value.CODE_TTL_MINUTES, maxAttempts: value.CODE_MAX_ATTEMPTS },
     },
     socketSessionCheckMs: value.SOCKET_SESSION_CHECK_MS,
     mail: { smtpUrl: value.SMTP_URL, from: value.MAIL_FROM },

@@ -198,6 +198,14 @@ describe("field errors as an app reads them", () => {
       },
     ],
     [
+      "a contractor id in the path that is not an id",
+      "GET",
+      "/contractors/not-an-id",
+      "anyone",
+      undefined,
+      { path: "id", code: "invalid_format", message: "must be a contractor id", in: "params" },
+    ],
+    [
       "an avatar that is not an id",
       "PATCH",
       "/me",

@@ -1,17 +1,19 @@
 import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { get } from "node:http";
+import { get, request } from "node:http";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
+import { isDeepStrictEqual, promisify } from "node:util";
 import { createConfig, lint } from "@redocly/openapi-core";
 import { Document, type RulesetDefinition, Spectral } from "@stoplight/spectral-core";
 import { Json } from "@stoplight/spectral-parsers";
 import { oas } from "@stoplight/spectral-rulesets";
 import openapiTS, { astToString } from "openapi-typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ApiRouter } from "../src/http/api.js";
 import { errorCatalogue } from "../src/http/errors.js";
+import { livenessSchema, readinessSchema } from "../src/http/health.js";
 import { register } from "./accounts.js";
 import { startTestServer, type TestServer } from "./server.js";
 
@@ -22,7 +24,34 @@ interface Operation {
   tags?: string[];
   responses: Record<string, { description: string; headers?: Record<string, { $ref: string }> }>;
   security?: Record<string, string[]>[];
-  requestBody?: { content: Record<string, { schema: { $ref?: string } }> };
+  requestBody?: { content: Record<string, { schema: { $ref?: string }; example?: unknown }> };
+}
+
+type DeclaredRoute = ApiRouter["declared"][number];
+
+/**
+ * What is wrong with a route's examples: missing where the route takes or answers JSON, or not what its own
+ * schemas accept. An answer's example must also come out of its schema unchanged, so a misspelt or stray
+ * field (which a non-strict object would drop in silence) is caught too.
+ */
+function exampleProblems(route: DeclaredRoute): string[] {
+  const name = `${route.method.toUpperCase()} ${route.path}`;
+  const problems: string[] = [];
+  const { request, response } = route.examples ?? {};
+  if (route.body) {
+    const parsed = request === undefined ? undefined : route.body.safeParse(request);
+    if (!parsed) problems.push(`${name}: no request example`);
+    else if (!parsed.success) problems.push(`${name}: request example refused: ${parsed.error.message}`);
+  }
+  if (route.response.schema) {
+    const parsed = response === undefined ? undefined : route.response.schema.safeParse(response);
+    if (!parsed) problems.push(`${name}: no response example`);
+    else if (!parsed.success) problems.push(`${name}: response example refused: ${parsed.error.message}`);
+    else if (!isDeepStrictEqual(parsed.data, response)) {
+      problems.push(`${name}: response example has fields or values its schema does not keep`);
+    }
+  }
+  return problems;
 }
 
 /**
@@ -39,8 +68,18 @@ describe("the OpenAPI document, as client generators read it", () => {
   /** The API's own operations (the health probes answer outside it, in their own format). */
   const apiOperations = () => operations.filter(([route]) => route.includes(" /api/v1/"));
 
+  let api: ApiRouter | undefined;
+
   beforeAll(async () => {
-    app = await startTestServer();
+    // The test module adds no route: it hands over the router every module declared its routes on.
+    app = await startTestServer(
+      {},
+      {
+        testRoutes: async () => (router) => {
+          api = router;
+        },
+      },
+    );
     const response = await app.request("GET", "/api/v1/openapi.json");
     expect(response.status).toBe(200);
     document = response.body;
@@ -79,6 +118,104 @@ describe("the OpenAPI document, as client generators read it", () => {
       .filter((result) => result.severity <= 1)
       .map((result) => `${result.code} at ${result.path.join(".")}: ${result.message}`);
     expect(found).toEqual([]);
+  });
+
+  it("shows an example of the JSON sent and answered on every operation", () => {
+    const missing: string[] = [];
+    for (const [route, operation] of operations) {
+      const request = operation.requestBody?.content["application/json"];
+      if (request && request.example === undefined) missing.push(`${route} request`);
+      for (const [status, response] of Object.entries(operation.responses)) {
+        const json = (response as { content?: Record<string, { example?: unknown }> }).content?.[
+          "application/json"
+        ];
+        if (/^2\d\d$/.test(status) && json && json.example === undefined) missing.push(`${route} ${status}`);
+      }
+    }
+    expect(missing).toEqual([]);
+    expect(operations.length).toBeGreaterThan(30);
+  });
+
+  it("parses every route's examples with the route's own schemas, so an example cannot drift", () => {
+    const declared = api?.declared ?? [];
+    // Every operation of the API is a declared route (the test module declares none of its own).
+    expect(declared.length).toBe(apiOperations().length);
+    expect(declared.flatMap(exampleProblems)).toEqual([]);
+    // The check itself fails for an example that drifted: a field renamed in the answer, a wrong type sent.
+    const me = declared.find((route) => route.method === "get" && route.path === "/me");
+    const login = declared.find((route) => route.method === "post" && route.path === "/auth/login");
+    if (!me?.examples?.response || !login?.examples?.request)
+      throw new Error("GET /me and login have examples");
+    const { avatarUrl, ...renamed } = me.examples.response as Record<string, unknown>;
+    expect(
+      exampleProblems({ ...me, examples: { response: { ...renamed, avatar: avatarUrl } } }),
+    ).toHaveLength(1);
+    expect(
+      exampleProblems({
+        ...login,
+        examples: { ...login.examples, request: { ...(login.examples.request as object), email: 42 } },
+      }),
+    ).toHaveLength(1);
+    expect(exampleProblems({ ...login, examples: { response: login.examples.response } })).toEqual([
+      "POST /auth/login: no request example",
+    ]);
+  });
+
+  it("documents the health probes as they answer: bodies, X-Request-Id, problems for refused requests", async () => {
+    for (const [path, schema] of [
+      ["/health/live", livenessSchema],
+      ["/health/ready", readinessSchema],
+    ] as const) {
+      const operation = operations.find(([route]) => route === `GET ${path}`)?.[1];
+      if (!operation) throw new Error(`${path} is not documented`);
+      const ok = operation.responses["200"] as unknown as {
+        content: { "application/json": { example: unknown } };
+      };
+      expect(schema.safeParse(ok.content["application/json"].example).success, path).toBe(true);
+      for (const status of ["200", "503", "4XX", "default"]) {
+        expect(Object.keys(operation.responses[status]?.headers ?? {}), `${path} ${status}`).toContain(
+          "X-Request-Id",
+        );
+      }
+      const answer = await app.request("GET", path);
+      expect(answer.status).toBe(200);
+      expect(schema.safeParse(answer.body).success, path).toBe(true);
+      expect(answer.headers.get("x-request-id")).toMatch(/\w/);
+      expect(answer.headers.get("cache-control")).toBe("no-store");
+      // A body the probe ignores is still refused when it is not JSON, as a problem.
+      // (node:http: fetch sends no body with a GET.)
+      const malformed = await new Promise<{ status?: number; type?: string; id?: string; body: string }>(
+        (resolveAnswer, reject) => {
+          const sent = request(
+            `${app.url}${path}`,
+            { method: "GET", headers: { "content-type": "application/json", "content-length": "9" } },
+            (response) => {
+              let body = "";
+              response.setEncoding("utf8");
+              response.on("data", (chunk: string) => {
+                body += chunk;
+              });
+              response.on("end", () =>
+                resolveAnswer({
+                  status: response.statusCode,
+                  type: response.headers["content-type"],
+                  id: String(response.headers["x-request-id"]),
+                  body,
+                }),
+              );
+            },
+          );
+          sent.on("error", reject);
+          sent.end("{not json");
+        },
+      );
+      expect(malformed.status).toBe(400);
+      expect(malformed.type).toMatch(/^application\/problem\+json/);
+      expect(JSON.parse(malformed.body)).toMatchObject({
+        code: "request.malformed_json",
+        requestId: malformed.id,
+      });
+    }
   });
 
   it("names every operation, uniquely, in camelCase", () => {
@@ -146,7 +283,7 @@ describe("the OpenAPI document, as client generators read it", () => {
       }
       expect(operation.responses["403"]?.description ?? "", route).toContain("`auth.account_suspended`");
     }
-    for (const [route, operation] of apiOperations()) {
+    for (const [route, operation] of operations) {
       expect(operation.responses.default, route).toBeDefined();
       expect(operation.responses["4XX"], route).toBeDefined();
     }
@@ -167,7 +304,7 @@ describe("the OpenAPI document, as client generators read it", () => {
   it("declares the headers the answers carry: request id, rate limits, replays, ETag", async () => {
     const headersOf = (route: string, status: string) =>
       Object.keys(operations.find(([name]) => name === route)?.[1].responses[status]?.headers ?? {});
-    for (const [route, operation] of apiOperations()) {
+    for (const [route, operation] of operations) {
       for (const [status, response] of Object.entries(operation.responses)) {
         expect(Object.keys(response.headers ?? {}), `${route} ${status}`).toContain("X-Request-Id");
       }

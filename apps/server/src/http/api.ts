@@ -94,6 +94,15 @@ export interface RouteDef<
   handler: (ctx: RouteContext<A, Infer<B>, Infer<Q>, Infer<P>>) => HandlerResult<R>;
 }
 
+/** A route with its schemas widened, as the router keeps it. */
+type DeclaredRoute = RouteDef<
+  Access,
+  z.ZodType | undefined,
+  z.ZodType | undefined,
+  z.ZodType | undefined,
+  z.ZodType | undefined
+>;
+
 export interface ApiRouterDeps {
   authenticator: Authenticator;
   idempotency: IdempotencyStore;
@@ -212,6 +221,8 @@ export class ApiRouter {
   private readonly methodsByPath = new Map<string, { pattern: RegExp; methods: Set<string> }>();
   /** operationId → the route that has it: generators need them unique across the document. */
   private readonly operationIds = new Map<string, string>();
+  /** Every route declared so far, as declared: the OpenAPI test parses each one's examples with its schemas. */
+  readonly declared: DeclaredRoute[] = [];
 
   constructor(private readonly deps: ApiRouterDeps) {
     this.registry.registerComponent("securitySchemes", "bearerAuth", {
@@ -260,6 +271,7 @@ export class ApiRouter {
     R extends z.ZodType | undefined = undefined,
   >(def: RouteDef<A, B, Q, P, R>): void {
     this.document(def);
+    this.declared.push(def);
     const guard: RequestHandler = async (req, res, next) => {
       const user =
         def.access === "public"
@@ -326,15 +338,7 @@ export class ApiRouter {
     this.methodsByPath.set(path, known);
   }
 
-  private document(
-    def: RouteDef<
-      Access,
-      z.ZodType | undefined,
-      z.ZodType | undefined,
-      z.ZodType | undefined,
-      z.ZodType | undefined
-    >,
-  ): void {
+  private document(def: DeclaredRoute): void {
     const shared: ErrorDef[] = [coreErrors.internal, coreErrors.databaseUnavailable, coreErrors.databaseBusy];
     if (def.body || def.query || def.params) shared.push(coreErrors.validation);
     if (def.body) shared.push(coreErrors.malformedJson, coreErrors.tooLarge, coreErrors.unsupportedMediaType);

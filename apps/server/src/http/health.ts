@@ -102,7 +102,9 @@ export function healthRouter(
   return router;
 }
 
-const readinessSchema = z
+export const livenessSchema = z.object({ status: z.literal("live") }).meta({ id: "Liveness" });
+
+export const readinessSchema = z
   .object({
     status: z.enum(["ready", "unavailable"]),
     checks: z.object({
@@ -124,10 +126,43 @@ const readinessSchema = z
   })
   .meta({ id: "Readiness" });
 
-/** Probes answer no client error of their own; a body they ignore can still be refused before they run. */
+/** Every answer carries the request id, and none may be cached: a cached probe would report an old state. */
+const probeHeaders = {
+  "X-Request-Id": { $ref: "#/components/headers/X-Request-Id" },
+  "Cache-Control": {
+    description: "`no-store`: a probe's answer is never reused",
+    schema: { type: "string" as const, enum: ["no-store"] },
+  },
+};
+
+/**
+ * Probes answer no client error of their own, but the request is read like any other before they run: a body
+ * that is not valid JSON or too large, a request that did not arrive in time, or another method (404).
+ */
 const clientError = {
-  description: "A request body that is not valid JSON or too large: switch on `code`",
+  description:
+    "A request refused before the probe ran (malformed or too large body, another method): switch on `code`",
+  headers: { "X-Request-Id": { $ref: "#/components/headers/X-Request-Id" } },
   content: { "application/problem+json": { schema: problemSchema } },
+};
+
+/** A failure outside the probe's own checks, in the API's problem format. */
+const otherError = {
+  description: "Any other error: switch on `code`",
+  headers: { "X-Request-Id": { $ref: "#/components/headers/X-Request-Id" } },
+  content: { "application/problem+json": { schema: problemSchema } },
+};
+
+const readyExample: ReadinessReport = {
+  status: "ready",
+  checks: { database: "up", migrations: "applied", pool: "free" },
+  pool: { max: 10, open: 3, idle: 3, waiting: 0 },
+};
+
+const unavailableExample: ReadinessReport = {
+  status: "unavailable",
+  checks: { database: "down", migrations: "unknown", pool: "free" },
+  pool: { max: 10, open: 0, idle: 0, waiting: 0 },
 };
 
 export function documentHealth(registry: OpenAPIRegistry): void {
@@ -143,13 +178,21 @@ export function documentHealth(registry: OpenAPIRegistry): void {
     responses: {
       200: {
         description: "The process answers",
-        content: { "application/json": { schema: z.object({ status: z.literal("live") }) } },
+        headers: probeHeaders,
+        content: { "application/json": { schema: livenessSchema, example: { status: "live" } } },
       },
       503: {
         description: "The embedded PostgreSQL this process runs is gone and could not be restarted",
-        content: { "application/json": { schema: z.object({ status: z.literal("down") }) } },
+        headers: probeHeaders,
+        content: {
+          "application/json": {
+            schema: z.object({ status: z.literal("down") }).meta({ id: "LivenessDown" }),
+            example: { status: "down" },
+          },
+        },
       },
       "4XX": clientError,
+      default: otherError,
     },
   });
   registry.registerPath({
@@ -161,12 +204,18 @@ export function documentHealth(registry: OpenAPIRegistry): void {
     description: "For load balancers: send traffic only while this answers 200.",
     security: [],
     responses: {
-      200: { description: "Ready to serve", content: { "application/json": { schema: readinessSchema } } },
+      200: {
+        description: "Ready to serve",
+        headers: probeHeaders,
+        content: { "application/json": { schema: readinessSchema, example: readyExample } },
+      },
       503: {
         description: "Database unreachable, migrations pending, or the server is stopping",
-        content: { "application/json": { schema: readinessSchema } },
+        headers: probeHeaders,
+        content: { "application/json": { schema: readinessSchema, example: unavailableExample } },
       },
       "4XX": clientError,
+      default: otherError,
     },
   });
 }

@@ -5,7 +5,10 @@ import { nameSchema, phoneSchema, userSchema } from "../users/index.js";
 
 export const listUsersQuery = pageQuery.extend({
   role: z.enum(roles).optional(),
-  status: z.enum(["active", "suspended"]).optional(),
+  status: z.enum(["active", "suspended", "deleted"]).optional().meta({
+    description:
+      '`deleted`: accounts their owners deleted, shown anonymised ("Deleted user", no contact details); without a status every account is listed',
+  }),
   q: z.string().trim().min(1).max(100).optional().meta({ description: "Part of the name or email" }),
 });
 

@@ -34,7 +34,7 @@ export function createAdminService(deps: AdminDeps) {
       limit: number;
       cursor?: string | undefined;
       role?: Role | undefined;
-      status?: "active" | "suspended" | undefined;
+      status?: User["status"] | undefined;
       q?: string | undefined;
     }): Promise<Page<User>> {
       const rows = await listUsers(db, {
@@ -71,7 +71,12 @@ export function createAdminService(deps: AdminDeps) {
       const now = clock.now();
       const row = await transaction(pool, async (tx) => {
         if (!(await updateUser(tx.db, id, changes, now))) {
-          throw new AppError(userErrors.notFound, "No user with this id");
+          // The update skips only deleted accounts: one that exists was deleted (a missing one is 404 here).
+          await getUser(tx.db, id);
+          throw new AppError(
+            userErrors.deleted,
+            "This account was deleted by its owner; it stays anonymised and cannot be edited or reactivated",
+          );
         }
         if (changes.status === "suspended") await endAllSessions(tx.db, id, "suspended", now);
         return getUser(tx.db, id);

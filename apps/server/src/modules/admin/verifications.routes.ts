@@ -7,8 +7,20 @@ import {
   decisionBody,
   listVerificationsQuery,
   verificationErrors,
+  verificationRequestExample,
   verificationRequestParams,
 } from "../contractors/index.js";
+
+/** The contractor's pending request as the queue shows it to admins. */
+const queuedExample = {
+  ...verificationRequestExample,
+  contractor: {
+    id: "0192e6d1-3f7a-7c45-8b12-9a0e4d6c2f18",
+    name: "Tom Baker",
+    email: "tom.baker@example.com",
+  },
+  decidedBy: null,
+};
 
 /** Admins work the verification queue; the rules live in the contractors service. */
 export function verificationAdminRoutes(contractors: ContractorsService) {
@@ -28,6 +40,7 @@ export function verificationAdminRoutes(contractors: ContractorsService) {
         schema: pageSchema(adminVerificationRequestSchema).meta({ id: "AdminVerificationRequestPage" }),
       },
       errors: [coreErrors.invalidCursor],
+      examples: { response: { items: [queuedExample], nextCursor: null } },
       handler: ({ query }) => contractors.verification.list(query),
     });
 
@@ -43,6 +56,15 @@ export function verificationAdminRoutes(contractors: ContractorsService) {
       body: decisionBody,
       response: { status: 200, description: "The decided request", schema: adminVerificationRequestSchema },
       errors: [verificationErrors.notFound, verificationErrors.alreadyDecided],
+      examples: {
+        request: { decision: "approve" },
+        response: {
+          ...queuedExample,
+          status: "approved",
+          decidedAt: "2026-02-28T10:15:42.006Z",
+          decidedBy: "0192c1aa-0b3d-7e21-a4f5-6c7d8e9f0a1b",
+        },
+      },
       handler: ({ user, params, body }) => contractors.verification.decide(user.id, params.id, body),
     });
   };

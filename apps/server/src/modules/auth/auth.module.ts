@@ -8,7 +8,7 @@ export function createAuthModule(deps: AuthDeps): Module<AuthService> {
   return {
     name: "auth",
     service,
-    routes: authRoutes(service, deps.tokens),
+    routes: authRoutes(service, deps.tokens, deps.options.codes),
     async jobs(queue) {
       // Forgot-password requests look the account up here, so the answer's timing says nothing about it.
       await queue.createQueue(passwordResetQueue);

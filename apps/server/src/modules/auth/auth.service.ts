@@ -38,14 +38,12 @@ import { oneTimeCodes, refreshTokens, sessions } from "./auth.tables.js";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "./passwords.js";
 import { newRefreshToken, newSixDigitCode, sha256, type TokenIssuer } from "./tokens.js";
 
-export const codeLifetimeMinutes = 10;
-export const maxCodeAttempts = 5;
 export const passwordResetQueue = "auth.password-reset";
 
 /** The settings the service reads, as configured (`Config["auth"]`). */
 export type AuthOptions = Pick<
   Config["auth"],
-  "refreshTokenIdleDays" | "sessionMaxDays" | "refreshReuseGraceSeconds" | "limits"
+  "refreshTokenIdleDays" | "sessionMaxDays" | "refreshReuseGraceSeconds" | "limits" | "codes"
 >;
 
 /**
@@ -84,6 +82,7 @@ const day = 24 * 60 * 60 * 1000;
 export function createAuthService(deps: AuthDeps) {
   const { db, pool, jobs, clock, tokens } = deps;
   const configured = deps.options.limits;
+  const { ttlMinutes: codeLifetimeMinutes, maxAttempts: maxCodeAttempts } = deps.options.codes;
   const limits = {
     loginFailuresPerAccountAddress: createLimiter(pool, {
       name: "login_fail_acct_ip",
@@ -93,9 +92,9 @@ export function createAuthService(deps: AuthDeps) {
     loginFailuresPerAccount: createLimiter(pool, { name: "login_fail_acct", ...configured.loginAccount }),
     wrongPasswordsPerAccount: createLimiter(pool, { name: "password_wrong", ...configured.passwordChange }),
     registrationsPerAddress: createLimiter(pool, { name: "register_ip", ...configured.registerAddress }),
-    codeMailsPerEmail: createLimiter(pool, { name: "code_mail_email", points: 5, windowSeconds: 60 * 60 }),
-    codeMailsPerIp: createLimiter(pool, { name: "code_mail_ip", points: 30, windowSeconds: 60 * 60 }),
-    codeChecksPerIp: createLimiter(pool, { name: "code_check_ip", points: 30, windowSeconds: 15 * 60 }),
+    codeMailsPerEmail: createLimiter(pool, { name: "code_mail_email", ...configured.codeMailEmail }),
+    codeMailsPerIp: createLimiter(pool, { name: "code_mail_ip", ...configured.codeMailAddress }),
+    codeChecksPerIp: createLimiter(pool, { name: "code_check_ip", ...configured.codeCheckAddress }),
   } satisfies Record<string, Limiter>;
 
   /** Wrong codes sent where no live code stands (unknown email, none asked for, used or expired). */
@@ -241,7 +240,7 @@ export function createAuthService(deps: AuthDeps) {
    * attempts (and that is committed); after the last one the code is dead. The answers:
    * - wrong code: `auth.invalid_code` with `attemptsRemaining`; once they are spent, any code (the right one
    *   too) gets `auth.code_attempts_exceeded` until a new code is asked for or this one expires;
-   * - the right code after its 10 minutes: `auth.code_expired` (only the mailbox's owner can see this);
+   * - the right code after its lifetime (CODE_TTL_MINUTES): `auth.code_expired` (only the mailbox's owner can see this);
    * - where no live code stands (`subject` with no account, no code asked for, used, replaced, or expired and
    *   guessed wrong) wrong codes are counted per `subject` in a window of a code's lifetime and answered the
    *   same way, so password reset answers an unknown email exactly like a known one with a wrong code.

@@ -1,6 +1,7 @@
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { register, strongPassword } from "../../../test/accounts.js";
+import { TestClock } from "../../../test/clock.js";
 import { startTestServer, type TestServer } from "../../../test/server.js";
 import { codeIn, startSmtp, type TestSmtp } from "../../../test/smtp.js";
 
@@ -263,5 +264,100 @@ describe("attempt limits across accounts and addresses (small configured limits)
       role: "customer",
     });
     expect(elsewhere.status).toBe(201);
+  });
+});
+
+describe("one-time code rules as configured (small settings refuse sooner)", () => {
+  let app: TestServer;
+  let smtp: TestSmtp;
+  const clock = new TestClock();
+
+  beforeAll(async () => {
+    smtp = await startSmtp();
+    app = await startTestServer(
+      {
+        SMTP_URL: smtp.url,
+        LIMIT_CODE_MAIL_EMAIL: "2/1h",
+        LIMIT_CODE_MAIL_ADDRESS: "3/1h",
+        LIMIT_CODE_CHECK_ADDRESS: "4/15m",
+        CODE_MAX_ATTEMPTS: "2",
+        CODE_TTL_MINUTES: "2",
+      },
+      { clock },
+    );
+  });
+  afterAll(async () => {
+    await app.close();
+    await smtp.close();
+  });
+
+  const forgot = (address: string, email: string) =>
+    from(app, address, "POST", "/api/v1/auth/password/forgot", { email });
+
+  it("sends at most LIMIT_CODE_MAIL_EMAIL codes per email and LIMIT_CODE_MAIL_ADDRESS per address", async () => {
+    // Default 5 per email: with 2, the first shows the limit, and of a burst of 3 more only 1 gets through.
+    const first = await forgot("127.0.6.1", "often-forgets@example.com");
+    expect(first.status).toBe(202);
+    expect(first.headers).toMatchObject({ "ratelimit-limit": "2", "ratelimit-remaining": "1" });
+    const sameEmail = await burst(3, () => forgot("127.0.6.1", "often-forgets@example.com"));
+    expect(tally(sameEmail)).toEqual({ 202: 1, 429: 2 });
+    // Refused mails gave their address charge back: the address has sent 2 of its 3.
+    expect((await forgot("127.0.6.1", "second@example.com")).status).toBe(202);
+    const ceiling = await forgot("127.0.6.1", "third@example.com");
+    expect(ceiling.status).toBe(429);
+    expect(ceiling.headers["ratelimit-limit"]).toBe("3");
+    expect(Number(ceiling.headers["retry-after"])).toBeGreaterThan(0);
+    // Another address still asks for that email's code.
+    expect((await forgot("127.0.6.2", "third@example.com")).status).toBe(202);
+  });
+
+  it("checks at most LIMIT_CODE_CHECK_ADDRESS codes per address, in a parallel burst too", async () => {
+    const checks = await burst(10, (index) =>
+      from(app, "127.0.7.1", "POST", "/api/v1/auth/password/reset", {
+        email: `nobody-${index}@example.com`,
+        code: "123456",
+        newPassword: strongPassword,
+      }),
+    );
+    expect(tally(checks)).toEqual({ 400: 4, 429: 6 });
+  });
+
+  it("kills a code after CODE_MAX_ATTEMPTS wrong tries, and expires it after CODE_TTL_MINUTES", async () => {
+    const account = await register(app);
+    const mail = await smtp.waitFor(account.email, /verification code/);
+    expect(mail.raw).toContain("expires in 2 minutes");
+    const code = codeIn(mail);
+    const verify = (address: string, sent: string) =>
+      from(app, address, "POST", "/api/v1/auth/email/verify", { code: sent }, account.accessToken);
+    const wrong = String((Number(code) + 1) % 1_000_000).padStart(6, "0");
+    const first = await verify("127.0.8.1", wrong);
+    expect(first.body).toMatchObject({ code: "auth.invalid_code", attemptsRemaining: 1 });
+    const second = await verify("127.0.8.2", wrong);
+    expect(second.body).toMatchObject({ code: "auth.invalid_code", attemptsRemaining: 0 });
+    // The default allows 5; here the right code after two wrong ones is refused.
+    const right = await verify("127.0.8.3", code);
+    expect(right.status).toBe(400);
+    expect(right.body.code).toBe("auth.code_attempts_exceeded");
+
+    // A reset code is dead 2 minutes after it was sent (the default would keep it 10).
+    const other = await register(app);
+    expect((await forgot("127.0.8.4", other.email)).status).toBe(202);
+    const resetCode = codeIn(await smtp.waitFor(other.email, /password reset code/));
+    clock.advance(2 * 60_000 + 1_000);
+    const late = await from(app, "127.0.8.5", "POST", "/api/v1/auth/password/reset", {
+      email: other.email,
+      code: resetCode,
+      newPassword: "a fresh long passphrase",
+    });
+    expect(late.status).toBe(400);
+    expect(late.body.code).toBe("auth.code_expired");
+  });
+
+  it("states the configured code rules in the OpenAPI document", async () => {
+    const document = await app.request("GET", "/api/v1/openapi.json");
+    const reset = document.body.paths["/api/v1/auth/password/reset"].post.description as string;
+    expect(reset).toContain("valid for 2 minutes and allows 2 wrong attempts");
+    const forgotten = document.body.paths["/api/v1/auth/password/forgot"].post.description as string;
+    expect(forgotten).toContain("valid for 2 minutes");
   });
 });

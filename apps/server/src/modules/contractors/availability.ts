@@ -280,6 +280,16 @@ export const availabilitySchema = z
 
 export type Availability = z.infer<typeof availabilitySchema>;
 
+/** Weekdays 08:00–17:00 in London, Christmas Eve off and a short Sunday: the API document's example. */
+export const availabilityExample = {
+  timezone: "Europe/London",
+  weekly: [1, 2, 3, 4, 5].map((day) => ({ day, start: "08:00", end: "17:00" })),
+  exceptions: [
+    { date: "2026-12-24", available: false },
+    { date: "2026-12-27", available: true, start: "10:00", end: "14:00" },
+  ],
+} satisfies Availability;
+
 type ExceptionIndex = Map<string, MinuteRange[]>;
 
 /** Ranges per date that has exceptions; a day off maps to no ranges. */

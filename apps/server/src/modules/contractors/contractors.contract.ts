@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { moneySchema } from "../../http/money.js";
 import { withoutRepeats } from "../../http/unique.js";
-import { availabilitySchema } from "./availability.js";
+import { availabilityExample, availabilitySchema } from "./availability.js";
 
 /** A UUID as the database writes it (lower case): cursor parts are checked against it before reaching SQL. */
 export const issuedUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -55,6 +55,25 @@ export const contractorProfileSchema = z
   .meta({ id: "ContractorProfile" });
 
 export type ContractorProfile = z.infer<typeof contractorProfileSchema>;
+
+/** The contractor the API document's examples show. */
+export const contractorProfileExample = {
+  id: "0192e6d1-3f7a-7c45-8b12-9a0e4d6c2f18",
+  name: "Tom Baker",
+  avatarUrl: "https://api.jobsphere.example/storage/public/0192e6d2-88aa-7b31-9c04-5e6f7a8b9c0d.jpg",
+  headline: "Certified electrician: rewiring, lighting and fuse boards",
+  bio: "Fifteen years of domestic and small commercial work across north London. NICEIC registered, fully insured, tidy.",
+  categorySlugs: ["electrician"],
+  hourlyRate: { amount: 6500, currency: "gbp" },
+  serviceArea: { lat: 51.5468, lng: -0.1031, radiusKm: 15 },
+  yearsExperience: 15,
+  verified: true,
+  verificationStatus: "verified",
+  rating: { average: 4.8, count: 37 },
+  availability: availabilityExample,
+  createdAt: "2026-01-12T10:03:44.120Z",
+  updatedAt: "2026-02-28T18:22:09.467Z",
+} satisfies ContractorProfile;
 
 const geoPointSchema = z
   .object({ lat: z.number().min(-90).max(90), lng: z.number().min(-180).max(180) })

@@ -1,7 +1,8 @@
 import type { ApiRouter } from "../../http/api.js";
 import { userErrors } from "../users/index.js";
-import { availabilityBody, availabilitySchema } from "./availability.js";
+import { availabilityBody, availabilityExample, availabilitySchema } from "./availability.js";
 import {
+  contractorProfileExample,
   contractorProfileSchema,
   customerProfileBody,
   customerProfileSchema,
@@ -9,6 +10,11 @@ import {
 } from "./contractors.contract.js";
 import { contractorErrors } from "./contractors.errors.js";
 import type { ProfileService } from "./contractors.service.js";
+
+const customerProfileExample = {
+  defaultAddress: "14 Elm Grove, London N7 8QP",
+  location: { lat: 51.5532, lng: -0.1167 },
+};
 
 export function contractorProfileRoutes(service: ProfileService) {
   return (api: ApiRouter) => {
@@ -23,6 +29,17 @@ export function contractorProfileRoutes(service: ProfileService) {
       body: profileBody,
       response: { status: 200, description: "The saved profile", schema: contractorProfileSchema },
       errors: [contractorErrors.unknownCategory],
+      examples: {
+        request: {
+          headline: contractorProfileExample.headline,
+          bio: contractorProfileExample.bio,
+          categorySlugs: contractorProfileExample.categorySlugs,
+          hourlyRate: contractorProfileExample.hourlyRate,
+          serviceArea: contractorProfileExample.serviceArea,
+          yearsExperience: contractorProfileExample.yearsExperience,
+        },
+        response: contractorProfileExample,
+      },
       handler: ({ user, body }) => service.saveProfile(user.id, body),
     });
 
@@ -34,6 +51,7 @@ export function contractorProfileRoutes(service: ProfileService) {
       access: ["contractor"],
       response: { status: 200, description: "The profile", schema: contractorProfileSchema },
       errors: [contractorErrors.profileMissing],
+      examples: { response: contractorProfileExample },
       handler: ({ user }) => service.ownProfile(user.id),
     });
 
@@ -48,6 +66,7 @@ export function contractorProfileRoutes(service: ProfileService) {
       body: availabilityBody,
       response: { status: 200, description: "The saved availability", schema: availabilitySchema },
       errors: [contractorErrors.profileMissing],
+      examples: { request: availabilityExample, response: availabilityExample },
       handler: ({ user, body }) => service.saveAvailability(user.id, body),
     });
 
@@ -59,6 +78,7 @@ export function contractorProfileRoutes(service: ProfileService) {
       access: ["contractor"],
       response: { status: 200, description: "The availability", schema: availabilitySchema },
       errors: [contractorErrors.profileMissing],
+      examples: { response: availabilityExample },
       handler: ({ user }) => service.ownAvailability(user.id),
     });
 
@@ -69,6 +89,7 @@ export function contractorProfileRoutes(service: ProfileService) {
       summary: "The customer's default address and location",
       access: ["customer"],
       response: { status: 200, description: "The customer profile", schema: customerProfileSchema },
+      examples: { response: customerProfileExample },
       handler: ({ user }) => service.customerProfile(user.id),
     });
 
@@ -81,6 +102,7 @@ export function contractorProfileRoutes(service: ProfileService) {
       body: customerProfileBody,
       response: { status: 200, description: "The customer profile", schema: customerProfileSchema },
       errors: [userErrors.notFound],
+      examples: { request: customerProfileExample, response: customerProfileExample },
       handler: ({ user, body }) => service.saveCustomerProfile(user.id, body),
     });
   };

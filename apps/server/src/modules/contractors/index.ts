@@ -20,5 +20,6 @@ export {
   decisionBody,
   listVerificationsQuery,
   type VerificationDecision,
+  verificationRequestExample,
   verificationRequestParams,
 } from "./verification.contract.js";

@@ -25,6 +25,35 @@ export const portfolioItemSchema = z
 
 export type PortfolioItem = z.infer<typeof portfolioItemSchema>;
 
+/** A portfolio item as the API document's examples show it. */
+export const portfolioItemExample = {
+  id: "0192e7a3-8c41-7d2f-b6e0-1f2a3b4c5d6e",
+  title: "Kitchen rewire and LED downlights",
+  description:
+    "Full rewire of a Victorian terrace kitchen, twelve dimmable downlights and a new consumer unit.",
+  position: 0,
+  images: [
+    {
+      id: "0192e7a2-4b1c-7a9d-8e3f-0a1b2c3d4e5f",
+      url: "https://api.jobsphere.example/storage/public/0192e7a2-4b1c-7a9d-8e3f-0a1b2c3d4e5f.jpg",
+      thumbnailUrl:
+        "https://api.jobsphere.example/storage/public/0192e7a2-4b1c-7a9d-8e3f-0a1b2c3d4e5f.thumb.webp",
+      width: 2048,
+      height: 1536,
+    },
+    {
+      id: "0192e7a2-5d6e-7f80-9a1b-2c3d4e5f6a7b",
+      url: "https://api.jobsphere.example/storage/public/0192e7a2-5d6e-7f80-9a1b-2c3d4e5f6a7b.jpg",
+      thumbnailUrl:
+        "https://api.jobsphere.example/storage/public/0192e7a2-5d6e-7f80-9a1b-2c3d4e5f6a7b.thumb.webp",
+      width: 1536,
+      height: 2048,
+    },
+  ],
+  createdAt: "2026-02-03T14:27:51.002Z",
+  updatedAt: "2026-02-03T14:27:51.002Z",
+} satisfies PortfolioItem;
+
 export const portfolioListSchema = z
   .object({ items: z.array(portfolioItemSchema) })
   .meta({ id: "PortfolioItemList" });

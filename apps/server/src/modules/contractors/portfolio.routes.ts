@@ -3,6 +3,7 @@ import { fileErrors } from "../files/index.js";
 import { contractorErrors } from "./contractors.errors.js";
 import {
   createPortfolioItemBody,
+  portfolioItemExample,
   portfolioItemParams,
   portfolioItemSchema,
   portfolioListSchema,
@@ -10,6 +11,25 @@ import {
   updatePortfolioItemBody,
 } from "./portfolio.contract.js";
 import type { PortfolioService } from "./portfolio.service.js";
+
+const imageIds = portfolioItemExample.images.map((image) => image.id);
+/** The item after `PATCH`: retitled, its images in the other order. */
+const updatedItemExample = {
+  ...portfolioItemExample,
+  title: "Kitchen rewire, LED downlights and under-cabinet strips",
+  images: [...portfolioItemExample.images].reverse(),
+  updatedAt: "2026-02-10T08:12:40.377Z",
+};
+const secondItemExample = {
+  ...portfolioItemExample,
+  id: "0192e7b5-1a2b-7c3d-8e4f-5a6b7c8d9e0f",
+  title: "Garden lighting",
+  description: null,
+  position: 1,
+  images: [],
+  createdAt: "2026-02-05T11:02:13.845Z",
+  updatedAt: "2026-02-05T11:02:13.845Z",
+};
 
 export function portfolioRoutes(portfolio: PortfolioService) {
   return (api: ApiRouter) => {
@@ -27,6 +47,14 @@ export function portfolioRoutes(portfolio: PortfolioService) {
       idempotent: true,
       response: { status: 201, description: "The new item", schema: portfolioItemSchema },
       errors: [contractorErrors.profileMissing, ...fileFailures],
+      examples: {
+        request: {
+          title: portfolioItemExample.title,
+          description: portfolioItemExample.description,
+          fileIds: imageIds,
+        },
+        response: portfolioItemExample,
+      },
       handler: ({ user, body }) => portfolio.add(user.id, body),
     });
 
@@ -38,6 +66,7 @@ export function portfolioRoutes(portfolio: PortfolioService) {
       access: ["contractor"],
       response: { status: 200, description: "The items", schema: portfolioListSchema },
       errors: [contractorErrors.profileMissing],
+      examples: { response: { items: [portfolioItemExample, secondItemExample] } },
       handler: async ({ user }) => ({ items: await portfolio.own(user.id) }),
     });
 
@@ -51,6 +80,15 @@ export function portfolioRoutes(portfolio: PortfolioService) {
       body: reorderPortfolioBody,
       response: { status: 200, description: "The items in their new order", schema: portfolioListSchema },
       errors: [contractorErrors.profileMissing],
+      examples: {
+        request: { itemIds: [secondItemExample.id, portfolioItemExample.id] },
+        response: {
+          items: [
+            { ...secondItemExample, position: 0 },
+            { ...portfolioItemExample, position: 1 },
+          ],
+        },
+      },
       handler: async ({ user, body }) => ({ items: await portfolio.reorder(user.id, body.itemIds) }),
     });
 
@@ -66,6 +104,10 @@ export function portfolioRoutes(portfolio: PortfolioService) {
       body: updatePortfolioItemBody,
       response: { status: 200, description: "The updated item", schema: portfolioItemSchema },
       errors: [contractorErrors.profileMissing, contractorErrors.portfolioItemNotFound, ...fileFailures],
+      examples: {
+        request: { title: updatedItemExample.title, fileIds: [...imageIds].reverse() },
+        response: updatedItemExample,
+      },
       handler: ({ user, params, body }) => portfolio.update(user.id, params.id, body),
     });
 

@@ -31,6 +31,27 @@ export const verificationRequestSchema = z
 
 export type VerificationRequest = z.infer<typeof verificationRequestSchema>;
 
+/** A pending request with one licence document, as the API document's examples show it. */
+export const verificationRequestExample = {
+  id: "0192e8f0-2a4b-7c6d-9e8f-0a1b2c3d4e5f",
+  status: "pending",
+  note: "NICEIC registration and public liability insurance attached.",
+  documents: [
+    {
+      id: "0192e8ef-6b7c-7d8e-af01-23456789abcd",
+      contentType: "application/pdf",
+      size: 402_118,
+      url: "https://api.jobsphere.example/storage/private/0192e8ef-6b7c-7d8e-af01-23456789abcd.pdf?expires=1772443500&type=application%2Fpdf&name=electrical-licence.pdf&sig=Hq4b9VwZc2Lr7NtXe1KsJ0yPm5DfG8aQ3uTo6iBn_Rw",
+      urlExpiresAt: "2026-03-02T09:25:00.000Z",
+      thumbnailUrl: null,
+      originalName: "electrical-licence.pdf",
+    },
+  ],
+  reason: null,
+  createdAt: "2026-02-27T16:42:30.551Z",
+  decidedAt: null,
+} satisfies VerificationRequest;
+
 export const adminVerificationRequestSchema = verificationRequestSchema
   .extend({
     contractor: z.object({ id: z.uuid(), name: z.string(), email: z.string() }),

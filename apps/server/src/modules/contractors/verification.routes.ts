@@ -4,6 +4,7 @@ import { contractorErrors } from "./contractors.errors.js";
 import {
   ownVerificationSchema,
   submitVerificationBody,
+  verificationRequestExample,
   verificationRequestSchema,
 } from "./verification.contract.js";
 import type { VerificationService } from "./verification.service.js";
@@ -29,6 +30,13 @@ export function verificationRoutes(verification: VerificationService) {
         fileErrors.wrongPurpose,
         fileErrors.alreadyAttached,
       ],
+      examples: {
+        request: {
+          fileIds: verificationRequestExample.documents.map((document) => document.id),
+          note: verificationRequestExample.note,
+        },
+        response: verificationRequestExample,
+      },
       handler: ({ user, body }) => verification.submit(user.id, body),
     });
 
@@ -40,6 +48,24 @@ export function verificationRoutes(verification: VerificationService) {
       access: ["contractor"],
       response: { status: 200, description: "Status and requests", schema: ownVerificationSchema },
       errors: [contractorErrors.profileMissing],
+      examples: {
+        response: {
+          status: "pending",
+          requests: [
+            verificationRequestExample,
+            {
+              ...verificationRequestExample,
+              id: "0192d4b1-9c8d-7e6f-a5b4-c3d2e1f0a9b8",
+              status: "rejected",
+              note: null,
+              documents: [],
+              reason: "The licence photo is unreadable; please upload a clearer scan.",
+              createdAt: "2026-02-20T12:05:17.230Z",
+              decidedAt: "2026-02-21T09:31:02.118Z",
+            },
+          ],
+        },
+      },
       handler: ({ user }) => verification.own(user.id),
     });
   };

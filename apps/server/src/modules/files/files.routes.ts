@@ -8,6 +8,22 @@ import { fileErrors } from "./files.errors.js";
 import type { FilesService } from "./files.service.js";
 import { type createLocalStorage, keyFromPath } from "./local-storage.js";
 
+/** An avatar as the upload answers it (public: its URL is stable). */
+const avatarExample = {
+  id: "0192f3b0-1d2e-7f3a-9b4c-5d6e7f8a9b0c",
+  purpose: "avatar",
+  contentType: "image/jpeg",
+  size: 184_332,
+  url: "https://api.jobsphere.example/storage/public/0192f3b0-1d2e-7f3a-9b4c-5d6e7f8a9b0c.jpg",
+  urlExpiresAt: null,
+  thumbnailUrl:
+    "https://api.jobsphere.example/storage/public/0192f3b0-1d2e-7f3a-9b4c-5d6e7f8a9b0c.thumb.webp",
+  width: 1024,
+  height: 1024,
+  originalName: "IMG_2041.jpg",
+  createdAt: "2026-03-02T09:20:05.318Z",
+} as const;
+
 export function filesRoutes(service: FilesService) {
   return (api: ApiRouter) => {
     api.route({
@@ -40,6 +56,7 @@ export function filesRoutes(service: FilesService) {
         fileErrors.tooManyPixels,
         coreErrors.rateLimited,
       ],
+      examples: { response: avatarExample },
       handler: ({ req, user }) => service.upload(req, user),
     });
 
@@ -54,6 +71,21 @@ export function filesRoutes(service: FilesService) {
       params: fileIdParams,
       response: { status: 200, description: "The file", schema: fileSchema },
       errors: [fileErrors.notFound],
+      examples: {
+        response: {
+          id: "0192e8ef-6b7c-7d8e-af01-23456789abcd",
+          purpose: "verification_document",
+          contentType: "application/pdf",
+          size: 402_118,
+          url: "https://api.jobsphere.example/storage/private/0192e8ef-6b7c-7d8e-af01-23456789abcd.pdf?expires=1772443500&type=application%2Fpdf&name=electrical-licence.pdf&sig=Hq4b9VwZc2Lr7NtXe1KsJ0yPm5DfG8aQ3uTo6iBn_Rw",
+          urlExpiresAt: "2026-03-02T09:25:00.000Z",
+          thumbnailUrl: null,
+          width: null,
+          height: null,
+          originalName: "electrical-licence.pdf",
+          createdAt: "2026-02-27T16:41:12.904Z",
+        },
+      },
       handler: ({ params, user }) => service.get(user, params.id),
     });
   };

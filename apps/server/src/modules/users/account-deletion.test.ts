@@ -174,30 +174,98 @@ describe("DELETE /me: deleting one's own account", () => {
     expect((await deleteMe(contractor)).status).toBe(204);
   });
 
-  it("a deleted account stays deleted: an admin cannot reactivate or rename it", async () => {
+  it("a deleted account stays deleted: an admin cannot reactivate or rename it (409 user.deleted)", async () => {
     const customer = await register(app, "customer");
     expect((await deleteMe(customer)).status).toBe(204);
     const admin = await login(app, adminEmail, adminPassword);
     const shown = await app.request("GET", `/api/v1/admin/users/${customer.id}`, {
       token: admin.accessToken,
     });
+    expect(shown.status).toBe(200);
     expect(shown.body).toMatchObject({
       name: "Deleted user",
       status: "deleted",
       phone: null,
       avatarUrl: null,
+      emailVerified: false,
     });
-    for (const body of [{ status: "active" }, { name: "Back Again" }]) {
-      const edit = await app.request("PATCH", `/api/v1/admin/users/${customer.id}`, {
-        token: admin.accessToken,
-        body,
-      });
-      expect(edit.status).toBe(404);
+    expect(shown.body.email).not.toBe(customer.email);
+    // A burst of edits, reactivation and rename alike: each is refused, none slips through.
+    const edits = await Promise.all(
+      [{ status: "active" }, { name: "Back Again" }, { status: "suspended" }, { phone: "+14155550199" }].map(
+        (body) =>
+          app.request("PATCH", `/api/v1/admin/users/${customer.id}`, { token: admin.accessToken, body }),
+      ),
+    );
+    for (const edit of edits) {
+      expect(edit.status).toBe(409);
+      expect(edit.body).toMatchObject({ code: "user.deleted", status: 409 });
+      expect(edit.body.detail).toMatch(/deleted/);
     }
     const after = await app.request("GET", `/api/v1/admin/users/${customer.id}`, {
       token: admin.accessToken,
     });
-    expect(after.body).toMatchObject({ name: "Deleted user", status: "deleted" });
+    expect(after.body).toEqual(shown.body);
+    // An id that never existed is still 404, not the deleted account's 409.
+    const unknown = await app.request("PATCH", "/api/v1/admin/users/0192f3a4-5b6c-7d8e-9f01-23456789abcd", {
+      token: admin.accessToken,
+      body: { name: "Nobody" },
+    });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.code).toBe("user.not_found");
+  });
+
+  it("admins list deleted accounts with status=deleted, anonymised, and find them by no personal detail", async () => {
+    const admin = await login(app, adminEmail, adminPassword);
+    const list = (query: string) =>
+      app.request("GET", `/api/v1/admin/users?${query}`, { token: admin.accessToken });
+    const kept = await register(app, "customer");
+    const gone = await register(app, "contractor");
+    const goneName = "Gina Gone";
+    expect(
+      (await app.request("PATCH", "/api/v1/me", { token: gone.accessToken, body: { name: goneName } }))
+        .status,
+    ).toBe(200);
+    expect((await deleteMe(gone)).status).toBe(204);
+    const goneToo = await register(app, "customer");
+    expect((await deleteMe(goneToo)).status).toBe(204);
+
+    const deleted = await list("status=deleted&limit=100");
+    expect(deleted.status).toBe(200);
+    const items = deleted.body.items as Record<string, unknown>[];
+    expect(items.map((user) => user.id)).toContain(gone.id);
+    expect(items.map((user) => user.id)).not.toContain(kept.id);
+    for (const user of items) {
+      expect(user).toMatchObject({ status: "deleted", name: "Deleted user", phone: null, avatarUrl: null });
+    }
+    const shown = JSON.stringify(items.find((user) => user.id === gone.id));
+    expect(shown).not.toContain(gone.email);
+    expect(shown).not.toContain(goneName);
+    expect(shown).not.toMatch(/Gina/);
+
+    // The old name and email lead nowhere; the other statuses leave deleted accounts out.
+    for (const q of [goneName, gone.email]) {
+      const found = await list(`q=${encodeURIComponent(q)}`);
+      expect(found.status).toBe(200);
+      expect(found.body.items).toEqual([]);
+    }
+    const active = await list("status=active&limit=100");
+    expect((active.body.items as { id: string }[]).map((user) => user.id)).not.toContain(gone.id);
+    expect((active.body.items as { id: string }[]).map((user) => user.id)).toContain(kept.id);
+
+    // Paging through the deleted accounts with a cursor keeps the filter; an unknown status is a 400.
+    const first = await list("status=deleted&limit=1");
+    expect(first.body.items).toHaveLength(1);
+    expect(first.body.nextCursor).toEqual(expect.any(String));
+    const next = await list(`status=deleted&limit=100&cursor=${first.body.nextCursor}`);
+    expect(next.status).toBe(200);
+    expect(next.body.items.length).toBeGreaterThan(0);
+    for (const user of next.body.items) expect(user.status).toBe("deleted");
+    const replayed = await list(`status=active&limit=1&cursor=${first.body.nextCursor}`);
+    expect(replayed.status).toBe(400);
+    const bogus = await list("status=removed");
+    expect(bogus.status).toBe(400);
+    expect(bogus.body.errors[0]).toMatchObject({ path: "status", in: "query" });
   });
 
   it("a failure in the middle changes nothing: profile, files and sign-in survive", async () => {

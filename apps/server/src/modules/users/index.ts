@@ -1,5 +1,5 @@
 export type { User } from "./users.contract.js";
-export { nameSchema, phoneSchema, userSchema } from "./users.contract.js";
+export { nameSchema, phoneSchema, userExample, userSchema } from "./users.contract.js";
 export { userErrors } from "./users.errors.js";
 export { createUsersModule } from "./users.module.js";
 export { userDirectory } from "./users.read.js";

@@ -30,6 +30,19 @@ export const userSchema = z
 
 export type User = z.infer<typeof userSchema>;
 
+/** The customer the API document's examples show. */
+export const userExample = {
+  id: "0192f3a4-5b6c-7d8e-9f01-23456789abcd",
+  email: "maria.lopez@example.com",
+  name: "Maria Lopez",
+  role: "customer",
+  phone: "+14155550123",
+  avatarUrl: "https://api.jobsphere.example/storage/public/0192f3b0-1d2e-7f3a-9b4c-5d6e7f8a9b0c.jpg",
+  emailVerified: true,
+  status: "active",
+  createdAt: "2026-03-02T09:14:27.512Z",
+} satisfies User;
+
 export const updateMeBody = z
   .strictObject({
     name: nameSchema.optional(),

@@ -8,4 +8,9 @@ export const userErrors = defineErrors({
     title: "The account cannot be deleted while something is outstanding",
   },
   lastAdmin: { code: "user.last_admin", status: 409, title: "The last admin account cannot be deleted" },
+  deleted: {
+    code: "user.deleted",
+    status: 409,
+    title: "The account was deleted by its owner and cannot be changed",
+  },
 });

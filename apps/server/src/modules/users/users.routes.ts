@@ -1,6 +1,6 @@
 import type { ApiRouter } from "../../http/api.js";
 import { fileErrors } from "../files/index.js";
-import { updateMeBody, userSchema } from "./users.contract.js";
+import { updateMeBody, userExample, userSchema } from "./users.contract.js";
 import { userErrors } from "./users.errors.js";
 import type { UsersService } from "./users.service.js";
 
@@ -14,6 +14,7 @@ export function usersRoutes(service: UsersService) {
       access: "user",
       response: { status: 200, description: "The user", schema: userSchema },
       errors: [userErrors.notFound],
+      examples: { response: userExample },
       handler: ({ user }) => service.me(user.id),
     });
 
@@ -26,6 +27,10 @@ export function usersRoutes(service: UsersService) {
       body: updateMeBody,
       response: { status: 200, description: "The updated user", schema: userSchema },
       errors: [userErrors.notFound, fileErrors.notFound, fileErrors.wrongPurpose, fileErrors.alreadyAttached],
+      examples: {
+        request: { phone: "+1 (415) 555-0123", avatarFileId: "0192f3b0-1d2e-7f3a-9b4c-5d6e7f8a9b0c" },
+        response: userExample,
+      },
       handler: ({ user, body }) => service.updateMe(user.id, body),
     });
   };
