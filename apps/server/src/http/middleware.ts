@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { ErrorRequestHandler, Request, RequestHandler, Response } from "express";
+import type { ErrorRequestHandler, Express, Request, RequestHandler, Response } from "express";
 import { databaseFault } from "../db/errors.js";
 import { type Logger, redactUrl } from "../logger.js";
 import { AppError, coreErrors, toProblem } from "./errors.js";
@@ -21,47 +21,52 @@ function accessLevel(statusCode: number): Level {
   return statusCode >= 500 ? "error" : statusCode >= 400 ? "info" : "debug";
 }
 
+const startedAt = Symbol("startedAt");
+const requestLogger = Symbol("requestLogger");
+type LoggedRequest = Request & { [requestLogger]?: Logger };
+type LoggedResponse = Response & { [startedAt]: number };
+
 /**
- * Gives each request an id (the caller's `X-Request-Id` when sane, a new one otherwise), echoed back, and
- * logs it when it ends: 5xx at error, 4xx at info, the rest at debug, as
- * `{ req: { id, method, url }, res: { statusCode }, responseTime }`. The request's logger is created only
- * when something logs through it, and the access line is built only when its level is enabled: most
- * requests of a production server (LOG_LEVEL=info or above, answers below 400) log nothing and pay for
- * nothing but the id.
+ * Gives each request of `app` an id (the caller's `X-Request-Id` when sane, a new one otherwise), echoed back,
+ * and logs it when it ends: 5xx at error, 4xx at info, the rest at debug, as
+ * `{ req: { id, method, url }, res: { statusCode }, responseTime }`. `req.log` (a getter on the app's request
+ * prototype) creates the request's logger only when something logs through it, and the access line is built
+ * only when its level is enabled: most requests of a production server log nothing and pay for nothing but the
+ * id. Nothing is allocated per request beyond that (no closures, no per-request properties defined).
  */
-export function requestLogging(logger: Logger): RequestHandler {
+export function requestLogging(app: Express, logger: Logger): RequestHandler {
+  Object.defineProperty(app.request, "log", {
+    configurable: true,
+    get(this: LoggedRequest): Logger {
+      this[requestLogger] ??= logger.child({
+        req: { id: this.id, method: this.method, url: redactUrl(this.originalUrl) },
+      });
+      return this[requestLogger];
+    },
+  });
+  function ended(this: LoggedResponse): void {
+    const level = accessLevel(this.statusCode);
+    if (!logger.isLevelEnabled(level)) return;
+    const req = this.req as Request;
+    const line = { res: { statusCode: this.statusCode }, responseTime: Date.now() - this[startedAt] };
+    if (this.statusCode >= 500) {
+      req.log[level](
+        { ...line, err: new Error(`failed with status code ${this.statusCode}`) },
+        "request errored",
+      );
+    } else {
+      const whole = !req.readableAborted && this.writableFinished;
+      req.log[level](line, whole ? "request completed" : "request aborted");
+    }
+  }
   return (req, res, next) => {
     const given = req.headers["x-request-id"];
     const id = typeof given === "string" && requestIdPattern.test(given) ? given : randomUUID();
     res.setHeader("X-Request-Id", id);
     req.id = id;
-    const started = Date.now();
-    let child: Logger | undefined;
-    Object.defineProperty(req, "log", {
-      configurable: true,
-      get: () => {
-        child ??= logger.child({ req: { id, method: req.method, url: redactUrl(req.originalUrl) } });
-        return child;
-      },
-    });
-    const ended = () => {
-      res.removeListener("close", ended);
-      res.removeListener("finish", ended);
-      const level = accessLevel(res.statusCode);
-      if (!logger.isLevelEnabled(level)) return;
-      const line = { res: { statusCode: res.statusCode }, responseTime: Date.now() - started };
-      if (res.statusCode >= 500) {
-        req.log[level](
-          { ...line, err: new Error(`failed with status code ${res.statusCode}`) },
-          "request errored",
-        );
-      } else {
-        const whole = !req.readableAborted && res.writableEnded;
-        req.log[level](line, whole ? "request completed" : "request aborted");
-      }
-    };
-    res.on("close", ended);
-    res.on("finish", ended);
+    (res as LoggedResponse)[startedAt] = Date.now();
+    // A response emits "close" once it is sent or its connection is gone, whichever comes first.
+    res.once("close", ended);
     next();
   };
 }
