@@ -45,7 +45,7 @@ export function createApp(deps: AppDeps): App {
   app.set("trust proxy", config.trustProxy);
   app.set("query parser", "extended");
 
-  app.use(requestLogging(deps.logger));
+  app.use(requestLogging(app, deps.logger));
   app.use(requestTimeout(config.http.requestTimeoutMs));
   app.use(
     helmet({

@@ -147,6 +147,12 @@ const schema = z.object({
     .min(0)
     .max(300)
     .default(30),
+  SESSION_CACHE_TTL_SECONDS: z.coerce
+    .number({ error: "must be a number" })
+    .int("must be a whole number")
+    .min(0)
+    .max(3_600)
+    .default(60),
   LIMIT_LOGIN_ACCOUNT_ADDRESS: limit("10/15m"),
   LIMIT_LOGIN_ADDRESS: limit("100/1h"),
   LIMIT_LOGIN_ACCOUNT: limit("100/1h"),
@@ -263,6 +269,11 @@ export interface Config {
     sessionMaxDays: number;
     /** How long a spent refresh token may be retried (a lost answer) before reuse ends its session. */
     refreshReuseGraceSeconds: number;
+    /**
+     * How long a session read from the database is trusted from memory at most (0: read on every request).
+     * Ending a session takes effect at once anyway; this bounds a lost signal.
+     */
+    sessionCacheTtlSeconds: number;
     /** Attempt limits; failures-only limits forgive an attempt that succeeds (docs/api-guide.md). */
     limits: {
       /** Failed logins for one account from one address. */
@@ -423,6 +434,7 @@ export function loadConfig(env: Environment): Config {
       refreshTokenIdleDays: value.REFRESH_TOKEN_IDLE_DAYS,
       sessionMaxDays: value.SESSION_MAX_DAYS,
       refreshReuseGraceSeconds: value.REFRESH_REUSE_GRACE_SECONDS,
+      sessionCacheTtlSeconds: value.SESSION_CACHE_TTL_SECONDS,
       limits: {
         loginAccountAddress: value.LIMIT_LOGIN_ACCOUNT_ADDRESS,
         loginAddress: value.LIMIT_LOGIN_ADDRESS,

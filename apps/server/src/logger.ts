@@ -72,7 +72,7 @@ const safeErrorFields = [
  * descriptive fields above are kept, for the error and each of its causes.
  */
 export function serializeError(value: unknown, depth = 0): unknown {
-  // pino-http hands over pino's own serialisation, which keeps the original error as `raw`.
+  // An error already through pino's standard serialiser keeps the original as `raw`.
   const error =
     typeof value === "object" && value !== null && "raw" in value && value.raw instanceof Error
       ? value.raw

@@ -157,6 +157,12 @@ export async function startServer(
       uploads: config.uploads,
     });
     const users = createUsersModule({ db, pool, clock, files: files.service });
+    // Ended sessions may be cached (and have sockets) on any instance: each one is told through PostgreSQL
+    // NOTIFY before the change is answered; the subscriber is added once the sockets exist.
+    const sessionsChannel = await openChannel(databaseUrl, "jobsphere_sessions_ended", pool, logger, {
+      connectTimeoutMs: config.database.connectTimeoutMs,
+    });
+    cleanup.push(() => sessionsChannel.close());
     const auth = createAuthModule({
       db,
       pool,
@@ -167,6 +173,7 @@ export async function startServer(
       publicUrl: files.service.publicUrl,
       options: config.auth,
       users: users.service,
+      sessionCache: { ttlMs: config.auth.sessionCacheTtlSeconds * 1000, sync: sessionsChannel.sync },
     });
     const notifications = createNotificationsModule({
       db,
@@ -241,20 +248,18 @@ export async function startServer(
       disconnectEndedSessions(io, ended).catch((error: unknown) =>
         logger.error({ err: error }, "could not disconnect the sockets of ended sessions"),
       );
-    // Ended sessions may have sockets on any instance: each one is told through PostgreSQL NOTIFY (and this
-    // one at once, so its own sockets close even if the notification is lost).
-    const sessionsChannel = await openChannel(databaseUrl, "jobsphere_sessions_ended", pool, logger, {
-      connectTimeoutMs: config.database.connectTimeoutMs,
-    });
-    cleanup.push(() => sessionsChannel.close());
+    // This instance acts at once (its own sockets close even if the notification is lost); the others when
+    // the notification arrives. A notification that cannot be understood empties the session cache: anyone
+    // with database access can NOTIFY the channel, and a doubt costs reads, never access.
     sessionsChannel.subscribe((payload) => {
-      const ended = endedSessionsPayload.safeParse(JSON.parse(payload));
+      const ended = endedSessionsPayload.safeParse(parseJson(payload));
+      auth.service.sessionsEndedElsewhere(ended.success ? ended.data : undefined);
       if (ended.success) void disconnect(ended.data);
       else logger.warn({ payload }, "ignored a malformed sessions-ended notification");
     });
     auth.service.onSessionsEnded((ended) => {
       void disconnect(ended);
-      sessionsChannel
+      return sessionsChannel
         .publish(JSON.stringify(ended))
         .catch((error: unknown) =>
           logger.error({ err: error }, "could not tell other instances about ended sessions"),
@@ -312,6 +317,14 @@ export async function startServer(
   } catch (error) {
     await unwind();
     throw error;
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
 

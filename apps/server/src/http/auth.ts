@@ -32,3 +32,112 @@ export function bearerToken(req: Request): string | undefined {
   }
   return match[1];
 }
+
+/** A session that held when it was read: enough to let its access tokens in without the database. */
+export interface HeldSession {
+  userId: string;
+  /** The account's role as stored (not as claimed by the token). */
+  role: Role;
+  expiresAt: Date;
+}
+
+export interface SessionCacheOptions {
+  /** How long a cached session is trusted at most (0: never cached), whatever was heard. */
+  ttlMs: number;
+  maxEntries: number;
+  /**
+   * A barrier on the "sessions ended" signal: resolves once every signal committed before the call has been
+   * handed to `forget`, with the number of the listening connection (`DatabaseChannel.sync`); `undefined`
+   * when it cannot promise that.
+   */
+  sync: () => Promise<number | undefined>;
+}
+
+export interface SessionCache {
+  /**
+   * The session's state: from the cache when it may be trusted, otherwise from `load` (which throws when
+   * the session no longer holds). An entry is trusted only if every "sessions ended" signal committed before
+   * this call has been heard on the same listening connection it was stored under, and it is younger than
+   * the TTL: a lost listener, a reconnection or a slow barrier means a database read.
+   */
+  get(
+    userId: string,
+    sessionId: string,
+    nowMs: number,
+    load: () => Promise<HeldSession>,
+  ): Promise<HeldSession>;
+  /** Drops what is cached of these sessions (all the user's without `sessionIds`); nothing given: everything. */
+  forget(ended?: { userId: string; sessionIds?: readonly string[] | undefined }): void;
+}
+
+/**
+ * Sessions and account state kept in the process, so an authenticated request needs no database round trip
+ * of its own while ending a session still takes effect at once on every instance: the instance that ends
+ * sessions tells the others through PostgreSQL NOTIFY before it answers, and a cached session is used only
+ * after a barrier on that channel (`sync`), shared by the requests waiting at the same moment. Only sessions
+ * that hold are cached; a refusal is always read from the database.
+ */
+export function createSessionCache(options: SessionCacheOptions): SessionCache {
+  interface Entry {
+    session: HeldSession;
+    generation: number;
+    storedAt: number;
+  }
+  const entries = new Map<string, Entry>();
+  const byUser = new Map<string, Set<string>>();
+  // Bumped by every `forget`: a read that overlapped one may hold what was just ended, and is not stored.
+  let forgets = 0;
+
+  const remove = (sessionId: string) => {
+    const entry = entries.get(sessionId);
+    if (!entry) return;
+    entries.delete(sessionId);
+    const sessions = byUser.get(entry.session.userId);
+    sessions?.delete(sessionId);
+    if (sessions?.size === 0) byUser.delete(entry.session.userId);
+  };
+  const store = (sessionId: string, entry: Entry) => {
+    remove(sessionId);
+    if (entries.size >= options.maxEntries) {
+      const oldest = entries.keys().next();
+      if (!oldest.done) remove(oldest.value);
+    }
+    entries.set(sessionId, entry);
+    const sessions = byUser.get(entry.session.userId) ?? new Set<string>();
+    sessions.add(sessionId);
+    byUser.set(entry.session.userId, sessions);
+  };
+
+  return {
+    async get(userId, sessionId, nowMs, load) {
+      if (options.ttlMs <= 0) return load();
+      const generation = await options.sync();
+      if (generation === undefined) return load();
+      const entry = entries.get(sessionId);
+      if (
+        entry &&
+        entry.generation === generation &&
+        entry.session.userId === userId &&
+        nowMs >= entry.storedAt &&
+        nowMs - entry.storedAt < options.ttlMs &&
+        entry.session.expiresAt.getTime() > nowMs
+      ) {
+        return entry.session;
+      }
+      const before = forgets;
+      const session = await load();
+      if (forgets === before) store(sessionId, { session, generation, storedAt: nowMs });
+      return session;
+    },
+
+    forget(ended) {
+      forgets += 1;
+      if (!ended) {
+        entries.clear();
+        byUser.clear();
+        return;
+      }
+      for (const sessionId of ended.sessionIds ?? [...(byUser.get(ended.userId) ?? [])]) remove(sessionId);
+    },
+  };
+}

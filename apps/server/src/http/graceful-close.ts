@@ -38,11 +38,15 @@ export function gracefulClose(http: Server, options: GracefulCloseOptions): () =
     connections.set(socket, 0);
     socket.on("close", () => connections.delete(socket));
   });
+  // One function for every response, rather than a closure per request.
+  function settled(this: ServerResponse) {
+    inFlight.delete(this);
+  }
   http.on("request", (req, res: ServerResponse) => {
     if (health.stopping) endKeepAlive(res);
     connections.set(req.socket, (connections.get(req.socket) ?? 0) + 1);
     inFlight.add(res);
-    res.on("close", () => inFlight.delete(res));
+    res.once("close", settled);
   });
 
   return async () => {

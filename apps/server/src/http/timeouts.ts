@@ -24,10 +24,15 @@ export function serverTimeouts(http: Config["http"]): ServerOptions {
  * A request other than an upload must have arrived whole (headers and body) within `ms`; otherwise it is
  * answered 408 and its connection closed, so a client trickling a body cannot hold a connection for the
  * server-wide upload deadline. Uploads (multipart/form-data) stream large files and keep that longer limit.
+ * A request without a body has nothing left to arrive once its headers are in (Node's `headersTimeout`
+ * covered those), so it needs no timer.
  */
 export function requestTimeout(ms: number): RequestHandler {
   return (req, res, next) => {
-    if (req.is("multipart/form-data")) {
+    const hasBody =
+      req.headers["transfer-encoding"] !== undefined ||
+      (req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0");
+    if (!hasBody || req.is("multipart/form-data")) {
       next();
       return;
     }

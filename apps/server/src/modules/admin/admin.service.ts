@@ -24,7 +24,7 @@ export interface AdminDeps {
   clock: Clock;
   publicUrl: PublicUrl;
   /** Called after a user is suspended, to drop their live connections. */
-  onSuspended: (userId: string) => void;
+  onSuspended: (userId: string) => Promise<void>;
 }
 
 export function createAdminService(deps: AdminDeps) {
@@ -81,7 +81,7 @@ export function createAdminService(deps: AdminDeps) {
         if (changes.status === "suspended") await endAllSessions(tx.db, id, "suspended", now);
         return getUser(tx.db, id);
       });
-      if (changes.status === "suspended") deps.onSuspended(id);
+      if (changes.status === "suspended") await deps.onSuspended(id);
       return presentUser(row, deps.publicUrl);
     },
   };

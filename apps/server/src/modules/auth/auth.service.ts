@@ -6,7 +6,14 @@ import type { Database, Executor } from "../../db/client.js";
 import { newId } from "../../db/columns.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import { type Tx, transaction } from "../../db/transaction.js";
-import type { Authenticator, AuthUser, Role } from "../../http/auth.js";
+import {
+  type Authenticator,
+  type AuthUser,
+  createSessionCache,
+  type HeldSession,
+  type Role,
+  type SessionCacheOptions,
+} from "../../http/auth.js";
 import { AppError } from "../../http/errors.js";
 import {
   type Charge,
@@ -66,6 +73,8 @@ export interface AuthDeps {
   options: AuthOptions;
   /** Account deletion: the users service runs every module's part of it. */
   users: Pick<UsersService, "eraseAccount">;
+  /** Sessions kept in the process (`createSessionCache`); `sync` is the barrier on the sessions-ended channel. */
+  sessionCache: Pick<SessionCacheOptions, "ttlMs" | "sync">;
 }
 
 /** Where a request came from, kept on the session for the user's device list. */
@@ -103,16 +112,19 @@ export function createAuthService(deps: AuthDeps) {
     windowSeconds: codeLifetimeMinutes * 60,
   });
 
-  const endedListeners = new Set<(ended: SessionsEnded) => void>();
+  const endedListeners = new Set<(ended: SessionsEnded) => void | Promise<void>>();
+  const sessionCache = createSessionCache({ ...deps.sessionCache, maxEntries: 100_000 });
 
   /**
    * The one "sessions ended" signal: called after the change committed, by every path that ends sessions
-   * (logout, logout-all, refresh reuse, password change and reset, and the admin suspension). `server.ts`
-   * carries it to the other instances through PostgreSQL NOTIFY.
+   * (logout, logout-all, refresh reuse, password change and reset, account deletion and the admin
+   * suspension). `server.ts` carries it to the other instances through PostgreSQL NOTIFY; it resolves once
+   * they have been told, so the caller answers only when no instance still lets the ended sessions in.
    */
-  function sessionsEnded(ended: SessionsEnded): void {
+  async function sessionsEnded(ended: SessionsEnded): Promise<void> {
     if (ended.sessionIds?.length === 0) return;
-    for (const listener of endedListeners) listener(ended);
+    sessionCache.forget(ended);
+    await Promise.all([...endedListeners].map((listener) => listener(ended)));
   }
 
   /**
@@ -130,18 +142,23 @@ export function createAuthService(deps: AuthDeps) {
     await limits.wrongPasswordsPerAccount.reset(userId);
   }
 
-  /** The user's current role while the session holds; otherwise throws why it does not. */
-  async function assertSession(userId: string, sessionId: string, now: Date): Promise<Role> {
-    const [row] = await db
-      .select({
-        status: userDirectory.status,
-        role: userDirectory.role,
-        revokedAt: sessions.revokedAt,
-        expiresAt: sessions.expiresAt,
-      })
-      .from(sessions)
-      .innerJoin(userDirectory, eq(userDirectory.id, sessions.userId))
-      .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId)));
+  // Prepared once (a named statement on each pooled connection): every authenticated request that misses the
+  // session cache runs it.
+  const sessionState = db
+    .select({
+      status: userDirectory.status,
+      role: userDirectory.role,
+      revokedAt: sessions.revokedAt,
+      expiresAt: sessions.expiresAt,
+    })
+    .from(sessions)
+    .innerJoin(userDirectory, eq(userDirectory.id, sessions.userId))
+    .where(and(eq(sessions.id, sql.placeholder("sessionId")), eq(sessions.userId, sql.placeholder("userId"))))
+    .prepare("auth_session_state");
+
+  /** The session as stored, while it holds; otherwise throws why it does not. */
+  async function loadSession(userId: string, sessionId: string, now: Date): Promise<HeldSession> {
+    const [row] = await sessionState.execute({ sessionId, userId });
     // Suspension first: it is the reason the user needs to hear, even though it also ended the session.
     if (row?.status === "suspended") {
       throw new AppError(authErrors.accountSuspended, "This account is suspended; contact support");
@@ -149,7 +166,7 @@ export function createAuthService(deps: AuthDeps) {
     if (!row || row.revokedAt !== null || row.expiresAt <= now) {
       throw new AppError(authErrors.sessionEnded, "This session has ended; sign in again");
     }
-    return row.role;
+    return { userId, role: row.role, expiresAt: row.expiresAt };
   }
 
   /** Whether the account has ever had a session opened from this address (sessions keep their address). */
@@ -314,7 +331,9 @@ export function createAuthService(deps: AuthDeps) {
     async authenticate(accessToken: string): Promise<AuthUser> {
       const now = clock.now();
       const claims = await tokens.verifyAccessToken(accessToken, now);
-      const role = await assertSession(claims.userId, claims.sessionId, now);
+      const { role } = await sessionCache.get(claims.userId, claims.sessionId, now.getTime(), () =>
+        loadSession(claims.userId, claims.sessionId, now),
+      );
       return { id: claims.userId, role, sessionId: claims.sessionId };
     },
     errors: [
@@ -330,15 +349,29 @@ export function createAuthService(deps: AuthDeps) {
     limits,
     sessionsEnded,
 
-    /** Registers a listener of the sessions-ended signal; returns the function that removes it. */
-    onSessionsEnded(listener: (ended: SessionsEnded) => void): () => void {
+    /**
+     * Registers a listener of the sessions-ended signal (the signal waits for what it returns); returns the
+     * function that removes it.
+     */
+    onSessionsEnded(listener: (ended: SessionsEnded) => void | Promise<void>): () => void {
       endedListeners.add(listener);
       return () => endedListeners.delete(listener);
     },
 
-    /** Throws the reason (`auth.session_ended`, `auth.account_suspended`) when the session no longer holds. */
+    /**
+     * Another instance ended these sessions: they are not let in from the cache any more. Called without
+     * `ended` when a signal could not be understood: then nothing cached is trusted.
+     */
+    sessionsEndedElsewhere(ended?: SessionsEnded): void {
+      sessionCache.forget(ended);
+    },
+
+    /**
+     * Throws the reason (`auth.session_ended`, `auth.account_suspended`) when the session no longer holds.
+     * Always read from the database: it is the sockets' check for a signal that never came.
+     */
     async checkSession(user: AuthUser): Promise<void> {
-      await assertSession(user.id, user.sessionId, clock.now());
+      await loadSession(user.id, user.sessionId, clock.now());
     },
 
     async register(
@@ -454,7 +487,7 @@ export function createAuthService(deps: AuthDeps) {
         return { pair: await issueTokens(tx, user, session.id, now, found.token.id) } as const;
       });
       if (outcome.error) {
-        if ("ended" in outcome && outcome.ended) sessionsEnded(outcome.ended);
+        if ("ended" in outcome && outcome.ended) await sessionsEnded(outcome.ended);
         throw new AppError(outcome.error);
       }
       return outcome.pair;
@@ -476,12 +509,12 @@ export function createAuthService(deps: AuthDeps) {
         const sessionIds = await revokeSessions(tx.db, eq(sessions.id, found.sessionId), "logout", now);
         return { userId: found.userId, sessionIds };
       });
-      if (ended) sessionsEnded(ended);
+      if (ended) await sessionsEnded(ended);
     },
 
     async logoutAll(userId: string): Promise<void> {
       const now = clock.now();
-      sessionsEnded(await transaction(pool, (tx) => endAllSessions(tx.db, userId, "logout_all", now)));
+      await sessionsEnded(await transaction(pool, (tx) => endAllSessions(tx.db, userId, "logout_all", now)));
     },
 
     /** Always succeeds from the caller's view; the work happens in a job, so timing reveals nothing. */
@@ -520,7 +553,7 @@ export function createAuthService(deps: AuthDeps) {
         await updateUser(tx.db, user.id, { passwordHash, emailVerifiedAt: user.emailVerifiedAt ?? now }, now);
         ended = await endAllSessions(tx.db, user.id, "password_reset", now);
       });
-      if (ended) sessionsEnded(ended);
+      if (ended) await sessionsEnded(ended);
     },
 
     async changePassword(
@@ -534,7 +567,7 @@ export function createAuthService(deps: AuthDeps) {
         await updateUser(tx.db, userId, { passwordHash }, now);
         return endAllSessions(tx.db, userId, "password_changed", now);
       });
-      sessionsEnded(ended);
+      await sessionsEnded(ended);
     },
 
     /**
@@ -553,7 +586,7 @@ export function createAuthService(deps: AuthDeps) {
         return removeObjects;
       });
       // Every socket of the user closes, whichever session it belonged to.
-      sessionsEnded({ userId });
+      await sessionsEnded({ userId });
       await removeObjects();
     },
 

@@ -82,10 +82,23 @@ export interface TokenIssuer {
 
 const audience = "jobsphere-api";
 
+/** Verified access tokens remembered at most (each one is a few hundred bytes). */
+const verifiedTokensKept = 50_000;
+
 export function createTokenIssuer(
   key: SigningKey,
   options: { issuer: string; ttlSeconds: number },
 ): TokenIssuer {
+  // A token's signature and claims never change: one verified is remembered until it expires, so an app's
+  // next requests with it skip the signature check. What it grants is still decided per request (sessions).
+  const verified = new Map<string, { claims: AccessClaims; expiresAtMs: number }>();
+  const remember = (token: string, claims: AccessClaims, expiresAtMs: number) => {
+    if (verified.size >= verifiedTokensKept) {
+      const oldest = verified.keys().next();
+      if (!oldest.done) verified.delete(oldest.value);
+    }
+    verified.set(token, { claims, expiresAtMs });
+  };
   return {
     async issueAccessToken(claims, now) {
       const issuedAt = Math.floor(now.getTime() / 1000);
@@ -102,6 +115,9 @@ export function createTokenIssuer(
     },
 
     async verifyAccessToken(token, now) {
+      const known = verified.get(token);
+      // Past its expiry, the full check below gives the answer (`auth.token_expired`).
+      if (known && now.getTime() < known.expiresAtMs) return known.claims;
       try {
         const { payload } = await jwtVerify(token, key.publicKey, {
           algorithms: ["EdDSA"],
@@ -119,7 +135,9 @@ export function createTokenIssuer(
         ) {
           throw new AppError(authErrors.invalidToken, "The access token lacks required claims");
         }
-        return { userId: payload.sub, role: role as Role, sessionId: payload.sid };
+        const claims = { userId: payload.sub, role: role as Role, sessionId: payload.sid };
+        if (typeof payload.exp === "number") remember(token, claims, payload.exp * 1000);
+        return claims;
       } catch (error) {
         if (error instanceof AppError) throw error;
         if (error instanceof joseErrors.JWTExpired) {

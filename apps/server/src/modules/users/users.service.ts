@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, getTableColumns, ilike, lt, ne, or, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, ilike, lt, ne, or, type SQL, sql } from "drizzle-orm";
 import type pg from "pg";
 import type { Clock } from "../../clock.js";
 import type { Database, Executor } from "../../db/client.js";
@@ -212,6 +212,10 @@ export interface UsersDeps {
 export function createUsersService(deps: UsersDeps) {
   const present = (row: UserWithAvatar) => presentUser(row, deps.files.publicUrl);
   const deletionHooks: AccountDeletionHook[] = [];
+  // Every app reads GET /me often: one named statement, prepared once per pooled connection.
+  const meStatement = selectUsers(deps.db)
+    .where(eq(users.id, sql.placeholder("id")))
+    .prepare("users_me");
   return {
     /** Registers a module's blocker and eraser for account deletion (as files take read rules). */
     onAccountDeletion(hook: AccountDeletionHook): void {
@@ -266,7 +270,9 @@ export function createUsersService(deps: UsersDeps) {
     },
 
     async me(id: string): Promise<User> {
-      return present(await getUser(deps.db, id));
+      const [row] = await meStatement.execute({ id });
+      if (!row) throw new AppError(userErrors.notFound, "No user with this id");
+      return present(row);
     },
     async updateMe(id: string, changes: Parameters<typeof updateProfile>[2]): Promise<User> {
       return present(await updateProfile(deps, id, changes));
