@@ -200,6 +200,7 @@ const schema = z.object({
   DATABASE_POOL_SIZE: positiveInt.default(10),
   PUBLIC_QUERY_CONCURRENCY: positiveInt.default(3),
   PUBLIC_QUERY_QUEUE_MS: milliseconds.default(1_000),
+  JOB_EXPIRY_SECONDS: positiveInt.max(365 * 86_400).default(14 * 86_400),
 });
 
 export interface Config {
@@ -304,6 +305,10 @@ export interface Config {
   demoData: boolean | "embedded";
   /** An admin account created at start when no account has this email yet. */
   bootstrapAdmin: { email: string; password: string } | undefined;
+  jobs: {
+    /** How long a posted job stays open for quotes before it expires. */
+    expirySeconds: number;
+  };
 }
 
 /** Settings whose values are secrets or may hold credentials: an error names them, never shows them. */
@@ -430,6 +435,7 @@ export function loadConfig(env: Environment): Config {
       value.ADMIN_EMAIL && value.ADMIN_PASSWORD
         ? { email: value.ADMIN_EMAIL, password: value.ADMIN_PASSWORD }
         : undefined,
+    jobs: { expirySeconds: value.JOB_EXPIRY_SECONDS },
   };
 }
 

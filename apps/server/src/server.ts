@@ -40,6 +40,7 @@ import {
   createS3Storage,
   type FilesService,
 } from "./modules/files/index.js";
+import { createJobsModule } from "./modules/jobs/index.js";
 import type { Module } from "./modules/module.js";
 import { createMailer, createNotificationsModule } from "./modules/notifications/index.js";
 import { type AccountDeletionHook, createUsersModule } from "./modules/users/index.js";
@@ -188,7 +189,26 @@ export async function startServer(
       onSuspended: (userId) => auth.service.sessionsEnded({ userId }),
       contractors: contractors.service,
     });
-    const modules: Module<unknown>[] = [files, users, auth, notifications, catalog, contractors, admin];
+    const jobsModule = createJobsModule({
+      db,
+      pool,
+      clock,
+      jobs,
+      files: files.service,
+      logger,
+      expirySeconds: config.jobs.expirySeconds,
+    });
+    users.service.onAccountDeletion({ erase: jobsModule.service.eraseAccount });
+    const modules: Module<unknown>[] = [
+      files,
+      users,
+      auth,
+      notifications,
+      catalog,
+      contractors,
+      admin,
+      jobsModule,
+    ];
 
     // Queue creation on an empty database deadlocks when several instances start at once: one at a time.
     await withJobSetupLock(databaseUrl, async () => {

@@ -5,5 +5,6 @@ export * from "../modules/auth/auth.tables.js";
 export * from "../modules/catalog/catalog.tables.js";
 export * from "../modules/contractors/contractors.tables.js";
 export * from "../modules/files/files.tables.js";
+export * from "../modules/jobs/jobs.tables.js";
 export * from "../modules/notifications/mail.tables.js";
 export * from "../modules/users/users.tables.js";

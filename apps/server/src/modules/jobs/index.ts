@@ -1,0 +1,2 @@
+export { createJobsModule } from "./jobs.module.js";
+export type { JobsDeps, JobsService } from "./jobs.service.js";

@@ -1,0 +1,328 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Account, register } from "../../../test/accounts.js";
+import { createContractor, pngImage, samplePdf, uploadedFileId } from "../../../test/fixtures.js";
+import { startTestServer, type TestServer } from "../../../test/server.js";
+
+// Baker Street; a plumber based 3 km away covers it, one 40 km away does not.
+const bakerStreet = { lat: 51.5238, lng: -0.1586, address: "221B Baker Street, London NW1 6XE" };
+const inTwoDays = () => new Date(Date.now() + 2 * 86_400_000).toISOString();
+
+const plumberProfile = (lat = 51.51, lng = -0.13, radiusKm = 10, categorySlugs = ["plumber"]) => ({
+  headline: "Emergency plumber",
+  bio: "Leaks, drains and boilers.",
+  categorySlugs,
+  hourlyRate: { amount: 6000, currency: "gbp" },
+  serviceArea: { lat, lng, radiusKm },
+});
+
+describe("job requests and quotes", () => {
+  let app: TestServer;
+
+  beforeAll(async () => {
+    app = await startTestServer();
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  const call = (account: Account, method: string, path: string, body?: unknown) =>
+    app.request(method, `/api/v1${path}`, { token: account.accessToken, body });
+
+  async function postJob(customer: Account, overrides: Record<string, unknown> = {}) {
+    const response = await call(customer, "POST", "/jobs", {
+      title: "Fix a dripping kitchen tap",
+      description: "The mixer tap drips constantly.",
+      categorySlug: "plumber",
+      location: bakerStreet,
+      budget: { amount: 12000, currency: "gbp" },
+      preferredStart: inTwoDays(),
+      ...overrides,
+    });
+    if (response.status !== 201) throw new Error(`job: ${response.status} ${JSON.stringify(response.body)}`);
+    return response.body;
+  }
+
+  const quote = (contractor: Account, jobId: string, amount = 9500, extra: Record<string, unknown> = {}) =>
+    call(contractor, "POST", `/jobs/${jobId}/quotes`, {
+      price: { amount, currency: "gbp" },
+      message: "Can do it on Wednesday.",
+      ...extra,
+    });
+
+  it("runs from posting with an attachment to quotes the owner lists, seen only by matching contractors", async () => {
+    const customer = await register(app, "customer");
+    const photo = await uploadedFileId(
+      app,
+      customer.accessToken,
+      "job_attachment",
+      await pngImage(),
+      "tap.png",
+    );
+    const job = await postJob(customer, { attachmentFileIds: [photo] });
+    expect(job).toMatchObject({
+      status: "open",
+      customerId: customer.id,
+      location: bakerStreet,
+      quoteCount: 0,
+      attachments: [{ id: photo, contentType: "image/png" }],
+      assignedContractorId: null,
+      bookingId: null,
+    });
+
+    const near = await createContractor(app, "Near Plumber", plumberProfile());
+    const electrician = await createContractor(
+      app,
+      "Electrician",
+      plumberProfile(51.51, -0.13, 10, ["electrician"]),
+    );
+    const far = await createContractor(app, "Far Plumber", plumberProfile(51.2, 0.3, 10));
+
+    // The matching contractor sees it listed, rounded, without the address, with a distance.
+    const listed = await call(near, "GET", "/jobs");
+    expect(listed.status).toBe(200);
+    const seen = listed.body.items.find((item: { id: string }) => item.id === job.id);
+    expect(seen).toMatchObject({ status: "open", location: { lat: 51.52, lng: -0.16, address: null } });
+    expect(seen.distanceKm).toBeGreaterThan(0);
+    expect(seen.distanceKm).toBeLessThan(10);
+    expect(seen.quoteCount).toBeUndefined();
+    const attachment = await call(near, "GET", `/files/${photo}`);
+    expect(attachment.status).toBe(200);
+    expect((await fetch(attachment.body.url)).status).toBe(200);
+
+    // Another category and another area see nothing of it, nor its attachment.
+    for (const outsider of [electrician, far]) {
+      const theirs = await call(outsider, "GET", "/jobs");
+      expect(theirs.status).toBe(200);
+      expect(theirs.body.items.map((item: { id: string }) => item.id)).not.toContain(job.id);
+      expect((await call(outsider, "GET", `/jobs/${job.id}`)).status).toBe(404);
+      expect((await call(outsider, "GET", `/files/${photo}`)).status).toBe(404);
+      expect((await quote(outsider, job.id)).status).toBe(404);
+    }
+
+    const sent = await quote(near, job.id);
+    expect(sent.status).toBe(201);
+    expect(sent.body).toMatchObject({
+      status: "pending",
+      contractorName: "Near Plumber",
+      price: { amount: 9500 },
+    });
+    const edited = await call(near, "PATCH", `/jobs/${job.id}/quotes/${sent.body.id}`, {
+      price: { amount: 9000, currency: "gbp" },
+    });
+    expect(edited.status).toBe(200);
+    expect(edited.body.price).toEqual({ amount: 9000, currency: "gbp" });
+
+    // A second quote from the same contractor is refused; another contractor may quote.
+    expect((await quote(near, job.id, 100)).status).toBe(409);
+    const other = await createContractor(app, "Other Plumber", plumberProfile(51.53, -0.15, 5));
+    expect((await quote(other, job.id, 11000)).status).toBe(201);
+
+    const owners = await call(customer, "GET", `/jobs/${job.id}/quotes`);
+    expect(owners.status).toBe(200);
+    expect(owners.body.items.map((item: { contractorName: string }) => item.contractorName)).toEqual([
+      "Near Plumber",
+      "Other Plumber",
+    ]);
+    expect((await call(customer, "GET", `/jobs/${job.id}`)).body.quoteCount).toBe(2);
+    const own = await call(near, "GET", `/jobs/${job.id}/quotes`);
+    expect(own.body.items).toHaveLength(1);
+    expect(own.body.items[0].contractorId).toBe(near.id);
+  });
+
+  it("lets the owner edit an open job, releasing dropped attachments, and cancel it, rejecting its quotes", async () => {
+    const customer = await register(app, "customer");
+    const first = await uploadedFileId(app, customer.accessToken, "job_attachment", samplePdf, "plan.pdf");
+    const second = await uploadedFileId(
+      app,
+      customer.accessToken,
+      "job_attachment",
+      await pngImage(),
+      "a.png",
+    );
+    const job = await postJob(customer, { attachmentFileIds: [first] });
+    const edited = await call(customer, "PATCH", `/jobs/${job.id}`, {
+      title: "Fix two taps",
+      budget: null,
+      attachmentFileIds: [second],
+    });
+    expect(edited.status).toBe(200);
+    expect(edited.body).toMatchObject({ title: "Fix two taps", budget: null, attachments: [{ id: second }] });
+    // The dropped file is free again: it can be attached to another job.
+    const another = await call(customer, "POST", "/jobs", {
+      title: "Another job",
+      description: "Uses the released file.",
+      categorySlug: "plumber",
+      location: bakerStreet,
+      preferredStart: inTwoDays(),
+      attachmentFileIds: [first],
+    });
+    expect(another.status).toBe(201);
+
+    const plumber = await createContractor(app, "Plumber", plumberProfile());
+    const sent = await quote(plumber, job.id);
+    const cancelled = await call(customer, "POST", `/jobs/${job.id}/cancel`);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.status).toBe("cancelled");
+    const quotes = await call(plumber, "GET", `/jobs/${job.id}/quotes`);
+    expect(quotes.body.items[0]).toMatchObject({
+      id: sent.body.id,
+      status: "rejected",
+      closedReason: "job_cancelled",
+    });
+
+    // Closed: no edit, no second cancel, no quote; each 409 names the state.
+    for (const response of [
+      await call(customer, "PATCH", `/jobs/${job.id}`, { title: "Too late" }),
+      await call(customer, "POST", `/jobs/${job.id}/cancel`),
+      await quote(await createContractor(app, "Late", plumberProfile()), job.id),
+      await call(plumber, "PATCH", `/jobs/${job.id}/quotes/${sent.body.id}`, { message: "still?" }),
+    ]) {
+      expect(response.status).toBe(409);
+      expect(response.body).toMatchObject({ code: "job.invalid_state", status: 409 });
+      expect(response.body.detail).toContain("cancelled");
+    }
+    // The listing of the owner filters by state.
+    const cancelledOnly = await call(customer, "GET", "/jobs?status=cancelled");
+    expect(cancelledOnly.body.items.map((item: { id: string }) => item.id)).toEqual([job.id]);
+  });
+
+  it("withdraws a pending quote once, and keeps it listed", async () => {
+    const customer = await register(app, "customer");
+    const job = await postJob(customer);
+    const plumber = await createContractor(app, "Plumber", plumberProfile());
+    const sent = await quote(plumber, job.id);
+    const attempts = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        call(plumber, "POST", `/jobs/${job.id}/quotes/${sent.body.id}/withdraw`),
+      ),
+    );
+    expect(attempts.map((response) => response.status).sort()).toEqual([200, 409, 409, 409, 409]);
+    expect(attempts.find((response) => response.status === 409)?.body.code).toBe("quote.invalid_state");
+    expect((await quote(plumber, job.id)).status).toBe(409);
+    const listed = await call(customer, "GET", `/jobs/${job.id}/quotes`);
+    expect(listed.body.items[0].status).toBe("withdrawn");
+  });
+
+  it("refuses the attacker: wrong roles, other people's jobs and files, malformed input", async () => {
+    const customer = await register(app, "customer");
+    const intruder = await register(app, "customer");
+    const plumber = await createContractor(app, "Plumber", plumberProfile());
+    const job = await postJob(customer);
+
+    // A customer cannot quote; a contractor cannot post; another customer's job is 404 everywhere.
+    expect((await quote(customer, job.id)).status).toBe(403);
+    expect((await call(plumber, "POST", "/jobs", { title: "x" })).status).toBe(403);
+    for (const response of [
+      await call(intruder, "GET", `/jobs/${job.id}`),
+      await call(intruder, "PATCH", `/jobs/${job.id}`, { title: "Mine now" }),
+      await call(intruder, "POST", `/jobs/${job.id}/cancel`),
+      await call(intruder, "GET", `/jobs/${job.id}/quotes`),
+    ]) {
+      expect(response.status).toBe(404);
+      expect(response.body.code).toBe("job.not_found");
+    }
+    // Another contractor's quote is not theirs to edit.
+    const sent = await quote(plumber, job.id);
+    const rival = await createContractor(app, "Rival", plumberProfile());
+    expect(
+      (await call(rival, "PATCH", `/jobs/${job.id}/quotes/${sent.body.id}`, { message: "mine" })).status,
+    ).toBe(404);
+    expect((await call(rival, "POST", `/jobs/${job.id}/quotes/${sent.body.id}/withdraw`)).status).toBe(404);
+
+    // Someone else's file, a chat file, a public file: refused, and nothing is created.
+    const theirFile = await uploadedFileId(app, intruder.accessToken, "job_attachment", samplePdf, "x.pdf");
+    const chatFile = await uploadedFileId(app, customer.accessToken, "chat_attachment", samplePdf, "c.pdf");
+    const before = (await call(customer, "GET", "/jobs")).body.items.length;
+    const stolen = await call(customer, "POST", "/jobs", { ...jobBody(), attachmentFileIds: [theirFile] });
+    expect(stolen.status).toBe(404);
+    expect(stolen.body.errors[0]).toMatchObject({ path: "attachmentFileIds.0", code: "not_found" });
+    const chat = await call(customer, "POST", "/jobs", { ...jobBody(), attachmentFileIds: [chatFile] });
+    expect(chat.status).toBe(422);
+    expect(chat.body.code).toBe("file.wrong_purpose");
+    expect((await call(customer, "GET", "/jobs")).body.items.length).toBe(before);
+
+    // Malformed ids, coordinates, unknown fields, huge budgets, a start in the past, NUL.
+    const invalid = [
+      await call(customer, "GET", "/jobs/not-a-uuid"),
+      await call(customer, "POST", "/jobs", { ...jobBody(), location: { ...bakerStreet, lat: 91 } }),
+      await call(customer, "POST", "/jobs", {
+        ...jobBody(),
+        location: { lat: "north", lng: 0, address: "x" },
+      }),
+      await call(customer, "POST", "/jobs", { ...jobBody(), status: "assigned" }),
+      await call(customer, "POST", "/jobs", { ...jobBody(), budget: { amount: 1e12, currency: "gbp" } }),
+      await call(customer, "POST", "/jobs", { ...jobBody(), budget: { amount: 10.5, currency: "gbp" } }),
+      await call(customer, "POST", "/jobs", { ...jobBody(), preferredStart: "2001-01-01T00:00:00Z" }),
+      await call(customer, "POST", "/jobs", { ...jobBody(), title: "Tap\u0000drip" }),
+      await quote(plumber, "00000000-0000-0000-0000-00000000000g"),
+      await call(plumber, "POST", `/jobs/${job.id}/quotes`, {
+        price: { amount: -1, currency: "gbp" },
+        message: "x",
+      }),
+      await call(customer, "GET", "/jobs?status=everything"),
+      await call(customer, "GET", "/jobs?colour=red"),
+    ];
+    for (const response of invalid) {
+      expect(response.status).toBe(400);
+      expect(response.headers.get("content-type")).toContain("application/problem+json");
+    }
+    const unknownCategory = await call(customer, "POST", "/jobs", {
+      ...jobBody(),
+      categorySlug: "astrologer",
+    });
+    expect(unknownCategory.status).toBe(400);
+    expect(unknownCategory.body.code).toBe("catalog.unknown_category");
+    // A contractor without a profile cannot list or quote.
+    const bare = await register(app, "contractor");
+    expect((await call(bare, "GET", "/jobs")).body.code).toBe("contractor.profile_missing");
+    expect((await quote(bare, job.id)).body.code).toBe("contractor.profile_missing");
+    // Admins read any job; the listing is not theirs.
+    const noStart = await postJob(customer, { preferredStart: undefined });
+    const needsStart = await quote(plumber, noStart.id);
+    expect(needsStart.status).toBe(400);
+    expect(needsStart.body.errors[0]).toMatchObject({ path: "proposedStart", code: "required" });
+    expect((await quote(plumber, noStart.id, 9000, { proposedStart: inTwoDays() })).status).toBe(201);
+  });
+
+  const jobBody = () => ({
+    title: "Fix a dripping kitchen tap",
+    description: "The mixer tap drips constantly.",
+    categorySlug: "plumber",
+    location: bakerStreet,
+    preferredStart: inTwoDays(),
+  });
+
+  it("pages newest first with no repeat and no gap, and refuses forged cursors", async () => {
+    const customer = await register(app, "customer");
+    const created: string[] = [];
+    for (let index = 0; index < 7; index += 1)
+      created.push((await postJob(customer, { title: `Job ${index}` })).id);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { status: number; body: { items: { id: string }[]; nextCursor: string | null } } =
+        await call(customer, "GET", `/jobs?limit=3${cursor ? `&cursor=${cursor}` : ""}`);
+      expect(page.status).toBe(200);
+      seen.push(...page.body.items.map((item) => item.id));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual([...created].reverse());
+
+    const first = await call(customer, "GET", "/jobs?limit=2");
+    const forged = [
+      "not-a-cursor",
+      Buffer.from(
+        JSON.stringify(["x", "2026-01-01T00:00:00Z", "00000000-0000-0000-0000-000000000000"]),
+      ).toString("base64url"),
+      Buffer.from("[]").toString("base64url"),
+    ];
+    for (const bad of forged) {
+      const response = await call(customer, "GET", `/jobs?limit=2&cursor=${bad}`);
+      expect(response.status).toBe(400);
+      expect(response.body.code).toBe("pagination.invalid_cursor");
+    }
+    // A cursor replayed with another filter is refused too.
+    const replayed = await call(customer, "GET", `/jobs?limit=2&status=open&cursor=${first.body.nextCursor}`);
+    expect(replayed.body.code).toBe("pagination.invalid_cursor");
+  });
+});
