@@ -32,6 +32,7 @@ import {
 import type { Logger } from "./logger.js";
 import { createAdminModule } from "./modules/admin/index.js";
 import { createAdmin, createAuthModule, createTokenIssuer, loadSigningKey } from "./modules/auth/index.js";
+import { type BookingsService, createBookingsModule } from "./modules/bookings/index.js";
 import { createCatalogModule } from "./modules/catalog/index.js";
 import { createContractorsModule } from "./modules/contractors/index.js";
 import {
@@ -69,6 +70,8 @@ export interface RunningServer {
   databaseUrl: string;
   jobs: JobQueue;
   files: FilesService;
+  /** The bookings service, for tests standing in for modules still to come (payments marks bookings funded). */
+  bookings: BookingsService;
   /** What the probes report (stopping, database lost). */
   health: HealthState;
   /**
@@ -173,14 +176,27 @@ export async function startServer(
       mailer: createMailer({ ...config.mail, dataDir: config.dataDir, logger, env: config.env }),
     });
     const catalog = createCatalogModule({ db });
+    // Contact details open to a customer with a booking; the bookings module, built next, holds that rule.
+    let contactVisible: (viewerId: string, contractorId: string) => Promise<boolean> = async () => false;
     const contractors = createContractorsModule({
       db,
       pool,
       clock,
       files: files.service,
       publicQueries: createQueryBudget(config.database.publicQueries),
+      contactVisible: (viewerId, contractorId) => contactVisible(viewerId, contractorId),
     });
     users.service.onAccountDeletion({ erase: contractors.service.eraseAccount });
+    const bookings = createBookingsModule({
+      db,
+      pool,
+      jobs,
+      clock,
+      contractors: contractors.service,
+      settings: config.bookings,
+    });
+    contactVisible = bookings.service.hasBookingWith;
+    users.service.onAccountDeletion({ blocker: bookings.service.deletionBlocker });
     const admin = createAdminModule({
       db,
       pool,
@@ -196,6 +212,7 @@ export async function startServer(
       jobs,
       files: files.service,
       logger,
+      bookings: bookings.service,
       expirySeconds: config.jobs.expirySeconds,
     });
     users.service.onAccountDeletion({ erase: jobsModule.service.eraseAccount });
@@ -206,6 +223,7 @@ export async function startServer(
       notifications,
       catalog,
       contractors,
+      bookings,
       admin,
       jobsModule,
     ];
@@ -322,7 +340,19 @@ export async function startServer(
       return closing;
     };
 
-    return { url, port, http, io, database, databaseUrl, jobs, files: files.service, health, close };
+    return {
+      url,
+      port,
+      http,
+      io,
+      database,
+      databaseUrl,
+      jobs,
+      files: files.service,
+      bookings: bookings.service,
+      health,
+      close,
+    };
   } catch (error) {
     await unwind();
     throw error;

@@ -1,6 +1,6 @@
 export type { Availability } from "./availability.js";
-/** @public For bookings: a requested time must fall in the contractor's availability. */
-export { isAvailableAt } from "./availability.js";
+/** For bookings: a requested time must fall in the contractor's availability, or the nearest ranges are named. */
+export { availableRanges, isAvailableAt } from "./availability.js";
 export type { ContractorProfile } from "./contractors.contract.js";
 export { type DemoContractorProfile, seedDemoContractor, seedDemoCustomer } from "./contractors.demo.js";
 export { contractorErrors, verificationErrors } from "./contractors.errors.js";

@@ -43,7 +43,7 @@ function client(app: TestServer) {
 describe("job expiry through the timer", () => {
   let app: TestServer;
   beforeAll(async () => {
-    app = await startTestServer({ JOB_EXPIRY_SECONDS: "3" });
+    app = await startTestServer({ JOB_EXPIRY: "3s" });
   });
   afterAll(async () => {
     await app.close();

@@ -1,5 +1,6 @@
 import type { ApiRouter } from "../../http/api.js";
 import { coreErrors } from "../../http/errors.js";
+import { bookingSchema } from "../bookings/index.js";
 import { contractorErrors } from "../contractors/index.js";
 import { fileErrors } from "../files/index.js";
 import {
@@ -72,7 +73,7 @@ export function jobsRoutes(service: JobsService) {
       tags: ["Jobs"],
       summary: "Post a job request",
       description:
-        "Upload attachments first (`POST /files` with purpose `job_attachment`), then send their ids. The job is open for quotes until `expiresAt` (setting `JOB_EXPIRY_SECONDS`).",
+        "Upload attachments first (`POST /files` with purpose `job_attachment`), then send their ids. The job is open for quotes until `expiresAt` (setting `JOB_EXPIRY`).",
       access: ["customer"],
       body: createJobBody,
       idempotent: true,
@@ -234,6 +235,56 @@ export function jobsRoutes(service: JobsService) {
         response: { ...exampleQuote, status: "withdrawn", decidedAt: "2026-11-30T12:00:00.000Z" },
       },
       handler: ({ user, params }) => service.withdrawQuote(user, params.id, params.quoteId),
+    });
+
+    api.route({
+      method: "post",
+      path: "/jobs/:id/quotes/:quoteId/accept",
+      tags: ["Jobs"],
+      summary: "Accept a quote: the job is assigned and its contractor booked",
+      description:
+        "Only the job's owner, while the job is open and the quote pending. In one step the quote becomes `accepted`, the other pending quotes `rejected` (`closedReason: other_quote_accepted`), a booking is created in `accepted` at the quoted price starting at the quote's `proposedStart` (else the job's `preferredStart`), and the job becomes `assigned` with its `bookingId`. Of concurrent accepts exactly one succeeds; the others answer 409 `job.invalid_state`. Send an `Idempotency-Key` so a retry returns the same booking.",
+      access: ["customer"],
+      params: quoteParams,
+      idempotent: true,
+      response: { status: 201, description: "The booking, accepted", schema: bookingSchema },
+      errors: [
+        jobErrors.notFound,
+        jobErrors.invalidState,
+        jobErrors.quoteNotFound,
+        jobErrors.quoteInvalidState,
+        jobErrors.startMissing,
+      ],
+      examples: {
+        response: {
+          id: "01963a50-7e8f-7a9b-8c0d-1e2f3a4b5c6d",
+          status: "accepted",
+          customer: { id: exampleJob.customerId, name: "Alice Brown" },
+          contractor: { id: exampleQuote.contractorId, name: exampleQuote.contractorName },
+          categorySlug: exampleJob.categorySlug,
+          description: `${exampleJob.title}\n\n${exampleJob.description}`,
+          scheduledStart: exampleQuote.proposedStart,
+          scheduledEnd: null,
+          location: exampleJob.location,
+          price: exampleQuote.price,
+          commission: null,
+          contractorAmount: null,
+          refundAmount: null,
+          disputeReason: null,
+          createdAt: "2026-11-30T12:30:00.000Z",
+          updatedAt: "2026-11-30T12:30:00.000Z",
+          history: [
+            {
+              status: "accepted",
+              from: null,
+              at: "2026-11-30T12:30:00.000Z",
+              by: exampleJob.customerId,
+              note: "quote accepted",
+            },
+          ],
+        },
+      },
+      handler: ({ user, params }) => service.acceptQuote(user, params.id, params.quoteId),
     });
   };
 }

@@ -9,6 +9,7 @@ import { AppError, coreErrors } from "../../http/errors.js";
 import { decodeCursor, type Page, toPage } from "../../http/pagination.js";
 import type { JobQueue } from "../../jobs/queue.js";
 import type { Logger } from "../../logger.js";
+import type { BookingsService, BookingView } from "../bookings/index.js";
 import { unknownCategories } from "../catalog/index.js";
 import { type Coverage, contractorErrors, coverageOf, roundedPoint } from "../contractors/index.js";
 import { type FilesService, filesByIds } from "../files/index.js";
@@ -56,6 +57,8 @@ export interface JobsDeps {
   jobs: JobQueue;
   files: FilesService;
   logger: Logger;
+  /** Accepting a quote books its contractor. */
+  bookings: Pick<BookingsService, "createFromQuote">;
   /** How long a job stays open for quotes. */
   expirySeconds: number;
 }
@@ -521,6 +524,53 @@ export function createJobsService(deps: JobsDeps) {
         );
         if (!updated) throw await quoteNotPending(tx.db, jobId, quoteId);
         return presentQuote({ quote: updated, contractorName: quote.contractorName });
+      });
+    },
+
+    /**
+     * The owner accepts a pending quote of their open job, all in one transaction: the job is locked (of two
+     * racing accepts, of one quote or of two, or an accept and a cancel, the second waits and then finds the
+     * job no longer open), the quote becomes accepted, the other pending ones rejected, the booking is created
+     * in `accepted` at the quoted price, and the job becomes assigned with the booking's id.
+     */
+    async acceptQuote(user: AuthUser, jobId: string, quoteId: string): Promise<BookingView> {
+      const now = clock.now();
+      return transaction(pool, async (tx) => {
+        const job = await ownOpenJob(tx.db, user, jobId);
+        const found = await quoteById(tx.db, jobId, quoteId);
+        if (!found) throw quoteNotFound();
+        const scheduledStart = found.quote.proposedStart ?? job.preferredStart;
+        if (!scheduledStart) {
+          throw new AppError(
+            jobErrors.startMissing,
+            "Neither the quote nor the job names a start: set the job's preferredStart, or ask the contractor to propose one",
+          );
+        }
+        const accepted = await updatePendingQuote(
+          tx.db,
+          { id: quoteId, jobId },
+          { status: "accepted", decidedAt: now, updatedAt: now },
+        );
+        if (!accepted) throw await quoteNotPending(tx.db, jobId, quoteId);
+        await rejectPendingQuotes(tx.db, [jobId], "other_quote_accepted", now);
+        const booking = await deps.bookings.createFromQuote({
+          customerId: job.customerId,
+          contractorId: accepted.contractorId,
+          categorySlug: job.categorySlug,
+          description: `${job.title}\n\n${job.description}`,
+          scheduledStart,
+          location: { lat: job.lat, lng: job.lng, address: job.address },
+          price: { amount: accepted.priceAmount, currency: accepted.priceCurrency },
+        });
+        const assigned = await updateOpenJob(tx.db, { id: jobId, customerId: user.id }, now, {
+          status: "assigned",
+          assignedContractorId: accepted.contractorId,
+          bookingId: booking.id,
+          updatedAt: now,
+        });
+        // The row is locked since ownOpenJob, so only a broken invariant lands here.
+        if (!assigned) throw new Error(`job ${jobId} left the open state while locked`);
+        return booking;
       });
     },
 

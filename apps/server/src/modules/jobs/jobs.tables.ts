@@ -13,6 +13,7 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 import { createdAt, id } from "../../db/columns.js";
+import { bookings } from "../bookings/bookings.tables.js";
 import { categories } from "../catalog/catalog.tables.js";
 import { files } from "../files/files.tables.js";
 import { users } from "../users/users.tables.js";
@@ -57,7 +58,7 @@ export const jobs = pgTable(
     /** Set when a quote is accepted. */
     assignedContractorId: uuid().references(() => users.id),
     /** The booking the accepted quote created. */
-    bookingId: uuid(),
+    bookingId: uuid().references(() => bookings.id),
     createdAt: createdAt(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Account, register } from "../../../test/accounts.js";
+import { adminQuery } from "../../../test/database.js";
 import { createContractor, pngImage, samplePdf, uploadedFileId } from "../../../test/fixtures.js";
 import { startTestServer, type TestServer } from "../../../test/server.js";
 
@@ -282,6 +283,233 @@ describe("job requests and quotes", () => {
     expect(needsStart.status).toBe(400);
     expect(needsStart.body.errors[0]).toMatchObject({ path: "proposedStart", code: "required" });
     expect((await quote(plumber, noStart.id, 9000, { proposedStart: inTwoDays() })).status).toBe(201);
+  });
+
+  it("accepts a quote: booking accepted at the quoted price, job assigned, other quotes rejected", async () => {
+    const customer = await register(app, "customer");
+    const photo = await uploadedFileId(
+      app,
+      customer.accessToken,
+      "job_attachment",
+      await pngImage(),
+      "tap.png",
+    );
+    const job = await postJob(customer, { attachmentFileIds: [photo] });
+    const chosen = await createContractor(app, "Chosen", plumberProfile());
+    const passed = await createContractor(app, "Passed Over", plumberProfile());
+    const start = new Date(Date.now() + 3 * 86_400_000).toISOString();
+    const winning = await quote(chosen, job.id, 9500, { proposedStart: start });
+    const losing = await quote(passed, job.id, 8000);
+
+    const accepted = await call(customer, "POST", `/jobs/${job.id}/quotes/${winning.body.id}/accept`);
+    expect(accepted.status).toBe(201);
+    expect(accepted.body).toMatchObject({
+      status: "accepted",
+      customer: { id: customer.id },
+      contractor: { id: chosen.id, name: "Chosen" },
+      price: { amount: 9500, currency: "gbp" },
+      scheduledStart: start,
+      location: bakerStreet,
+      categorySlug: "plumber",
+    });
+    const booking = await call(chosen, "GET", `/bookings/${accepted.body.id}`);
+    expect(booking.status).toBe(200);
+    expect(booking.body.status).toBe("accepted");
+
+    const assigned = await call(customer, "GET", `/jobs/${job.id}`);
+    expect(assigned.body).toMatchObject({
+      status: "assigned",
+      assignedContractorId: chosen.id,
+      bookingId: accepted.body.id,
+    });
+    const quotes = await call(customer, "GET", `/jobs/${job.id}/quotes`);
+    expect(quotes.body.items).toMatchObject([
+      { id: winning.body.id, status: "accepted", closedReason: null },
+      { id: losing.body.id, status: "rejected", closedReason: "other_quote_accepted" },
+    ]);
+    // The assigned contractor now sees the address and keeps the attachment; the other one loses both.
+    const theirs = await call(chosen, "GET", `/jobs/${job.id}`);
+    expect(theirs.body.location).toEqual(bakerStreet);
+    expect(theirs.body.attachments).toHaveLength(1);
+    expect((await call(chosen, "GET", `/files/${photo}`)).status).toBe(200);
+    const loser = await call(passed, "GET", `/jobs/${job.id}`);
+    expect(loser.body).toMatchObject({ status: "assigned", attachments: [], bookingId: null });
+    expect(loser.body.location.address).toBeNull();
+    expect((await call(passed, "GET", `/files/${photo}`)).status).toBe(404);
+
+    // Assigned: a new quote, a second accept, an edit or a withdrawal are refused, naming the state.
+    const newcomer = await createContractor(app, "Newcomer", plumberProfile());
+    for (const response of [
+      await quote(newcomer, job.id),
+      await call(customer, "POST", `/jobs/${job.id}/quotes/${losing.body.id}/accept`),
+      await call(customer, "POST", `/jobs/${job.id}/cancel`),
+      await call(chosen, "POST", `/jobs/${job.id}/quotes/${winning.body.id}/withdraw`),
+    ]) {
+      expect(response.status).toBe(409);
+      expect(response.body.code).toBe("job.invalid_state");
+      expect(response.body.detail).toContain("assigned");
+    }
+    // Only the owner accepts.
+    const other = await postJob(customer);
+    const pending = await quote(chosen, other.id);
+    const stranger = await register(app, "customer");
+    expect((await call(stranger, "POST", `/jobs/${other.id}/quotes/${pending.body.id}/accept`)).status).toBe(
+      404,
+    );
+    expect((await call(chosen, "POST", `/jobs/${other.id}/quotes/${pending.body.id}/accept`)).status).toBe(
+      403,
+    );
+    expect((await call(customer, "POST", `/jobs/${other.id}/quotes/${winning.body.id}/accept`)).status).toBe(
+      404,
+    );
+  });
+
+  it("lets exactly one of 20 concurrent accepts of one quote win, and replays an idempotent retry", async () => {
+    const customer = await register(app, "customer");
+    const job = await postJob(customer);
+    const plumber = await createContractor(app, "Racer", plumberProfile());
+    const sent = await quote(plumber, job.id);
+    const path = `/api/v1/jobs/${job.id}/quotes/${sent.body.id}/accept`;
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => app.request("POST", path, { token: customer.accessToken })),
+    );
+    const statuses = answers.map((response) => response.status);
+    expect(statuses.filter((status) => status === 201)).toHaveLength(1);
+    expect(statuses.filter((status) => status === 409)).toHaveLength(19);
+    const bookings = await call(customer, "GET", "/bookings");
+    expect(
+      bookings.body.items.filter((item: { contractor: { id: string } }) => item.contractor.id === plumber.id),
+    ).toHaveLength(1);
+
+    // With an Idempotency-Key, concurrent retries of one accept make one booking; a later retry replays it.
+    const again = await postJob(customer);
+    const second = await quote(plumber, again.id);
+    const keyed = `/api/v1/jobs/${again.id}/quotes/${second.body.id}/accept`;
+    const headers = { "idempotency-key": `accept-${again.id}` };
+    const burst = await Promise.all(
+      Array.from({ length: 5 }, () => app.request("POST", keyed, { token: customer.accessToken, headers })),
+    );
+    const created = burst.filter((response) => response.status === 201);
+    expect(created.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(created.map((response) => response.body.id)).size).toBe(1);
+    for (const response of burst.filter((answer) => answer.status !== 201)) {
+      expect(response.status).toBe(409);
+      expect(response.body.code).toBe("idempotency.in_progress");
+    }
+    const replay = await app.request("POST", keyed, { token: customer.accessToken, headers });
+    expect(replay.status).toBe(201);
+    expect(replay.body.id).toBe(created[0]?.body.id);
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    const all = await call(customer, "GET", "/bookings?limit=100");
+    expect(all.body.items).toHaveLength(2);
+  });
+
+  it("books once when two quotes are accepted at once, and lets cancel and accept not both win", async () => {
+    const customer = await register(app, "customer");
+    const first = await createContractor(app, "First", plumberProfile());
+    const second = await createContractor(app, "Second", plumberProfile());
+    for (let round = 0; round < 3; round += 1) {
+      const job = await postJob(customer);
+      const a = await quote(first, job.id);
+      const b = await quote(second, job.id);
+      const answers = await Promise.all(
+        [a, b, a, b].map((sent) => call(customer, "POST", `/jobs/${job.id}/quotes/${sent.body.id}/accept`)),
+      );
+      expect(answers.filter((response) => response.status === 201)).toHaveLength(1);
+      const quotes = (await call(customer, "GET", `/jobs/${job.id}/quotes`)).body.items;
+      expect(quotes.map((item: { status: string }) => item.status).sort()).toEqual(["accepted", "rejected"]);
+      const winner = answers.find((response) => response.status === 201)?.body;
+      expect((await call(customer, "GET", `/jobs/${job.id}`)).body.bookingId).toBe(winner.id);
+    }
+    for (let round = 0; round < 3; round += 1) {
+      const job = await postJob(customer);
+      const sent = await quote(first, job.id);
+      const [accept, cancel] = await Promise.all([
+        call(customer, "POST", `/jobs/${job.id}/quotes/${sent.body.id}/accept`),
+        call(customer, "POST", `/jobs/${job.id}/cancel`),
+      ]);
+      // Exactly one wins; the loser is told the state the winner left.
+      expect([accept.status, cancel.status]).toEqual(accept.status === 201 ? [201, 409] : [409, 200]);
+      const loser = accept.status === 201 ? cancel : accept;
+      expect(loser.body.code).toBe("job.invalid_state");
+      const final = (await call(customer, "GET", `/jobs/${job.id}`)).body;
+      const quotes = (await call(customer, "GET", `/jobs/${job.id}/quotes`)).body.items;
+      if (accept.status === 201) {
+        expect(final).toMatchObject({ status: "assigned", bookingId: accept.body.id });
+        expect(quotes[0].status).toBe("accepted");
+      } else {
+        expect(final).toMatchObject({ status: "cancelled", bookingId: null });
+        expect(quotes[0]).toMatchObject({ status: "rejected", closedReason: "job_cancelled" });
+      }
+    }
+    const bookings = (await call(customer, "GET", "/bookings?limit=100")).body.items;
+    const jobs = (await call(customer, "GET", "/jobs?status=assigned&limit=100")).body.items;
+    expect(bookings).toHaveLength(jobs.length);
+  });
+
+  it("leaves job and quotes untouched when creating the booking fails half-way through an accept", async () => {
+    const customer = await register(app, "customer");
+    const job = await postJob(customer, { title: "Booking will fail here" });
+    const chosen = await createContractor(app, "Unlucky", plumberProfile());
+    const other = await createContractor(app, "Bystander", plumberProfile());
+    const sent = await quote(chosen, job.id);
+    await quote(other, job.id);
+    // A fault between the quote's update and the job's: the booking's insert fails in the database.
+    await adminQuery(
+      app.database.url,
+      `create function fail_booking() returns trigger language plpgsql as $$
+         begin
+           if new.description like 'Booking will fail here%' then raise exception 'injected fault'; end if;
+           return new;
+         end $$;
+       create trigger fail_booking before insert on bookings for each row execute function fail_booking();`,
+    );
+    try {
+      const failed = await call(customer, "POST", `/jobs/${job.id}/quotes/${sent.body.id}/accept`);
+      expect(failed.status).toBe(500);
+    } finally {
+      await adminQuery(
+        app.database.url,
+        "drop trigger fail_booking on bookings; drop function fail_booking();",
+      );
+    }
+    expect((await call(customer, "GET", `/jobs/${job.id}`)).body).toMatchObject({
+      status: "open",
+      bookingId: null,
+    });
+    const quotes = (await call(customer, "GET", `/jobs/${job.id}/quotes`)).body.items;
+    expect(quotes.map((item: { status: string }) => item.status)).toEqual(["pending", "pending"]);
+    const retried = await call(customer, "POST", `/jobs/${job.id}/quotes/${sent.body.id}/accept`);
+    expect(retried.status).toBe(201);
+  });
+
+  it("refuses to accept a quote without a start time, and a withdrawn quote", async () => {
+    const customer = await register(app, "customer");
+    const job = await postJob(customer);
+    const plumber = await createContractor(app, "No Start", plumberProfile());
+    const sent = await quote(plumber, job.id);
+    expect((await call(customer, "PATCH", `/jobs/${job.id}`, { preferredStart: null })).status).toBe(200);
+    const refused = await call(customer, "POST", `/jobs/${job.id}/quotes/${sent.body.id}/accept`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.code).toBe("job.start_missing");
+    expect((await call(customer, "GET", `/jobs/${job.id}`)).body.status).toBe("open");
+    expect((await call(plumber, "GET", `/jobs/${job.id}/quotes`)).body.items[0].status).toBe("pending");
+
+    const start = new Date(Date.now() + 5 * 86_400_000).toISOString();
+    expect(
+      (await call(plumber, "PATCH", `/jobs/${job.id}/quotes/${sent.body.id}`, { proposedStart: start }))
+        .status,
+    ).toBe(200);
+    const withdrawnBy = await createContractor(app, "Withdrawer", plumberProfile());
+    const withdrawn = await quote(withdrawnBy, job.id, 9000, { proposedStart: start });
+    await call(withdrawnBy, "POST", `/jobs/${job.id}/quotes/${withdrawn.body.id}/withdraw`);
+    const late = await call(customer, "POST", `/jobs/${job.id}/quotes/${withdrawn.body.id}/accept`);
+    expect(late.status).toBe(409);
+    expect(late.body.code).toBe("quote.invalid_state");
+    expect(late.body.detail).toContain("withdrawn");
+    const ok = await call(customer, "POST", `/jobs/${job.id}/quotes/${sent.body.id}/accept`);
+    expect(ok.status).toBe(201);
+    expect(ok.body.scheduledStart).toBe(start);
   });
 
   const jobBody = () => ({

@@ -54,6 +54,7 @@ ALTER TABLE "job_quotes" ADD CONSTRAINT "job_quotes_contractor_id_users_id_fk" F
 ALTER TABLE "jobs" ADD CONSTRAINT "jobs_customer_id_users_id_fk" FOREIGN KEY ("customer_id") REFERENCES "public"."users"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "jobs" ADD CONSTRAINT "jobs_category_slug_categories_slug_fk" FOREIGN KEY ("category_slug") REFERENCES "public"."categories"("slug") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "jobs" ADD CONSTRAINT "jobs_assigned_contractor_id_users_id_fk" FOREIGN KEY ("assigned_contractor_id") REFERENCES "public"."users"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "jobs" ADD CONSTRAINT "jobs_booking_id_bookings_id_fk" FOREIGN KEY ("booking_id") REFERENCES "public"."bookings"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "job_attachments_file" ON "job_attachments" USING btree ("file_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "job_quotes_one_per_contractor" ON "job_quotes" USING btree ("job_id","contractor_id");--> statement-breakpoint
 CREATE INDEX "job_quotes_job_order" ON "job_quotes" USING btree ("job_id","created_at","id");--> statement-breakpoint
