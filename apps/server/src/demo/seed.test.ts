@@ -35,6 +35,30 @@ describe("demo data", () => {
     expect(profile.body).toMatchObject({ verified: true, availability: { timezone: "Europe/London" } });
   });
 
+  it("tells the job story: open jobs with quotes, an assigned one with its booking, a cancelled and an expired one", async () => {
+    const alice = await login(app, "alice.customer@example.com", demoPassword);
+    const ben = await login(app, "ben.customer@example.com", demoPassword);
+    const jobsOf = async (token: string) =>
+      (await app.request("GET", "/api/v1/jobs", { token })).body.items as {
+        id: string;
+        status: string;
+        quoteCount: number;
+        bookingId: string | null;
+      }[];
+    const all = [...(await jobsOf(alice.accessToken)), ...(await jobsOf(ben.accessToken))];
+    expect(all.map((job) => job.status).sort()).toEqual(["assigned", "cancelled", "expired", "open", "open"]);
+    for (const open of all.filter((job) => job.status === "open"))
+      expect(open.quoteCount).toBeGreaterThanOrEqual(2);
+    const assigned = all.find((job) => job.status === "assigned");
+    const booking = await app.request("GET", `/api/v1/bookings/${assigned?.bookingId}`, {
+      token: alice.accessToken,
+    });
+    expect(booking.body).toMatchObject({ status: "accepted", contractor: { name: "Tom Walker" } });
+    // A matching contractor finds the open ones.
+    const jan = await login(app, "jan.handyman@example.com", demoPassword);
+    expect(await jobsOf(jan.accessToken)).toHaveLength(2);
+  });
+
   it("seeds only an empty database, once", async () => {
     const again = await startTestServer({ DEMO_DATA: "true" }, { database: app.database });
     try {
