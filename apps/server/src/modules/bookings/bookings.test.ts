@@ -224,7 +224,7 @@ describe("bookings", () => {
         expect(response.status, `${action} on ${status}`).toBe(409);
         expect(response.body.code).toBe("booking.invalid_transition");
         expect(response.body.detail).toContain(`The booking is ${status.replace("_", " ")}`);
-        expect(response.body.status).toBe(409);
+        expect(response.body.currentStatus).toBe(status);
         checked += 1;
       }
       // The server's own steps go through the same table.
