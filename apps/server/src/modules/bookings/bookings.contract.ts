@@ -28,7 +28,7 @@ export const createBookingBody = z
     price: moneySchema,
   })
   .superRefine((body, ctx) => {
-    if (body.price.amount < 1) {
+    if (typeof body.price?.amount === "number" && body.price.amount < 1) {
       ctx.addIssue({
         code: "custom",
         path: ["price", "amount"],
@@ -36,7 +36,12 @@ export const createBookingBody = z
         params: { code: "too_small" },
       });
     }
-    if (body.scheduledEnd && body.scheduledEnd.getTime() <= body.scheduledStart.getTime()) {
+    // Runs even when a field failed its own check; such a field is already reported.
+    if (
+      body.scheduledEnd instanceof Date &&
+      body.scheduledStart instanceof Date &&
+      body.scheduledEnd.getTime() <= body.scheduledStart.getTime()
+    ) {
       ctx.addIssue({
         code: "custom",
         path: ["scheduledEnd"],

@@ -400,7 +400,7 @@ export function createBookingsService(deps: BookingsDeps) {
           resolvePartial: "partially refunded by a dispute resolution",
         }[action]
       } now`,
-      { extensions: { status } },
+      { extensions: { currentStatus: status } },
     );
   }
 

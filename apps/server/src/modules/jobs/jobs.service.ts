@@ -96,7 +96,7 @@ function notOpen(row: JobRow, now: Date): AppError {
     jobErrors.invalidState,
     `The job is ${status}; only open jobs can change or take quotes`,
     {
-      extensions: { status },
+      extensions: { currentStatus: status },
     },
   );
 }
@@ -627,7 +627,7 @@ export function createJobsService(deps: JobsDeps) {
       jobErrors.quoteInvalidState,
       `The quote is ${status}; only pending quotes can change`,
       {
-        extensions: { status },
+        extensions: { currentStatus: status },
       },
     );
   }

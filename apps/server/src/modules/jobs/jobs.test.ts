@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Account, register } from "../../../test/accounts.js";
+import { type Account, login, register } from "../../../test/accounts.js";
 import { adminQuery } from "../../../test/database.js";
 import { createContractor, pngImage, samplePdf, uploadedFileId } from "../../../test/fixtures.js";
 import { startTestServer, type TestServer } from "../../../test/server.js";
@@ -20,7 +20,10 @@ describe("job requests and quotes", () => {
   let app: TestServer;
 
   beforeAll(async () => {
-    app = await startTestServer();
+    app = await startTestServer({
+      ADMIN_EMAIL: "admin@jobs.test",
+      ADMIN_PASSWORD: "admin passphrase for jobs",
+    });
   });
   afterAll(async () => {
     await app.close();
@@ -179,7 +182,11 @@ describe("job requests and quotes", () => {
       await call(plumber, "PATCH", `/jobs/${job.id}/quotes/${sent.body.id}`, { message: "still?" }),
     ]) {
       expect(response.status).toBe(409);
-      expect(response.body).toMatchObject({ code: "job.invalid_state", status: 409 });
+      expect(response.body).toMatchObject({
+        code: "job.invalid_state",
+        status: 409,
+        currentStatus: "cancelled",
+      });
       expect(response.body.detail).toContain("cancelled");
     }
     // The listing of the owner filters by state.
@@ -277,7 +284,18 @@ describe("job requests and quotes", () => {
     const bare = await register(app, "contractor");
     expect((await call(bare, "GET", "/jobs")).body.code).toBe("contractor.profile_missing");
     expect((await quote(bare, job.id)).body.code).toBe("contractor.profile_missing");
-    // Admins read any job; the listing is not theirs.
+    // Admins read any job and its quotes; the listing is not theirs.
+    const admin = await login(app, "admin@jobs.test", "admin passphrase for jobs");
+    const adminView = await call(admin, "GET", `/jobs/${job.id}`);
+    expect(adminView.body).toMatchObject({ id: job.id, location: bakerStreet, quoteCount: 1 });
+    expect((await call(admin, "GET", `/jobs/${job.id}/quotes`)).body.items).toHaveLength(1);
+    expect((await call(admin, "GET", "/jobs")).status).toBe(403);
+    // Oversized text and bodies: a clear 400, and 413 past the body limit.
+    const long = await call(customer, "POST", "/jobs", { ...jobBody(), description: "x".repeat(5001) });
+    expect(long.status).toBe(400);
+    expect(long.body.errors[0]).toMatchObject({ path: "description", code: "too_long" });
+    const huge = await call(customer, "POST", "/jobs", { ...jobBody(), description: "x".repeat(2_000_000) });
+    expect(huge.status).toBe(413);
     const noStart = await postJob(customer, { preferredStart: undefined });
     const needsStart = await quote(plumber, noStart.id);
     expect(needsStart.status).toBe(400);
@@ -507,6 +525,7 @@ describe("job requests and quotes", () => {
     expect(late.status).toBe(409);
     expect(late.body.code).toBe("quote.invalid_state");
     expect(late.body.detail).toContain("withdrawn");
+    expect(late.body.currentStatus).toBe("withdrawn");
     const ok = await call(customer, "POST", `/jobs/${job.id}/quotes/${sent.body.id}/accept`);
     expect(ok.status).toBe(201);
     expect(ok.body.scheduledStart).toBe(start);
