@@ -117,6 +117,69 @@ describe("job expiry by the clock, paging over equal times, and account deletion
     }
   });
 
+  it("closes jobs past their expiry in the hourly sweep, for timers that never fired", async () => {
+    const { call, postJob, quote } = client(app);
+    let customer = await register(app, "customer");
+    const contractor = await createContractor(app, "Swept", plumber);
+    const job = await postJob(customer, "Swept away");
+    const sent = await quote(contractor, job.id);
+    clock.advance(15 * 86_400_000);
+    try {
+      customer = await login(app, customer.email, customer.password);
+      // What the hourly schedule sends, sent now: its worker runs the sweep.
+      await app.server.jobs.send("jobs.expire-overdue", {});
+      const deadline = Date.now() + 20_000;
+      let quotes = await call(customer, "GET", `/jobs/${job.id}/quotes`);
+      while (quotes.body.items[0].status === "pending" && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        quotes = await call(customer, "GET", `/jobs/${job.id}/quotes`);
+      }
+      expect(quotes.body.items[0]).toMatchObject({
+        id: sent.body.id,
+        status: "rejected",
+        closedReason: "job_expired",
+      });
+    } finally {
+      clock.advance(-15 * 86_400_000);
+    }
+  });
+
+  it("pages a job's quotes oldest first and refuses a cursor of another job", async () => {
+    const { call, postJob, quote } = client(app);
+    const customer = await register(app, "customer");
+    const job = await postJob(customer);
+    const other = await postJob(customer);
+    const sent: string[] = [];
+    for (let index = 0; index < 5; index += 1) {
+      const contractor = await createContractor(app, `Quoter ${index}`, plumber);
+      sent.push((await quote(contractor, job.id)).body.id);
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { body: { items: { id: string }[]; nextCursor: string | null } } = await call(
+        customer,
+        "GET",
+        `/jobs/${job.id}/quotes?limit=2${cursor ? `&cursor=${cursor}` : ""}`,
+      );
+      seen.push(...page.body.items.map((item) => item.id));
+      cursor = page.body.nextCursor;
+      if (cursor) {
+        const elsewhere = await call(customer, "GET", `/jobs/${other.id}/quotes?limit=2&cursor=${cursor}`);
+        expect(elsewhere.status).toBe(400);
+        expect(elsewhere.body.code).toBe("pagination.invalid_cursor");
+      }
+    } while (cursor);
+    expect(seen).toEqual(sent);
+    const forged = await call(
+      customer,
+      "GET",
+      `/jobs/${job.id}/quotes?cursor=${Buffer.from('["x"]').toString("base64url")}`,
+    );
+    expect(forged.status).toBe(400);
+    expect(forged.body.code).toBe("pagination.invalid_cursor");
+  });
+
   it("pages without repeat or gap when jobs share their creation time", async () => {
     const { call } = client(app);
     const customer = await register(app, "customer");

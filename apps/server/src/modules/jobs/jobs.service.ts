@@ -577,13 +577,15 @@ export function createJobsService(deps: JobsDeps) {
     /** The owner and admins see every quote; a contractor sees only their own. Oldest first. */
     async listQuotes(user: AuthUser, jobId: string, query: ListQuotesQuery): Promise<Page<QuoteView>> {
       await visible(db, user, jobId);
-      const after = query.cursor ? decodeCursor({ ...query, cursor: query.cursor }, cursorParts) : undefined;
+      // The job is one of the list's filters: a cursor of one job's quotes is refused on another's.
+      const list = { ...query, jobId };
+      const after = list.cursor ? decodeCursor({ ...list, cursor: list.cursor }, cursorParts) : undefined;
       const rows = await quotesOf(db, jobId, {
         contractorId: user.role === "contractor" ? user.id : undefined,
         limit: query.limit,
         after,
       });
-      return toPage(rows, query, (row) => [row.quote.createdAt.toISOString(), row.quote.id], presentQuote);
+      return toPage(rows, list, (row) => [row.quote.createdAt.toISOString(), row.quote.id], presentQuote);
     },
 
     expire,
