@@ -2,6 +2,7 @@ import type pg from "pg";
 import { transaction } from "../db/transaction.js";
 import type { Logger } from "../logger.js";
 import { hashPassword } from "../modules/auth/index.js";
+import { type BookingsService, seedDemoBookings } from "../modules/bookings/index.js";
 import {
   type DemoContractorProfile,
   seedDemoContractor,
@@ -151,10 +152,16 @@ const customers = [
 ];
 
 /**
- * Fills an empty database with an admin, customers and contractors (profiles, weekday hours), so a new
- * developer can try the API and the dashboard at once. Does nothing if any account exists; all or nothing.
+ * Fills an empty database with an admin, customers and contractors (profiles, weekday hours) and bookings in
+ * every state between them, so a new developer can try the API and the dashboard at once. Does nothing if any
+ * account exists; all or nothing.
  */
-export async function seedDemoData(pool: pg.Pool, logger: Logger, now: Date): Promise<boolean> {
+export async function seedDemoData(
+  pool: pg.Pool,
+  logger: Logger,
+  now: Date,
+  modules: { bookings: BookingsService },
+): Promise<boolean> {
   const passwordHash = await hashPassword(demoPassword);
   const seeded = await transaction(pool, async (tx) => {
     // Serialises concurrent starts on one database: only one of them seeds.
@@ -166,14 +173,25 @@ export async function seedDemoData(pool: pg.Pool, logger: Logger, now: Date): Pr
       if (!user) throw new Error(`demo account ${email} was not created`);
       return user.id;
     };
-    await account("Demo Admin", "admin@example.com", "admin");
+    const adminId = await account("Demo Admin", "admin@example.com", "admin");
+    const customerIds: { id: string; address: string; lat: number; lng: number }[] = [];
     for (const customer of customers) {
-      await seedDemoCustomer(tx.db, await account(customer.name, customer.email, "customer"), customer, now);
+      const userId = await account(customer.name, customer.email, "customer");
+      await seedDemoCustomer(tx.db, userId, customer, now);
+      customerIds.push({ id: userId, address: customer.address, lat: customer.lat, lng: customer.lng });
     }
+    const contractorIds: { id: string; category: string }[] = [];
     for (const contractor of contractors) {
       const userId = await account(contractor.name, contractor.email, "contractor");
       await seedDemoContractor(tx.db, userId, contractor, now);
+      contractorIds.push({ id: userId, category: contractor.categories[0] ?? "handyman" });
     }
+    // Joins this transaction: the bookings commit with the accounts, or nothing does.
+    await seedDemoBookings(
+      modules.bookings,
+      { adminId, customers: customerIds, contractors: contractorIds },
+      now,
+    );
     return true;
   });
   if (seeded) {
