@@ -242,7 +242,10 @@ export async function startServer(
     // The demo admin's password is public (README): only an explicit DEMO_DATA=true seeds a database the
     // operator brought; `auto` seeds only the embedded one this process manages.
     if (config.demoData === true || (config.demoData === "embedded" && embedded))
-      await seedDemoData(pool, logger, clock.now(), { jobs: jobsModule.service });
+      await seedDemoData(pool, logger, clock.now(), {
+        bookings: bookings.service,
+        jobs: jobsModule.service,
+      });
 
     if (config.bootstrapAdmin) {
       const { created } = await createAdmin(

@@ -3,6 +3,21 @@ import { login } from "../../test/accounts.js";
 import { startTestServer, type TestServer } from "../../test/server.js";
 import { demoPassword } from "./seed.js";
 
+const bookingStatuses = [
+  "requested",
+  "accepted",
+  "declined",
+  "expired",
+  "funded",
+  "in_progress",
+  "completed",
+  "released",
+  "disputed",
+  "refunded",
+  "partially_refunded",
+  "cancelled",
+];
+
 describe("demo data", () => {
   let app: TestServer;
 
@@ -57,6 +72,31 @@ describe("demo data", () => {
     // A matching contractor finds the open ones.
     const jan = await login(app, "jan.handyman@example.com", demoPassword);
     expect(await jobsOf(jan.accessToken)).toHaveLength(2);
+  });
+
+  it("has bookings in every state between the demo customers and contractors", async () => {
+    const statuses = new Set<string>();
+    for (const email of ["alice.customer@example.com", "ben.customer@example.com"]) {
+      const customer = await login(app, email, demoPassword);
+      const mine = await app.request("GET", "/api/v1/bookings?limit=100", { token: customer.accessToken });
+      for (const booking of mine.body.items) {
+        statuses.add(booking.status);
+        expect(booking.customer.id).toBe(customer.id);
+        // Direct bookings start as the customer's request; an accepted quote's booking starts accepted.
+        expect(booking.history[0]).toMatchObject(
+          booking.history[0].note === "quote accepted"
+            ? { status: "accepted", from: null, by: customer.id }
+            : { status: "requested", by: customer.id },
+        );
+        expect(booking.history.at(-1).status).toBe(booking.status);
+      }
+    }
+    expect([...statuses].sort()).toEqual([...bookingStatuses].sort());
+    const contractor = await login(app, "priya.electrician@example.com", demoPassword);
+    const theirs = await app.request("GET", "/api/v1/bookings?role=contractor", {
+      token: contractor.accessToken,
+    });
+    expect(theirs.body.items.length).toBeGreaterThan(0);
   });
 
   it("seeds only an empty database, once", async () => {

@@ -2,6 +2,7 @@ import type pg from "pg";
 import { transaction } from "../db/transaction.js";
 import type { Logger } from "../logger.js";
 import { hashPassword } from "../modules/auth/index.js";
+import { type BookingsService, seedDemoBookings } from "../modules/bookings/index.js";
 import {
   type DemoContractorProfile,
   seedDemoContractor,
@@ -152,14 +153,15 @@ const customers = [
 ];
 
 /**
- * Fills an empty database with an admin, customers and contractors (profiles, weekday hours), so a new
- * developer can try the API and the dashboard at once. Does nothing if any account exists; all or nothing.
+ * Fills an empty database with an admin, customers and contractors (profiles, weekday hours) and bookings in
+ * every state between them, so a new developer can try the API and the dashboard at once. Does nothing if any
+ * account exists; all or nothing.
  */
 export async function seedDemoData(
   pool: pg.Pool,
   logger: Logger,
   now: Date,
-  services: { jobs: JobsService },
+  modules: { bookings: BookingsService; jobs: JobsService },
 ): Promise<boolean> {
   const passwordHash = await hashPassword(demoPassword);
   const seeded = await transaction(pool, async (tx) => {
@@ -172,19 +174,29 @@ export async function seedDemoData(
       if (!user) throw new Error(`demo account ${email} was not created`);
       return user.id;
     };
-    await account("Demo Admin", "admin@example.com", "admin");
+    const adminId = await account("Demo Admin", "admin@example.com", "admin");
     const ids = new Map<string, string>();
+    const customerIds: { id: string; address: string; lat: number; lng: number }[] = [];
     for (const customer of customers) {
       const userId = await account(customer.name, customer.email, "customer");
       ids.set(customer.email, userId);
       await seedDemoCustomer(tx.db, userId, customer, now);
+      customerIds.push({ id: userId, address: customer.address, lat: customer.lat, lng: customer.lng });
     }
+    const contractorIds: { id: string; category: string }[] = [];
     for (const contractor of contractors) {
       const userId = await account(contractor.name, contractor.email, "contractor");
       ids.set(contractor.email, userId);
       await seedDemoContractor(tx.db, userId, contractor, now);
+      contractorIds.push({ id: userId, category: contractor.categories[0] ?? "handyman" });
     }
-    await seedDemoJobs(services.jobs, tx.db, ids, now);
+    // Joins this transaction: the bookings commit with the accounts, or nothing does.
+    await seedDemoBookings(
+      modules.bookings,
+      { adminId, customers: customerIds, contractors: contractorIds },
+      now,
+    );
+    await seedDemoJobs(modules.jobs, tx.db, ids, now);
     return true;
   });
   if (seeded) {

@@ -176,8 +176,11 @@ async function viewOf(db: Executor, bookingId: string): Promise<BookingView> {
   return view;
 }
 
+/** A signed-in caller as the rules see them. */
+type Caller = Pick<AuthUser, "id" | "role">;
+
 /** Which side of this booking the caller is on; someone on neither side (and no admin) gets a 404. */
-function actorOf(user: AuthUser, row: BookingRow): Actor {
+function actorOf(user: Caller, row: BookingRow): Actor {
   if (row.customerId === user.id) return "customer";
   if (row.contractorId === user.id) return "contractor";
   if (user.role === "admin") return "admin";
@@ -307,7 +310,7 @@ export function createBookingsService(deps: BookingsDeps) {
   async function transition(
     bookingId: string,
     action: Action,
-    caller: AuthUser | { system: true } | { admin: string },
+    caller: Caller | { system: true } | { admin: string },
     options: TransitionOptions = {},
   ): Promise<BookingView> {
     return transaction(pool, async (tx) => {
@@ -418,6 +421,36 @@ export function createBookingsService(deps: BookingsDeps) {
     }
   }
 
+  /** A request the rules have accepted: the booking, its first history entry, its expiry timer, its event. */
+  async function createRequest(customerId: string, input: CreateBookingInput): Promise<BookingView> {
+    return transaction(pool, async (tx) => {
+      const id = await insertBooking(
+        tx,
+        {
+          customerId,
+          contractorId: input.contractorId,
+          categorySlug: input.categorySlug,
+          description: input.description,
+          scheduledStart: input.scheduledStart,
+          scheduledEnd: input.scheduledEnd ?? null,
+          lat: input.location.lat,
+          lng: input.location.lng,
+          address: input.location.address,
+          priceAmount: input.price.amount,
+          currency: input.price.currency,
+          status: "requested",
+        },
+        { by: customerId, note: null },
+      );
+      await jobs.send(
+        bookingExpireQueue,
+        { bookingId: id },
+        { db: tx, startAfter: settings.requestExpirySeconds, retryLimit: 10, retryBackoff: true },
+      );
+      return viewOf(tx.db, id);
+    });
+  }
+
   async function contractorToBook(contractorId: string) {
     const [user] = await db
       .select({ name: userDirectory.name, role: userDirectory.role, status: userDirectory.status })
@@ -461,33 +494,11 @@ export function createBookingsService(deps: BookingsDeps) {
         input.scheduledEnd ?? null,
         now,
       );
-      return transaction(pool, async (tx) => {
-        const id = await insertBooking(
-          tx,
-          {
-            customerId,
-            contractorId: input.contractorId,
-            categorySlug: input.categorySlug,
-            description: input.description,
-            scheduledStart: input.scheduledStart,
-            scheduledEnd: input.scheduledEnd ?? null,
-            lat: input.location.lat,
-            lng: input.location.lng,
-            address: input.location.address,
-            priceAmount: input.price.amount,
-            currency: input.price.currency,
-            status: "requested",
-          },
-          { by: customerId, note: null },
-        );
-        await jobs.send(
-          bookingExpireQueue,
-          { bookingId: id },
-          { db: tx, startAfter: settings.requestExpirySeconds, retryLimit: 10, retryBackoff: true },
-        );
-        return viewOf(tx.db, id);
-      });
+      return createRequest(customerId, input);
     },
+
+    /** A request made without the checks of `request` (demo data, whose times and contractors are chosen). */
+    createRequest,
 
     /**
      * For the jobs module: a booking made from an accepted quote starts `accepted` (the contractor proposed
@@ -519,7 +530,7 @@ export function createBookingsService(deps: BookingsDeps) {
 
     /** A party's action through a route (accept, decline, start, complete, confirm, dispute, cancel). */
     act(
-      user: AuthUser,
+      user: Caller,
       bookingId: string,
       action: "accept" | "decline" | "start" | "complete" | "confirm" | "dispute" | "cancel",
       options: { disputeReason?: string } = {},
@@ -551,38 +562,47 @@ export function createBookingsService(deps: BookingsDeps) {
       bookingId: string,
       options: { by: string; refundAmount: number; note: string },
     ): Promise<BookingView> {
-      const [row] = await db
-        .select({ price: bookings.priceAmount })
-        .from(bookings)
-        .where(eq(bookings.id, bookingId));
-      if (!row) throw new AppError(bookingErrors.notFound, "No booking with this id");
-      if (
-        !Number.isInteger(options.refundAmount) ||
-        options.refundAmount < 0 ||
-        options.refundAmount > row.price
-      ) {
-        throw new AppError(
-          coreErrors.validation,
-          `The refund must be a whole amount from 0 to ${row.price}`,
-          {
-            errors: [
-              { path: "refundAmount.amount", code: "invalid_value", message: "is out of range", in: "body" },
-            ],
-          },
+      // In one transaction, so the price read is the one the resolution applies to (and demo data, seeded in
+      // one transaction, sees its own rows).
+      return transaction(pool, async (tx) => {
+        const [row] = await tx.db
+          .select({ price: bookings.priceAmount })
+          .from(bookings)
+          .where(eq(bookings.id, bookingId));
+        if (!row) throw new AppError(bookingErrors.notFound, "No booking with this id");
+        if (
+          !Number.isInteger(options.refundAmount) ||
+          options.refundAmount < 0 ||
+          options.refundAmount > row.price
+        ) {
+          throw new AppError(
+            coreErrors.validation,
+            `The refund must be a whole amount from 0 to ${row.price}`,
+            {
+              errors: [
+                {
+                  path: "refundAmount.amount",
+                  code: "invalid_value",
+                  message: "is out of range",
+                  in: "body",
+                },
+              ],
+            },
+          );
+        }
+        const action: Action =
+          options.refundAmount === 0
+            ? "resolveRelease"
+            : options.refundAmount === row.price
+              ? "resolveRefund"
+              : "resolvePartial";
+        return transition(
+          bookingId,
+          action,
+          { admin: options.by },
+          { refundAmount: options.refundAmount, note: options.note },
         );
-      }
-      const action: Action =
-        options.refundAmount === 0
-          ? "resolveRelease"
-          : options.refundAmount === row.price
-            ? "resolveRefund"
-            : "resolvePartial";
-      return transition(
-        bookingId,
-        action,
-        { admin: options.by },
-        { refundAmount: options.refundAmount, note: options.note },
-      );
+      });
     },
 
     async get(user: AuthUser, bookingId: string): Promise<BookingView> {

@@ -5,6 +5,7 @@ import { type Account, login, register, strongPassword } from "../../../test/acc
 import { createContractor } from "../../../test/fixtures.js";
 import { startTestServer, type TestServer } from "../../../test/server.js";
 import { openSocket } from "../../../test/sockets.js";
+import { transaction } from "../../db/transaction.js";
 import { actions, type BookingStatus, bookingStatuses, transitions } from "./bookings.machine.js";
 
 const DAY_MS = 86_400_000;
@@ -141,6 +142,50 @@ describe("bookings", () => {
       token: contractor.accessToken,
     });
     expect(read.body.status).toBe("accepted");
+  });
+
+  it("rolls a booking made from a quote back with the caller's transaction, its event too", async () => {
+    let bookingId: string | undefined;
+    await expect(
+      transaction(app.server.database.pool, async () => {
+        const booking = await app.server.bookings.createFromQuote({
+          customerId: customer.id,
+          contractorId: contractor.id,
+          categorySlug: "electrician",
+          description: "Quote whose job update failed",
+          scheduledStart: new Date(Date.now() + 5 * DAY_MS),
+          location: { lat: 51.5, lng: -0.1, address: "1 Quote Lane" },
+          price: { amount: 9900, currency: "gbp" },
+        });
+        bookingId = booking.id;
+        throw new Error("the job's own update failed");
+      }),
+    ).rejects.toThrow("the job's own update failed");
+    expect(bookingId).toBeDefined();
+    const read = await app.request("GET", `/api/v1/bookings/${bookingId}`, { token: customer.accessToken });
+    expect(read.status).toBe(404);
+    const { rows } = await app.server.database.pool.query(
+      "select count(*)::int as count from pgboss.job where data->>'bookingId' = $1",
+      [bookingId],
+    );
+    expect(rows).toEqual([{ count: 0 }]);
+  });
+
+  it("refuses a dispute resolution outside 0 to the price, changing nothing", async () => {
+    const id = await bookingIn("disputed");
+    for (const refundAmount of [-1, 24001, 10.5]) {
+      await expect(
+        app.server.bookings.resolveDispute(id, { by: admin.id, refundAmount, note: "x" }),
+      ).rejects.toMatchObject({ status: 400 });
+    }
+    const read = await app.request("GET", `/api/v1/bookings/${id}`, { token: customer.accessToken });
+    expect(read.body).toMatchObject({ status: "disputed", refundAmount: null });
+    const split = await app.server.bookings.resolveDispute(id, { by: admin.id, refundAmount: 1, note: "x" });
+    expect(split).toMatchObject({
+      status: "partially_refunded",
+      refundAmount: { amount: 1, currency: "gbp" },
+    });
+    expect(split.history.at(-1)).toMatchObject({ from: "disputed", by: admin.id, note: "x" });
   });
 
   /** A booking brought to `status` the way the apps and the payments module would. */
@@ -372,7 +417,7 @@ describe("bookings", () => {
       ["unknown field", { ...base, status: "released" }, "status"],
       ["unknown location field", { ...base, location: { ...base.location, floor: 3 } }, "location.floor"],
       ["malformed contractor id", { ...base, contractorId: "1 or 1=1" }, "contractorId"],
-      ["NUL in description", { ...base, description: "fuse\u0000board" }, "description"],
+      ["NUL in description", { ...base, description: "NUL\u0000marker" }, "description"],
     ];
     for (const [name, body, path] of cases) {
       const response = await post(body);
@@ -399,7 +444,7 @@ describe("bookings", () => {
     });
     expect(byContractor.status).toBe(403);
     const mine = await app.request("GET", "/api/v1/bookings?limit=100", { token: customer.accessToken });
-    expect(mine.body.items.some((item: { description: string }) => item.description.includes("fuse"))).toBe(
+    expect(mine.body.items.some((item: { description: string }) => item.description.startsWith("NUL"))).toBe(
       false,
     );
   });
