@@ -52,6 +52,18 @@ export interface LimitSetting {
 
 const milliseconds = positiveInt;
 
+/** A length of time written with its unit, e.g. `48h`, `30m`, `2d`, `5s`; read as seconds. */
+const duration = (fallback: string) =>
+  z
+    .string()
+    .regex(/^\s*\d+\s*[smhd]\s*$/, 'must look like "48h" (a whole number and a unit: s, m, h, d)')
+    .default(fallback)
+    .transform((value) => {
+      const [, amount, unit] = /^\s*(\d+)\s*([smhd])/.exec(value) ?? [];
+      return Number(amount) * units[unit as keyof typeof units];
+    })
+    .refine((seconds) => seconds > 0, "must be longer than 0");
+
 /** Names Express's `trust proxy` knows for whole address ranges. */
 const proxyRangeNames = new Set(["loopback", "linklocal", "uniquelocal"]);
 
@@ -217,6 +229,16 @@ const schema = z.object({
   DATABASE_POOL_SIZE: positiveInt.default(10),
   PUBLIC_QUERY_CONCURRENCY: positiveInt.default(3),
   PUBLIC_QUERY_QUEUE_MS: milliseconds.default(1_000),
+  BOOKING_REQUEST_EXPIRY: duration("48h"),
+  BOOKING_AUTO_RELEASE: duration("72h"),
+  BOOKING_FREE_CANCEL_NOTICE: duration("24h"),
+  BOOKING_LATE_CANCEL_REFUND_BPS: z.coerce
+    .number({ error: "must be a number" })
+    .int("must be a whole number of basis points")
+    .min(0, "must be between 0 and 10000")
+    .max(10_000, "must be between 0 and 10000")
+    .default(5000),
+  JOB_EXPIRY: duration("14d"),
 });
 
 export interface Config {
@@ -342,8 +364,24 @@ export interface Config {
    * embedded one (DEMO_DATA=auto in development), never into a server named by DATABASE_URL.
    */
   demoData: boolean | "embedded";
+  bookings: {
+    /** An unanswered booking request expires this long after it is made. */
+    requestExpirySeconds: number;
+    /** A completed booking is released to the contractor this long after completion unless confirmed or disputed. */
+    autoReleaseSeconds: number;
+    cancellation: {
+      /** A customer cancelling a paid booking at least this long before its start is refunded in full. */
+      fullRefundNoticeSeconds: number;
+      /** Share of the price refunded to a customer cancelling a paid booking later than that (basis points). */
+      lateRefundBps: number;
+    };
+  };
   /** An admin account created at start when no account has this email yet. */
   bootstrapAdmin: { email: string; password: string } | undefined;
+  jobs: {
+    /** How long a posted job stays open for quotes before it expires. */
+    expirySeconds: number;
+  };
 }
 
 /** Settings whose values are secrets or may hold credentials: an error names them, never shows them. */
@@ -478,10 +516,19 @@ export function loadConfig(env: Environment): Config {
     demoData:
       value.DEMO_DATA === "true" ||
       (value.DEMO_DATA === "auto" && value.NODE_ENV === "development" ? "embedded" : false),
+    bookings: {
+      requestExpirySeconds: value.BOOKING_REQUEST_EXPIRY,
+      autoReleaseSeconds: value.BOOKING_AUTO_RELEASE,
+      cancellation: {
+        fullRefundNoticeSeconds: value.BOOKING_FREE_CANCEL_NOTICE,
+        lateRefundBps: value.BOOKING_LATE_CANCEL_REFUND_BPS,
+      },
+    },
     bootstrapAdmin:
       value.ADMIN_EMAIL && value.ADMIN_PASSWORD
         ? { email: value.ADMIN_EMAIL, password: value.ADMIN_PASSWORD }
         : undefined,
+    jobs: { expirySeconds: value.JOB_EXPIRY },
   };
 }
 

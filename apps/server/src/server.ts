@@ -32,6 +32,7 @@ import {
 import type { Logger } from "./logger.js";
 import { createAdminModule } from "./modules/admin/index.js";
 import { createAdmin, createAuthModule, createTokenIssuer, loadSigningKey } from "./modules/auth/index.js";
+import { type BookingsService, createBookingsModule } from "./modules/bookings/index.js";
 import { createCatalogModule } from "./modules/catalog/index.js";
 import { createContractorsModule } from "./modules/contractors/index.js";
 import {
@@ -40,6 +41,7 @@ import {
   createS3Storage,
   type FilesService,
 } from "./modules/files/index.js";
+import { createJobsModule } from "./modules/jobs/index.js";
 import type { Module } from "./modules/module.js";
 import { createMailer, createNotificationsModule } from "./modules/notifications/index.js";
 import { type AccountDeletionHook, createUsersModule } from "./modules/users/index.js";
@@ -70,6 +72,8 @@ export interface RunningServer {
   databaseUrl: string;
   jobs: JobQueue;
   files: FilesService;
+  /** The bookings service, for tests standing in for modules still to come (payments marks bookings funded). */
+  bookings: BookingsService;
   /** What the probes report (stopping, database lost). */
   health: HealthState;
   /**
@@ -181,14 +185,27 @@ export async function startServer(
       mailer: createMailer({ ...config.mail, dataDir: config.dataDir, logger, env: config.env }),
     });
     const catalog = createCatalogModule({ db });
+    // Contact details open to a customer with a booking; the bookings module, built next, holds that rule.
+    let contactVisible: (viewerId: string, contractorId: string) => Promise<boolean> = async () => false;
     const contractors = createContractorsModule({
       db,
       pool,
       clock,
       files: files.service,
       publicQueries: createQueryBudget(config.database.publicQueries),
+      contactVisible: (viewerId, contractorId) => contactVisible(viewerId, contractorId),
     });
     users.service.onAccountDeletion({ erase: contractors.service.eraseAccount });
+    const bookings = createBookingsModule({
+      db,
+      pool,
+      jobs,
+      clock,
+      contractors: contractors.service,
+      settings: config.bookings,
+    });
+    contactVisible = bookings.service.hasBookingWith;
+    users.service.onAccountDeletion({ blocker: bookings.service.deletionBlocker });
     const admin = createAdminModule({
       db,
       pool,
@@ -197,7 +214,28 @@ export async function startServer(
       onSuspended: (userId) => auth.service.sessionsEnded({ userId }),
       contractors: contractors.service,
     });
-    const modules: Module<unknown>[] = [files, users, auth, notifications, catalog, contractors, admin];
+    const jobsModule = createJobsModule({
+      db,
+      pool,
+      clock,
+      jobs,
+      files: files.service,
+      logger,
+      bookings: bookings.service,
+      expirySeconds: config.jobs.expirySeconds,
+    });
+    users.service.onAccountDeletion({ erase: jobsModule.service.eraseAccount });
+    const modules: Module<unknown>[] = [
+      files,
+      users,
+      auth,
+      notifications,
+      catalog,
+      contractors,
+      bookings,
+      admin,
+      jobsModule,
+    ];
 
     // Queue creation on an empty database deadlocks when several instances start at once: one at a time.
     await withJobSetupLock(databaseUrl, async () => {
@@ -213,7 +251,10 @@ export async function startServer(
     // The demo admin's password is public (README): only an explicit DEMO_DATA=true seeds a database the
     // operator brought; `auto` seeds only the embedded one this process manages.
     if (config.demoData === true || (config.demoData === "embedded" && embedded))
-      await seedDemoData(pool, logger, clock.now());
+      await seedDemoData(pool, logger, clock.now(), {
+        bookings: bookings.service,
+        jobs: jobsModule.service,
+      });
 
     if (config.bootstrapAdmin) {
       const { created } = await createAdmin(
@@ -313,7 +354,19 @@ export async function startServer(
       return closing;
     };
 
-    return { url, port, http, io, database, databaseUrl, jobs, files: files.service, health, close };
+    return {
+      url,
+      port,
+      http,
+      io,
+      database,
+      databaseUrl,
+      jobs,
+      files: files.service,
+      bookings: bookings.service,
+      health,
+      close,
+    };
   } catch (error) {
     await unwind();
     throw error;

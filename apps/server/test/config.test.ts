@@ -123,6 +123,36 @@ describe("configuration", () => {
     );
   });
 
+  it("reads the booking timers as durations with units and the late refund in basis points", () => {
+    expect(loadConfig({}).bookings).toEqual({
+      requestExpirySeconds: 48 * 3600,
+      autoReleaseSeconds: 72 * 3600,
+      cancellation: { fullRefundNoticeSeconds: 24 * 3600, lateRefundBps: 5000 },
+    });
+    expect(
+      loadConfig({
+        BOOKING_REQUEST_EXPIRY: "90m",
+        BOOKING_AUTO_RELEASE: "3d",
+        BOOKING_FREE_CANCEL_NOTICE: "12h",
+        BOOKING_LATE_CANCEL_REFUND_BPS: "2500",
+      }).bookings,
+    ).toEqual({
+      requestExpirySeconds: 5400,
+      autoReleaseSeconds: 3 * 86_400,
+      cancellation: { fullRefundNoticeSeconds: 12 * 3600, lateRefundBps: 2500 },
+    });
+    expect(() => loadConfig({ BOOKING_REQUEST_EXPIRY: "48" })).toThrow(
+      /BOOKING_REQUEST_EXPIRY must look like "48h"/,
+    );
+    expect(() => loadConfig({ BOOKING_AUTO_RELEASE: "0h" })).toThrow(
+      /BOOKING_AUTO_RELEASE must be longer than 0/,
+    );
+    expect(() => loadConfig({ BOOKING_LATE_CANCEL_REFUND_BPS: "10001" })).toThrow(
+      /BOOKING_LATE_CANCEL_REFUND_BPS must be between 0 and 10000/,
+    );
+    expect(() => loadConfig({ BOOKING_LATE_CANCEL_REFUND_BPS: "50.5" })).toThrow(/whole number/);
+  });
+
   it("stops the process at start with one clear line", () => {
     const result = spawnSync(process.execPath, ["--import", "tsx", main], {
       env: { ...process.env, PORT: "not-a-port", DATABASE_URL: "" },

@@ -71,9 +71,11 @@ describe("the OpenAPI document, as client generators read it", () => {
   let api: ApiRouter | undefined;
 
   beforeAll(async () => {
-    // The test module adds no route: it hands over the router every module declared its routes on.
+    // The test module adds no route: it hands over the router every module declared its routes on. The
+    // linters below hold the event loop for seconds: the client cannot see the server close an idle keep-alive
+    // connection meanwhile, and would send the next request on it (ECONNRESET).
     app = await startTestServer(
-      {},
+      { HTTP_KEEP_ALIVE_TIMEOUT_MS: "120000" },
       {
         testRoutes: async () => (router) => {
           api = router;

@@ -3,6 +3,21 @@ import { login } from "../../test/accounts.js";
 import { startTestServer, type TestServer } from "../../test/server.js";
 import { demoPassword } from "./seed.js";
 
+const bookingStatuses = [
+  "requested",
+  "accepted",
+  "declined",
+  "expired",
+  "funded",
+  "in_progress",
+  "completed",
+  "released",
+  "disputed",
+  "refunded",
+  "partially_refunded",
+  "cancelled",
+];
+
 describe("demo data", () => {
   let app: TestServer;
 
@@ -33,6 +48,55 @@ describe("demo data", () => {
       token: contractor.accessToken,
     });
     expect(profile.body).toMatchObject({ verified: true, availability: { timezone: "Europe/London" } });
+  });
+
+  it("tells the job story: open jobs with quotes, an assigned one with its booking, a cancelled and an expired one", async () => {
+    const alice = await login(app, "alice.customer@example.com", demoPassword);
+    const ben = await login(app, "ben.customer@example.com", demoPassword);
+    const jobsOf = async (token: string) =>
+      (await app.request("GET", "/api/v1/jobs", { token })).body.items as {
+        id: string;
+        status: string;
+        quoteCount: number;
+        bookingId: string | null;
+      }[];
+    const all = [...(await jobsOf(alice.accessToken)), ...(await jobsOf(ben.accessToken))];
+    expect(all.map((job) => job.status).sort()).toEqual(["assigned", "cancelled", "expired", "open", "open"]);
+    for (const open of all.filter((job) => job.status === "open"))
+      expect(open.quoteCount).toBeGreaterThanOrEqual(2);
+    const assigned = all.find((job) => job.status === "assigned");
+    const booking = await app.request("GET", `/api/v1/bookings/${assigned?.bookingId}`, {
+      token: alice.accessToken,
+    });
+    expect(booking.body).toMatchObject({ status: "accepted", contractor: { name: "Tom Walker" } });
+    // A matching contractor finds the open ones.
+    const jan = await login(app, "jan.handyman@example.com", demoPassword);
+    expect(await jobsOf(jan.accessToken)).toHaveLength(2);
+  });
+
+  it("has bookings in every state between the demo customers and contractors", async () => {
+    const statuses = new Set<string>();
+    for (const email of ["alice.customer@example.com", "ben.customer@example.com"]) {
+      const customer = await login(app, email, demoPassword);
+      const mine = await app.request("GET", "/api/v1/bookings?limit=100", { token: customer.accessToken });
+      for (const booking of mine.body.items) {
+        statuses.add(booking.status);
+        expect(booking.customer.id).toBe(customer.id);
+        // Direct bookings start as the customer's request; an accepted quote's booking starts accepted.
+        expect(booking.history[0]).toMatchObject(
+          booking.history[0].note === "quote accepted"
+            ? { status: "accepted", from: null, by: customer.id }
+            : { status: "requested", by: customer.id },
+        );
+        expect(booking.history.at(-1).status).toBe(booking.status);
+      }
+    }
+    expect([...statuses].sort()).toEqual([...bookingStatuses].sort());
+    const contractor = await login(app, "priya.electrician@example.com", demoPassword);
+    const theirs = await app.request("GET", "/api/v1/bookings?role=contractor", {
+      token: contractor.accessToken,
+    });
+    expect(theirs.body.items.length).toBeGreaterThan(0);
   });
 
   it("seeds only an empty database, once", async () => {

@@ -2,11 +2,13 @@ import type pg from "pg";
 import { transaction } from "../db/transaction.js";
 import type { Logger } from "../logger.js";
 import { hashPassword } from "../modules/auth/index.js";
+import { type BookingsService, seedDemoBookings } from "../modules/bookings/index.js";
 import {
   type DemoContractorProfile,
   seedDemoContractor,
   seedDemoCustomer,
 } from "../modules/contractors/index.js";
+import { backdateDemoJobExpiry, type JobsService } from "../modules/jobs/index.js";
 import { hasUsers, insertUser } from "../modules/users/index.js";
 
 /** Shared by every demo account, and printed at start: these accounts exist only on development databases. */
@@ -151,10 +153,16 @@ const customers = [
 ];
 
 /**
- * Fills an empty database with an admin, customers and contractors (profiles, weekday hours), so a new
- * developer can try the API and the dashboard at once. Does nothing if any account exists; all or nothing.
+ * Fills an empty database with an admin, customers and contractors (profiles, weekday hours) and bookings in
+ * every state between them, so a new developer can try the API and the dashboard at once. Does nothing if any
+ * account exists; all or nothing.
  */
-export async function seedDemoData(pool: pg.Pool, logger: Logger, now: Date): Promise<boolean> {
+export async function seedDemoData(
+  pool: pg.Pool,
+  logger: Logger,
+  now: Date,
+  modules: { bookings: BookingsService; jobs: JobsService },
+): Promise<boolean> {
   const passwordHash = await hashPassword(demoPassword);
   const seeded = await transaction(pool, async (tx) => {
     // Serialises concurrent starts on one database: only one of them seeds.
@@ -166,14 +174,29 @@ export async function seedDemoData(pool: pg.Pool, logger: Logger, now: Date): Pr
       if (!user) throw new Error(`demo account ${email} was not created`);
       return user.id;
     };
-    await account("Demo Admin", "admin@example.com", "admin");
+    const adminId = await account("Demo Admin", "admin@example.com", "admin");
+    const ids = new Map<string, string>();
+    const customerIds: { id: string; address: string; lat: number; lng: number }[] = [];
     for (const customer of customers) {
-      await seedDemoCustomer(tx.db, await account(customer.name, customer.email, "customer"), customer, now);
+      const userId = await account(customer.name, customer.email, "customer");
+      ids.set(customer.email, userId);
+      await seedDemoCustomer(tx.db, userId, customer, now);
+      customerIds.push({ id: userId, address: customer.address, lat: customer.lat, lng: customer.lng });
     }
+    const contractorIds: { id: string; category: string }[] = [];
     for (const contractor of contractors) {
       const userId = await account(contractor.name, contractor.email, "contractor");
+      ids.set(contractor.email, userId);
       await seedDemoContractor(tx.db, userId, contractor, now);
+      contractorIds.push({ id: userId, category: contractor.categories[0] ?? "handyman" });
     }
+    // Joins this transaction: the bookings commit with the accounts, or nothing does.
+    await seedDemoBookings(
+      modules.bookings,
+      { adminId, customers: customerIds, contractors: contractorIds },
+      now,
+    );
+    await seedDemoJobs(modules.jobs, tx.db, ids, now);
     return true;
   });
   if (seeded) {
@@ -188,4 +211,102 @@ export async function seedDemoData(pool: pg.Pool, logger: Logger, now: Date): Pr
     );
   }
   return seeded;
+}
+
+/**
+ * Job requests told through the jobs service, as the apps would make them: two open jobs with several
+ * quotes, one assigned (its quote accepted, so a booking exists), one cancelled and one expired.
+ */
+async function seedDemoJobs(
+  jobs: JobsService,
+  db: Parameters<typeof backdateDemoJobExpiry>[0],
+  ids: Map<string, string>,
+  now: Date,
+): Promise<void> {
+  const as = (email: string, role: "customer" | "contractor") => {
+    const id = ids.get(email);
+    if (!id) throw new Error(`demo account ${email} is missing`);
+    return { id, role, sessionId: "demo" };
+  };
+  const [alice, ben] = customers.map((customer) => ({
+    user: as(customer.email, "customer"),
+    location: { lat: customer.lat, lng: customer.lng, address: customer.address },
+  }));
+  if (!alice || !ben) throw new Error("demo customers are missing");
+  const days = (count: number) => new Date(now.getTime() + count * 86_400_000).toISOString();
+  const gbp = (amount: number) => ({ amount, currency: "gbp" });
+  const post = (
+    owner: typeof alice,
+    categorySlug: string,
+    title: string,
+    description: string,
+    budget?: number,
+  ) =>
+    jobs.create(owner.user, {
+      title,
+      description,
+      categorySlug,
+      location: owner.location,
+      ...(budget ? { budget: gbp(budget) } : {}),
+      preferredStart: days(5),
+    });
+  const quote = (email: string, jobId: string, amount: number, message: string) =>
+    jobs.createQuote(as(email, "contractor"), jobId, { price: gbp(amount), message });
+
+  const shelves = await post(
+    alice,
+    "handyman",
+    "Mount a TV and put up three shelves",
+    "55-inch TV on a brick wall, plus three floating shelves in the living room. Brackets are bought.",
+    15000,
+  );
+  await quote(
+    "kwame.carpenter@example.com",
+    shelves.id,
+    18000,
+    "Happy to do it; I would bring a laser level.",
+  );
+  await quote("jan.handyman@example.com", shelves.id, 12000, "Two hours' work, all fixings included.");
+
+  const wardrobe = await post(
+    ben,
+    "handyman",
+    "Assemble a wardrobe and rehang a door",
+    "A flat-pack double wardrobe, and the bedroom door sticks at the top.",
+  );
+  await quote("jan.handyman@example.com", wardrobe.id, 9000, "I can come on Saturday morning.");
+  await quote(
+    "kwame.carpenter@example.com",
+    wardrobe.id,
+    11000,
+    "I will plane the door and refit the hinges.",
+  );
+
+  const tap = await post(
+    alice,
+    "plumber",
+    "Replace a kitchen mixer tap",
+    "The old tap drips; the new one is here.",
+  );
+  const tapQuote = await quote("tom.plumber@example.com", tap.id, 9500, "About an hour; old tap taken away.");
+  await jobs.acceptQuote(alice.user, tap.id, tapQuote.id);
+
+  const lights = await post(
+    ben,
+    "electrician",
+    "Fit two outdoor wall lights",
+    "Cable is already run to both spots.",
+  );
+  await quote("priya.electrician@example.com", lights.id, 14000, "Certified work with a test certificate.");
+  await jobs.cancel(ben.user, lights.id);
+
+  const lock = await post(
+    alice,
+    "locksmith",
+    "Change the front-door lock",
+    "A British Standard euro cylinder, please.",
+  );
+  await quote("aisha.locksmith@example.com", lock.id, 8500, "Same-day fitting possible.");
+  await backdateDemoJobExpiry(db, lock.id, now);
+  await jobs.expire(lock.id);
 }

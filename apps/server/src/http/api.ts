@@ -126,6 +126,20 @@ export const problemSchema = z
         }),
       )
       .optional(),
+    currentStatus: z.string().optional().meta({
+      description:
+        "With `booking.invalid_transition`, `job.invalid_state` and `quote.invalid_state`: the state the thing is in now",
+    }),
+    timezone: z.string().optional().meta({
+      description: "With `booking.outside_availability`: the contractor's time zone (IANA)",
+    }),
+    availableRanges: z
+      .array(z.object({ start: z.iso.datetime(), end: z.iso.datetime() }))
+      .optional()
+      .meta({
+        description:
+          "With `booking.outside_availability`: up to three of the contractor's available ranges nearest the time asked, within a week",
+      }),
     attemptsRemaining: z.number().int().min(0).optional().meta({
       description:
         "With `auth.invalid_code`: how many more wrong codes this code allows (0: ask for a new one)",

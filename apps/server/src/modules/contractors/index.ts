@@ -1,9 +1,9 @@
 export type { Availability } from "./availability.js";
-/** @public For bookings: a requested time must fall in the contractor's availability. */
-export { isAvailableAt } from "./availability.js";
+/** For bookings: a requested time must fall in the contractor's availability, or the nearest ranges are named. */
+export { availableRanges, isAvailableAt } from "./availability.js";
 export type { ContractorProfile } from "./contractors.contract.js";
 export { type DemoContractorProfile, seedDemoContractor, seedDemoCustomer } from "./contractors.demo.js";
-export { verificationErrors } from "./contractors.errors.js";
+export { contractorErrors, verificationErrors } from "./contractors.errors.js";
 export {
   type ContractorsDeps,
   type ContractorsService,
@@ -11,6 +11,13 @@ export {
 } from "./contractors.module.js";
 /** @public For bookings: a contractor without a profile cannot be booked. */
 export { hasProfile } from "./contractors.service.js";
+export {
+  type Coverage,
+  coverageOf,
+  coversSql,
+  distanceFromCentreSql,
+  roundedPoint,
+} from "./coverage.read.js";
 export type { PortfolioItem } from "./portfolio.contract.js";
 export type { ContactPolicy, PublicContractor } from "./public-profile.contract.js";
 export type { ContractorSearchQuery, ContractorSearchResult } from "./search.contract.js";
