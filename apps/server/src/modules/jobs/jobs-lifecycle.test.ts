@@ -117,6 +117,48 @@ describe("job expiry by the clock, paging over equal times, and account deletion
     }
   });
 
+  it("refuses to accept a quote whose start has passed while it waited, until the start is moved", async () => {
+    const { call } = client(app);
+    let customer = await register(app, "customer");
+    let contractor = await createContractor(app, "Plumber", plumber);
+    const inTwoDays = new Date(clock.now().getTime() + 2 * 86_400_000).toISOString();
+    const posted = await call(customer, "POST", "/jobs", {
+      title: "Replace a radiator valve",
+      description: "It weeps.",
+      categorySlug: "plumber",
+      location: place,
+      preferredStart: inTwoDays,
+    });
+    expect(posted.status).toBe(201);
+    const sent = await call(contractor, "POST", `/jobs/${posted.body.id}/quotes`, {
+      price: { amount: 12000, currency: "gbp" },
+      message: "Happy to",
+    });
+    expect(sent.status).toBe(201);
+    clock.advance(3 * 86_400_000);
+    try {
+      customer = await login(app, customer.email, customer.password);
+      contractor = await login(app, contractor.email, contractor.password);
+      const accept = () => call(customer, "POST", `/jobs/${posted.body.id}/quotes/${sent.body.id}/accept`);
+      const refused = await accept();
+      expect(refused.status).toBe(409);
+      expect(refused.body.code).toBe("job.start_passed");
+      expect(refused.body.detail).toContain(inTwoDays);
+      // Nothing moved: the job is open and the quote pending, so the contractor can propose another start.
+      expect((await call(customer, "GET", `/jobs/${posted.body.id}`)).body.status).toBe("open");
+      const later = new Date(clock.now().getTime() + 86_400_000).toISOString();
+      const moved = await call(contractor, "PATCH", `/jobs/${posted.body.id}/quotes/${sent.body.id}`, {
+        proposedStart: later,
+      });
+      expect(moved.status).toBe(200);
+      const booked = await accept();
+      expect(booked.status).toBe(201);
+      expect(booked.body).toMatchObject({ status: "accepted", scheduledStart: later });
+    } finally {
+      clock.advance(-3 * 86_400_000);
+    }
+  });
+
   it("closes jobs past their expiry in the hourly sweep, for timers that never fired", async () => {
     const { call, postJob, quote } = client(app);
     let customer = await register(app, "customer");

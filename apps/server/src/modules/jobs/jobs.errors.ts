@@ -12,6 +12,11 @@ export const jobErrors = defineErrors({
     status: 409,
     title: "Neither the quote nor the job names a start time",
   },
+  startPassed: {
+    code: "job.start_passed",
+    status: 409,
+    title: "The start the booking would have has passed",
+  },
   quoteNotFound: { code: "quote.not_found", status: 404, title: "No such quote" },
   quoteExists: {
     code: "quote.already_exists",

@@ -254,6 +254,7 @@ export function jobsRoutes(service: JobsService) {
         jobErrors.quoteNotFound,
         jobErrors.quoteInvalidState,
         jobErrors.startMissing,
+        jobErrors.startPassed,
       ],
       examples: {
         response: {

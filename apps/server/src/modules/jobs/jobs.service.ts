@@ -546,6 +546,13 @@ export function createJobsService(deps: JobsDeps) {
             "Neither the quote nor the job names a start: set the job's preferredStart, or ask the contractor to propose one",
           );
         }
+        // A start that went by while the quote waited would make a booking nobody can keep.
+        if (scheduledStart.getTime() <= now.getTime()) {
+          throw new AppError(
+            jobErrors.startPassed,
+            `The start ${found.quote.proposedStart ? "the quote proposes" : "the job prefers"} (${scheduledStart.toISOString()}) has passed: ${found.quote.proposedStart ? "ask the contractor to update the quote's proposedStart" : "update the job's preferredStart"}`,
+          );
+        }
         const accepted = await updatePendingQuote(
           tx.db,
           { id: quoteId, jobId },
