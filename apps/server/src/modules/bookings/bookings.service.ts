@@ -92,6 +92,22 @@ export const contactStatuses: readonly BookingStatus[] = [
 
 type BookingRow = typeof bookings.$inferSelect;
 
+/** The columns a new booking takes from what was asked, however it was asked (directly or through a quote). */
+function bookingRow(input: Omit<QuoteBookingInput, "customerId" | "note">) {
+  return {
+    contractorId: input.contractorId,
+    categorySlug: input.categorySlug,
+    description: input.description,
+    scheduledStart: input.scheduledStart,
+    scheduledEnd: input.scheduledEnd ?? null,
+    lat: input.location.lat,
+    lng: input.location.lng,
+    address: input.location.address,
+    priceAmount: input.price.amount,
+    currency: input.price.currency,
+  };
+}
+
 export interface QuoteBookingInput {
   customerId: string;
   contractorId: string;
@@ -426,20 +442,7 @@ export function createBookingsService(deps: BookingsDeps) {
     return transaction(pool, async (tx) => {
       const id = await insertBooking(
         tx,
-        {
-          customerId,
-          contractorId: input.contractorId,
-          categorySlug: input.categorySlug,
-          description: input.description,
-          scheduledStart: input.scheduledStart,
-          scheduledEnd: input.scheduledEnd ?? null,
-          lat: input.location.lat,
-          lng: input.location.lng,
-          address: input.location.address,
-          priceAmount: input.price.amount,
-          currency: input.price.currency,
-          status: "requested",
-        },
+        { ...bookingRow(input), customerId, status: "requested" },
         { by: customerId, note: null },
       );
       await jobs.send(
@@ -508,20 +511,7 @@ export function createBookingsService(deps: BookingsDeps) {
       return transaction(pool, async (tx) => {
         const id = await insertBooking(
           tx,
-          {
-            customerId: input.customerId,
-            contractorId: input.contractorId,
-            categorySlug: input.categorySlug,
-            description: input.description,
-            scheduledStart: input.scheduledStart,
-            scheduledEnd: input.scheduledEnd ?? null,
-            lat: input.location.lat,
-            lng: input.location.lng,
-            address: input.location.address,
-            priceAmount: input.price.amount,
-            currency: input.price.currency,
-            status: "accepted",
-          },
+          { ...bookingRow(input), customerId: input.customerId, status: "accepted" },
           { by: input.customerId, note: input.note ?? "quote accepted" },
         );
         return viewOf(tx.db, id);

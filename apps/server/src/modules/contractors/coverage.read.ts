@@ -2,11 +2,7 @@ import { asc, eq, type SQL, sql } from "drizzle-orm";
 import type { Executor } from "../../db/client.js";
 import { userDirectory } from "../users/index.js";
 import { contractorCategories, contractorProfiles } from "./contractors.tables.js";
-import { publicCentre, publicCoordinateSql } from "./service-area.js";
-
-const EARTH_RADIUS_KM = 6371;
-/** A point exactly on the edge of the area is inside it, allowing the haversine a millimetre of rounding. */
-const EDGE_TOLERANCE_KM = 1e-6;
+import { EDGE_TOLERANCE_KM, greatCircleKmSql, publicCentre, publicCoordinateSql } from "./service-area.js";
 
 /**
  * Read-only: what an active contractor covers, for modules matching work to them (open jobs). The centre is
@@ -53,10 +49,10 @@ export function distanceFromCentreSql(coverage: Coverage, lat: SQL, lng: SQL): S
   const pointLat = publicCoordinateSql(lat);
   const pointLng = publicCoordinateSql(lng);
   const { lat: centreLat, lng: centreLng } = coverage.centre;
-  return sql`(2 * ${EARTH_RADIUS_KM}::float8 * asin(least(1::float8, sqrt(
-    power(sin(radians(${pointLat} - ${centreLat}::float8) / 2), 2)
-    + cos(radians(${centreLat}::float8)) * cos(radians(${pointLat})) * power(sin(radians(${pointLng} - ${centreLng}::float8) / 2), 2)
-  ))))`;
+  return greatCircleKmSql(
+    { lat: pointLat, lng: pointLng },
+    { lat: sql`${centreLat}::float8`, lng: sql`${centreLng}::float8` },
+  );
 }
 
 /** True in SQL when the point lies inside the coverage's area (edge included). */

@@ -3,15 +3,15 @@ import type { Executor } from "../../db/client.js";
 import { userDirectory } from "../users/index.js";
 import { contractorCategories } from "./contractors.tables.js";
 import type { ContractorSearchQuery, SearchSort } from "./search.contract.js";
-import { capBoxSql, EARTH_RADIUS_KM, microdegreesSql } from "./service-area.js";
+import {
+  capBoxSql,
+  EARTH_RADIUS_KM,
+  EDGE_TOLERANCE_KM,
+  greatCircleKmSql,
+  microdegreesSql,
+} from "./service-area.js";
 
 export { EARTH_RADIUS_KM };
-
-/**
- * A point exactly on the edge of a circle is inside it. The haversine is computed in floating point, so
- * "exactly" is allowed a millimetre: otherwise the last bit of a rounding error would decide the edge.
- */
-const EDGE_TOLERANCE_KM = 1e-6;
 
 export interface SearchPlan {
   sort: SearchSort;
@@ -27,10 +27,10 @@ const centreLat = sql`cp.public_centre[1]`;
 const centreLng = sql`cp.public_centre[0]`;
 
 function haversineKm(lat: number, lng: number): SQL {
-  return sql`(2 * ${EARTH_RADIUS_KM}::float8 * asin(least(1::float8, sqrt(
-    power(sin(radians(${centreLat} - ${lat}::float8) / 2), 2)
-    + cos(radians(${lat}::float8)) * cos(radians(${centreLat})) * power(sin(radians(${centreLng} - ${lng}::float8) / 2), 2)
-  ))))`;
+  return greatCircleKmSql(
+    { lat: centreLat, lng: centreLng },
+    { lat: sql`${lat}::float8`, lng: sql`${lng}::float8` },
+  );
 }
 
 /**

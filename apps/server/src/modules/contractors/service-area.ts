@@ -10,6 +10,23 @@ export const PUBLIC_CENTRE_STEP_DEGREES = 0.01;
 const STEPS_PER_DEGREE = 1 / PUBLIC_CENTRE_STEP_DEGREES;
 
 export const EARTH_RADIUS_KM = 6371;
+
+/**
+ * A point exactly on the edge of a circle is inside it. The haversine is computed in floating point, so
+ * "exactly" is allowed a millimetre: otherwise the last bit of a rounding error would decide the edge.
+ */
+export const EDGE_TOLERANCE_KM = 1e-6;
+
+/**
+ * Great-circle distance in km between two points given as float8 SQL expressions (haversine). The one
+ * formula search and job matching both use, so a contractor found covering a place also sees jobs there.
+ */
+export function greatCircleKmSql(from: { lat: SQL; lng: SQL }, to: { lat: SQL; lng: SQL }): SQL {
+  return sql`(2 * ${sql.raw(String(EARTH_RADIUS_KM))}::float8 * asin(least(1::float8, sqrt(
+    power(sin(radians(${from.lat} - ${to.lat}) / 2), 2)
+    + cos(radians(${to.lat})) * cos(radians(${from.lat})) * power(sin(radians(${from.lng} - ${to.lng}) / 2), 2)
+  ))))`;
+}
 /**
  * What a cap's box adds to its radius. The box is only a prefilter in front of the exact great-circle test:
  * a little wider than the cap, so the rounding of its trigonometry can never leave out a match.
