@@ -108,10 +108,22 @@ describe("the API guide's own requests", () => {
       "GET /api/v1/categories",
       "GET /api/v1/contractors",
       "POST /api/v1/files",
+      "POST /api/v1/jobs",
+      "GET /api/v1/jobs",
     ]) {
       expect(requests).toContain(flow);
     }
     expect(requests.some((request) => /^GET \/api\/v1\/contractors\/\{\{/.test(request))).toBe(true);
+    for (const flow of [
+      /^POST \/api\/v1\/jobs\/.+\/quotes$/,
+      /\/accept$/,
+      /^POST \/api\/v1\/bookings\/.+\/cancel$/,
+    ]) {
+      expect(
+        requests.some((request) => flow.test(request)),
+        String(flow),
+      ).toBe(true);
+    }
     expect(examples.filter((example) => example.status >= 400).length).toBeGreaterThanOrEqual(3);
   });
 
@@ -158,6 +170,11 @@ describe("the API guide's own requests", () => {
         if (name.startsWith("unique.")) {
           value = unique.get(name) ?? `${name.slice(7)}-${randomBytes(4).toString("hex")}`;
           unique.set(name, value);
+        } else if (/^inDays\.\d+$/.test(name)) {
+          // A start time N days ahead, at 09:00 UTC: times in the guide must stay in the future.
+          const day = new Date(Date.now() + Number(name.slice(7)) * 86_400_000);
+          day.setUTCHours(9, 0, 0, 0);
+          value = day.toISOString();
         } else if (name === "mailedCode") {
           const deadline = Date.now() + 15_000;
           while (smtp.received.length <= mailsUsed && Date.now() < deadline) {
