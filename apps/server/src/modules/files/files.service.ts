@@ -9,7 +9,6 @@ import type { Clock } from "../../clock.js";
 import type { Config } from "../../config.js";
 import type { Database, Executor } from "../../db/client.js";
 import { newId } from "../../db/columns.js";
-import { abandonBody } from "../../http/abandon-body.js";
 import type { AuthUser, Role } from "../../http/auth.js";
 import { AppError, coreErrors } from "../../http/errors.js";
 import { createLimiter } from "../../http/rate-limit.js";
@@ -198,13 +197,9 @@ export function createFilesService(deps: FilesDeps) {
     },
 
     async upload(req: Request, owner: AuthUser): Promise<FileView> {
-      try {
-        // Charged before a byte is read: every attempt costs bandwidth, disk and CPU, refused ones too.
-        await uploadsPerUser.consume(owner.id);
-      } catch (error) {
-        abandonBody(req);
-        throw error;
-      }
+      // Charged before a byte is read: every attempt costs bandwidth, disk and CPU, refused ones too. A refusal
+      // stops the body being read in the error handler, as for any error answered before its body was read.
+      await uploadsPerUser.consume(owner.id);
       const received = await receiveUpload(req, deps.tmpDir, limits);
       const cleanup: string[] = [received.path];
       try {

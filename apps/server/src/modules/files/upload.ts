@@ -6,7 +6,6 @@ import { Transform, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import busboy from "busboy";
 import type { Request } from "express";
-import { abandonBody } from "../../http/abandon-body.js";
 import { AppError, coreErrors } from "../../http/errors.js";
 import { fileErrors } from "./files.errors.js";
 import type { UploadLimits } from "./files.policy.js";
@@ -62,22 +61,13 @@ export function sanitiseName(name: string | undefined): string | undefined {
  * Streams a multipart upload (`purpose` and `file`, in either order, or `?purpose=`) to a temporary file,
  * enforcing the size limit while the bytes arrive: nothing is held whole in memory. A refusal is answered as
  * soon as it is known (at once when `Content-Length` already says too much), and a refused, malformed or
- * aborted upload leaves no temporary file behind.
+ * aborted upload leaves no temporary file behind; the error handler stops reading the rest of a refused body.
  */
 export async function receiveUpload(
   req: Request,
   tmpDir: string,
   limits: UploadLimits,
 ): Promise<ReceivedFile> {
-  try {
-    return await receive(req, tmpDir, limits);
-  } catch (error) {
-    abandonBody(req);
-    throw error;
-  }
-}
-
-async function receive(req: Request, tmpDir: string, limits: UploadLimits): Promise<ReceivedFile> {
   if (!req.is("multipart/form-data")) {
     throw new AppError(
       fileErrors.notMultipart,
