@@ -45,7 +45,7 @@ function socketErrorCode(error: unknown): string | undefined {
  * retry idempotent requests on a stale connection the same way (RFC 9110 §9.2.2). Any other failure is thrown
  * with its cause in the message.
  */
-async function fetchOnce(url: string, init: RequestInit): Promise<Response> {
+async function fetchRetryingStale(url: string, init: RequestInit): Promise<Response> {
   try {
     return await fetch(url, init);
   } catch (error) {
@@ -66,7 +66,7 @@ export async function httpRequest(base: string, method: string, path: string, op
     headers["content-type"] ??= "application/json";
   }
   if (options.token) headers.authorization = `Bearer ${options.token}`;
-  const response = await fetchOnce(`${base}${path}`, { method, headers, body });
+  const response = await fetchRetryingStale(`${base}${path}`, { method, headers, body });
   const text = await response.text();
   const type = response.headers.get("content-type") ?? "";
   return {
