@@ -53,8 +53,8 @@ describe("job requests and quotes", () => {
       ...extra,
     });
 
-  it("runs from posting with an attachment to quotes the owner lists, seen only by matching contractors", async () => {
-    const customer = await register(app, "customer");
+  /** A job posted with a photo of the tap, as most flows here begin. */
+  const postJobWithPhoto = async (customer: Account) => {
     const photo = await uploadedFileId(
       app,
       customer.accessToken,
@@ -62,7 +62,12 @@ describe("job requests and quotes", () => {
       await pngImage(),
       "tap.png",
     );
-    const job = await postJob(customer, { attachmentFileIds: [photo] });
+    return { photo, job: await postJob(customer, { attachmentFileIds: [photo] }) };
+  };
+
+  it("runs from posting with an attachment to quotes the owner lists, seen only by matching contractors", async () => {
+    const customer = await register(app, "customer");
+    const { job, photo } = await postJobWithPhoto(customer);
     expect(job).toMatchObject({
       status: "open",
       customerId: customer.id,
@@ -305,14 +310,7 @@ describe("job requests and quotes", () => {
 
   it("accepts a quote: booking accepted at the quoted price, job assigned, other quotes rejected", async () => {
     const customer = await register(app, "customer");
-    const photo = await uploadedFileId(
-      app,
-      customer.accessToken,
-      "job_attachment",
-      await pngImage(),
-      "tap.png",
-    );
-    const job = await postJob(customer, { attachmentFileIds: [photo] });
+    const { job, photo } = await postJobWithPhoto(customer);
     const chosen = await createContractor(app, "Chosen", plumberProfile());
     const passed = await createContractor(app, "Passed Over", plumberProfile());
     const start = new Date(Date.now() + 3 * 86_400_000).toISOString();
