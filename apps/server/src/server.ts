@@ -31,6 +31,7 @@ import {
 } from "./jobs/queue.js";
 import type { Logger } from "./logger.js";
 import { createAdminModule } from "./modules/admin/index.js";
+import { createAuditModule } from "./modules/audit/index.js";
 import { createAdmin, createAuthModule, createTokenIssuer, loadSigningKey } from "./modules/auth/index.js";
 import { type BookingsService, createBookingsModule } from "./modules/bookings/index.js";
 import { createCatalogModule } from "./modules/catalog/index.js";
@@ -206,10 +207,12 @@ export async function startServer(
     });
     contactVisible = bookings.service.hasBookingWith;
     users.service.onAccountDeletion({ blocker: bookings.service.deletionBlocker });
+    const audit = createAuditModule({ db, pool });
     const admin = createAdminModule({
       db,
       pool,
       clock,
+      audit: audit.service,
       publicUrl: files.service.publicUrl,
       onSuspended: (userId) => auth.service.sessionsEnded({ userId }),
       contractors: contractors.service,
@@ -233,6 +236,7 @@ export async function startServer(
       catalog,
       contractors,
       bookings,
+      audit,
       admin,
       jobsModule,
     ];
