@@ -1,4 +1,4 @@
-import { and, desc, eq, exists, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
 import type pg from "pg";
 import { z } from "zod";
 import type { Clock } from "../../clock.js";
@@ -308,9 +308,7 @@ export function createLedgerService(deps: LedgerDeps): LedgerService {
       if (query.account !== undefined) {
         const account = query.account;
         conditions.push(
-          exists(
-            sql`select 1 from ${ledgerEntries} where ${ledgerEntries.transactionId} = ${ledgerTransactions.id} and ${ledgerEntries.account} = ${account}`,
-          ),
+          sql`exists (select 1 from ${ledgerEntries} where ${ledgerEntries.transactionId} = ${ledgerTransactions.id} and ${ledgerEntries.account} = ${account})`,
         );
       }
       if (query.cursor !== undefined) {
@@ -384,7 +382,8 @@ export function createLedgerService(deps: LedgerDeps): LedgerService {
           .from(ledgerEntries)
           .where(and(...conditions))
           .groupBy(ledgerEntries.account, ledgerEntries.currency)
-          .orderBy(ledgerEntries.account, ledgerEntries.currency)
+          // Byte order, so the listing and its cursors read the same under any database collation.
+          .orderBy(sql`${ledgerEntries.account} collate "C"`, sql`${ledgerEntries.currency} collate "C"`)
           .limit(query.limit + 1),
       );
       return toPage(
