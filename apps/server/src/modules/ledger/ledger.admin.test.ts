@@ -16,6 +16,7 @@ describe("the admin's view of the ledger", () => {
   let contractorId: string;
   /** When the last week's postings were recorded: a day ago. */
   let yesterday: Date;
+  let ledger: LedgerService;
 
   beforeAll(async () => {
     app = await startTestServer({ ADMIN_EMAIL: "books@example.com", ADMIN_PASSWORD: strongPassword });
@@ -31,6 +32,7 @@ describe("the admin's view of the ledger", () => {
       pool: app.server.database.pool,
       clock: { now: () => new Date() },
     }).service;
+    ledger = now;
 
     const booking = await acceptedBooking(app, { amount: 24_000, currency: "usd" });
     bookingId = booking.id;
@@ -186,6 +188,19 @@ describe("the admin's view of the ledger", () => {
       expect((await get("/admin/ledger/balances", customer)).status).toBe(403);
       expect((await get("/admin/transactions", null)).status).toBe(401);
       expect((await get("/admin/ledger/balances", null)).status).toBe(401);
+    });
+  });
+
+  describe("entries", () => {
+    it("lists one booking's entries, as its money screens show them", async () => {
+      const page = await ledger.entries({ bookingId, limit: 10 });
+      expect(page.items.map(({ account, amount, kind }) => ({ account, amount, kind }))).toEqual([
+        { account: "customer_funds_held", amount: -24_000, kind: "funding" },
+        { account: "platform_cash", amount: 24_000, kind: "funding" },
+      ]);
+      expect(page.items[0]).toMatchObject({ bookingId, currency: "usd", createdAt: yesterday.toISOString() });
+      const mine = await ledger.entries({ bookingId, accountPrefix: "platform_", limit: 10 });
+      expect(mine.items.map((item) => item.account)).toEqual(["platform_cash"]);
     });
   });
 
