@@ -117,7 +117,8 @@ export interface LedgerDeps {
 // Advisory locks taken with two keys live apart from single-key ones (the migration lock, pg-boss).
 const accountLockClass = 0x1ed6e7;
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// Lower case, as PostgreSQL returns ids: a retry compares the ids it sends with the ones stored.
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const idCursor = z.tuple([z.uuid()]);
 const balanceCursor = z.tuple([z.string(), z.string()]);
 
@@ -133,8 +134,9 @@ function checkPostInput(input: PostInput): void {
       throw invalid(`${name} must be 1 to ${max} characters without NUL`);
     if (pattern && !pattern.test(value)) throw invalid(`${name} ${JSON.stringify(value)} is not valid`);
   };
+  for (const name of ["key", "kind", "currency"] as const)
+    if (input[name] === undefined) throw invalid(`${name} is required`);
   text("key", input.key);
-  if (input.key === undefined) throw invalid("key is required");
   text("kind", input.kind, /^[a-z][a-z0-9_]{0,49}$/);
   text("currency", input.currency, /^[a-z]{3}$/);
   text("bookingId", input.bookingId, uuidPattern);
