@@ -137,7 +137,7 @@ describe("npm run ledger:check", { timeout: 120_000 }, () => {
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^ok {3}transactions balance$/m);
-    expect(result.stdout).toContain("ledger:check: all 8 checks hold (6 transactions, 13 entries)");
+    expect(result.stdout).toContain("ledger:check: all 9 checks hold (6 transactions, 13 entries)");
   });
 
   it("exits 2 saying why when it cannot reach the database", async () => {
@@ -162,6 +162,7 @@ describe("npm run ledger:check", { timeout: 120_000 }, () => {
       // An entry whose transaction was deleted, taking 12,000 more out of the contractor's payable.
       `insert into ledger_entries (id, transaction_id, account, amount, currency) values ('${randomUUID()}', '${orphanTransaction}', '${payable}', 12000, 'usd')`,
     ]);
+    const stranger = accounts.contractorPayable(randomUUID());
     // A release posted while the booking still holds the money (a bug, not tampering: the books balance).
     await ledger.post({
       key: `release:${heldBookingId}`,
@@ -171,17 +172,19 @@ describe("npm run ledger:check", { timeout: 120_000 }, () => {
       postings: [
         { account: accounts.customerFundsHeld, amount: 9_900 },
         { account: accounts.platformCommission, amount: -2_400 },
-        { account: accounts.contractorPayable(randomUUID()), amount: -7_500 },
+        { account: stranger, amount: -7_500 },
       ],
     });
     const result = await run();
     expect(result.code).toBe(1);
+    expect(result.stdout).toContain(`${stranger} names no contractor account`);
     const failures = result.stdout.split("\n").filter((line) => line.startsWith("FAIL"));
     expect(failures).toEqual([
       "FAIL transactions balance",
       "FAIL transactions have two entries or more",
       "FAIL entries belong to a transaction of their currency",
       "FAIL customer funds held match the bookings",
+      "FAIL contractor accounts belong to contractors",
       "FAIL contractor payable never negative",
     ]);
     expect(result.stdout).toContain(`(release:${bookingId}) sums to -100 usd instead of 0`);
@@ -195,7 +198,7 @@ describe("npm run ledger:check", { timeout: 120_000 }, () => {
       `booking ${heldBookingId} (funded) has 0 eur held in customer_funds_held; expected 9900`,
     );
     expect(result.stderr).toMatch(
-      /^ledger:check: 6 violations in 5 of 8 checks \(8 transactions, 18 entries\)/,
+      /^ledger:check: 7 violations in 6 of 9 checks \(8 transactions, 18 entries\)/,
     );
   });
 });

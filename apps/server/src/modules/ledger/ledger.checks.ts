@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import type pg from "pg";
 import { type Tx, transaction } from "../../db/transaction.js";
 import { bookingMoney, fundsHeldStatuses } from "../bookings/index.js";
+import { userDirectory } from "../users/index.js";
 import { accounts } from "./ledger.accounts.js";
 
 /**
@@ -121,6 +122,22 @@ export const ledgerChecks: LedgerCheck[] = [
           ? `${accounts.customerFundsHeld} holds ${row.held} ${row.currency} for no booking`
           : `booking ${row.booking_id} (${row.status}) has ${row.held} ${row.currency} held in ${accounts.customerFundsHeld}; expected ${row.expected}`,
       );
+    },
+  },
+  {
+    name: "contractor accounts belong to contractors",
+    async run(tx) {
+      // A share posted to a customer's id, or to an id that is no one's, is money no one can withdraw.
+      const found = await rows<{ account: string }>(
+        tx,
+        sql`select distinct e.account from ledger_entries e
+             where e.account ~ '^contractor_[a-z_]+:'
+               and not exists (select 1 from ${userDirectory}
+                                where ${userDirectory.id}::text = split_part(e.account, ':', 2)
+                                  and ${userDirectory.role} = 'contractor')
+             order by 1`,
+      );
+      return found.map((row) => `${row.account} names no contractor account`);
     },
   },
   {
