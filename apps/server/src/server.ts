@@ -34,6 +34,7 @@ import { createAdminModule } from "./modules/admin/index.js";
 import { createAdmin, createAuthModule, createTokenIssuer, loadSigningKey } from "./modules/auth/index.js";
 import { type BookingsService, createBookingsModule } from "./modules/bookings/index.js";
 import { createCatalogModule } from "./modules/catalog/index.js";
+import { createChatModule } from "./modules/chat/index.js";
 import { createContractorsModule } from "./modules/contractors/index.js";
 import {
   createFilesModule,
@@ -225,6 +226,24 @@ export async function startServer(
       expirySeconds: config.jobs.expirySeconds,
     });
     users.service.onAccountDeletion({ erase: jobsModule.service.eraseAccount });
+    const chat = createChatModule({
+      db,
+      pool,
+      clock,
+      files: files.service,
+      logger,
+      settings: { messageLimit: config.chat.messageLimit },
+      typingThrottleMs: config.chat.typingThrottleMs,
+    });
+    users.service.onAccountDeletion({ erase: chat.service.eraseAccount });
+    // A quote or a new booking opens the pair's conversation (after its commit, from the owners' queues).
+    jobsModule.service.onQuote((quote) =>
+      chat.service.ensureConversation(quote.customerId, quote.contractorId).then(() => {}),
+    );
+    bookings.service.onChange(async (change, booking) => {
+      if (change.from === null)
+        await chat.service.ensureConversation(booking.customer.id, booking.contractor.id);
+    });
     const modules: Module<unknown>[] = [
       files,
       users,
@@ -235,6 +254,7 @@ export async function startServer(
       bookings,
       admin,
       jobsModule,
+      chat,
     ];
 
     // Queue creation on an empty database deadlocks when several instances start at once: one at a time.
@@ -283,6 +303,7 @@ export async function startServer(
       corsOrigins: config.corsOrigins,
       logger,
       adapterPool: adapter.pool,
+      maxPayloadBytes: config.socketMaxPayloadBytes,
     });
     cleanup.push(() => closeRealtimeAdapter(io));
     const disconnect = (ended: EndedSessions) =>

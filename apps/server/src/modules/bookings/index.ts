@@ -5,6 +5,8 @@ export { type DemoBookingPeople, seedDemoBookings } from "./bookings.demo.js";
 export { bookingErrors } from "./bookings.errors.js";
 export type { BookingStatus } from "./bookings.machine.js";
 export { createBookingsModule } from "./bookings.module.js";
+/** For the chat module: a conversation lists its pair's bookings. */
+export { bookingsBetween } from "./bookings.read.js";
 export type {
   BookingChange,
   BookingChangeListener,

@@ -7,6 +7,8 @@ import {
   type JobsDeps,
   type JobsService,
   jobAttachmentKind,
+  type QuoteCreated,
+  quotedQueue,
 } from "./jobs.service.js";
 
 export function createJobsModule(deps: JobsDeps): Module<JobsService> {
@@ -18,6 +20,15 @@ export function createJobsModule(deps: JobsDeps): Module<JobsService> {
     routes: jobsRoutes(service),
     async jobs(queue) {
       await queue.createQueue(expiryQueue);
+      await queue.createQueue(quotedQueue);
+      await queue.work<QuoteCreated>(
+        quotedQueue,
+        { pollingIntervalSeconds: 0.5, batchSize: 20 },
+        async (batch) => {
+          // A failing listener fails the batch, which pg-boss retries; listeners are idempotent.
+          for (const job of batch) await service.deliverQuote(job.data);
+        },
+      );
       await queue.work<{ jobId: string }>(expiryQueue, { pollingIntervalSeconds: 0.5 }, async ([job]) => {
         if (job) await service.expire(job.data.jobId);
       });

@@ -1,0 +1,2 @@
+export { createChatModule } from "./chat.module.js";
+export type { ChatMessageListener, ChatService } from "./chat.service.js";
