@@ -19,6 +19,17 @@ interface Message {
   clientMessageId: string | null;
 }
 
+/** What `check` finds once the server's queues have caught up (a generous bound for a loaded machine). */
+async function eventually<T>(check: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const found = await check();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error("timed out waiting for the queue");
+    await settle(100);
+  }
+}
+
 interface AckAnswer {
   message?: Message;
   error?: { code: string; status: number; detail: string };
@@ -121,6 +132,84 @@ describe("chat", () => {
     await settle(200);
     // The sending device got its ack, not an echo of its own message.
     expect(echoedToSender.map((event) => event.message.id)).toEqual([reply.message?.id]);
+  });
+
+  it("a quote, and a booking request, each open the pair's conversation, which lists their bookings", async () => {
+    const customer = await register(app, "customer");
+    const plumber = await createContractor(app, "Tom Walker", {
+      headline: "Emergency plumber",
+      bio: "Leaks, drains and boilers.",
+      categorySlugs: ["plumber"],
+      hourlyRate: { amount: 6000, currency: "gbp" },
+      serviceArea: { lat: 51.51, lng: -0.13, radiusKm: 10 },
+    });
+    const bakerStreet = { lat: 51.5238, lng: -0.1586, address: "221B Baker Street, London NW1 6XE" };
+    const start = new Date(Date.now() + 3 * 86_400_000);
+    start.setUTCMinutes(0, 0, 0);
+    const job = await app.request("POST", "/api/v1/jobs", {
+      token: customer.accessToken,
+      body: {
+        title: "Fix a dripping kitchen tap",
+        description: "The mixer tap drips constantly.",
+        categorySlug: "plumber",
+        location: bakerStreet,
+        preferredStart: start.toISOString(),
+      },
+    });
+    expect(job.status).toBe(201);
+    const quote = await app.request("POST", `/api/v1/jobs/${job.body.id}/quotes`, {
+      token: plumber.accessToken,
+      body: { price: { amount: 9500, currency: "gbp" }, message: "Can do it on Wednesday." },
+    });
+    expect(quote.status).toBe(201);
+    const opened = await eventually(async () => {
+      const list = await app.request("GET", "/api/v1/conversations", { token: plumber.accessToken });
+      return list.body.items.find((item: { customer: { id: string } }) => item.customer.id === customer.id);
+    });
+    expect(opened).toMatchObject({ contractor: { id: plumber.id, name: "Tom Walker" }, bookings: [] });
+
+    const accepted = await app.request("POST", `/api/v1/jobs/${job.body.id}/quotes/${quote.body.id}/accept`, {
+      token: customer.accessToken,
+    });
+    expect(accepted.status).toBe(201);
+    const linked = await conversationOf(customer, opened.id);
+    expect(linked.bookings).toEqual([
+      { id: accepted.body.id, status: "accepted", scheduledStart: start.toISOString() },
+    ]);
+
+    // A direct booking request with a contractor the customer never wrote to.
+    const electrician = await createContractor(app, "Priya Patel");
+    const availability = await app.request("PUT", "/api/v1/contractors/me/availability", {
+      token: electrician.accessToken,
+      body: {
+        timezone: "UTC",
+        weekly: [0, 1, 2, 3, 4, 5, 6].map((day) => ({ day, start: "00:00", end: "24:00" })),
+      },
+    });
+    expect(availability.status).toBe(200);
+    const booking = await app.request("POST", "/api/v1/bookings", {
+      token: customer.accessToken,
+      body: {
+        contractorId: electrician.id,
+        categorySlug: "electrician",
+        description: "Replace the fuse board",
+        scheduledStart: start.toISOString(),
+        location: bakerStreet,
+        price: { amount: 24000, currency: "gbp" },
+      },
+    });
+    expect(booking.status).toBe(201);
+    const byBooking = await eventually(async () => {
+      const list = await app.request("GET", "/api/v1/conversations", { token: electrician.accessToken });
+      return list.body.items.find((item: { customer: { id: string } }) => item.customer.id === customer.id);
+    });
+    expect(byBooking.bookings).toEqual([
+      { id: booking.body.id, status: "requested", scheduledStart: start.toISOString() },
+    ]);
+    const mine = await app.request("GET", "/api/v1/conversations", { token: customer.accessToken });
+    expect(mine.body.items.map((item: { id: string }) => item.id).sort()).toEqual(
+      [opened.id, byBooking.id].sort(),
+    );
   });
 
   it("a message sent over REST reaches the recipient's socket and all of the sender's devices", async () => {
