@@ -274,6 +274,7 @@ export async function startServer(
       await seedDemoData(pool, logger, clock.now(), {
         bookings: bookings.service,
         jobs: jobsModule.service,
+        files: files.service,
       });
 
     if (config.bootstrapAdmin) {
