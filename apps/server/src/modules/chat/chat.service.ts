@@ -86,7 +86,11 @@ function otherOf(row: ConversationRow, side: Side): string {
 }
 
 /** Thrown inside the send transaction when the clientMessageId was taken: the transaction rolls back. */
-class AlreadyStored extends Error {}
+class AlreadyStored extends Error {
+  constructor(readonly parties?: { customerId: string; contractorId: string }) {
+    super("already stored");
+  }
+}
 
 export function createChatService(deps: ChatDeps) {
   const { db, pool, clock, files } = deps;
@@ -298,6 +302,111 @@ export function createChatService(deps: ChatDeps) {
     return view;
   }
 
+  async function presentOne(id: string): Promise<MessageView> {
+    const rows = await db.select().from(messages).where(eq(messages.id, id));
+    const [view] = await present(db, rows);
+    if (!view) throw new Error("a stored message could not be presented");
+    return view;
+  }
+
+  interface NewMessage {
+    id: string;
+    text: string;
+    clientMessageId: string | undefined;
+    now: Date;
+  }
+
+  /**
+   * A text message in one statement (atomic on its own, one round trip): the update numbers it under the
+   * conversation's row lock, only where the sender takes part. No row: not their conversation; `stored`
+   * false: the clientMessageId was taken (its number is skipped, which ordering does not mind).
+   */
+  async function insertText(
+    user: AuthUser,
+    conversationId: string,
+    message: NewMessage,
+  ): Promise<{ parties?: { customerId: string; contractorId: string }; stored: boolean }> {
+    const { rows } = await db.execute<{ customer_id: string; contractor_id: string; stored: boolean }>(sql`
+      with numbered as (
+        update ${conversations}
+        set ${sql.identifier("last_seq")} = ${conversations.lastSeq} + 1, ${sql.identifier("activity_at")} = ${message.now}
+        where ${conversations.id} = ${conversationId}
+          and (${conversations.customerId} = ${user.id} or ${conversations.contractorId} = ${user.id})
+        returning ${conversations.id} as id, ${conversations.lastSeq} as seq, ${conversations.customerId} as customer_id,
+          ${conversations.contractorId} as contractor_id
+      ), inserted as (
+        insert into ${messages} (id, conversation_id, seq, sender_id, text, client_message_id, created_at)
+        select ${message.id}, numbered.id, numbered.seq, ${user.id}, ${message.text}, ${message.clientMessageId ?? null}, ${message.now}
+        from numbered
+        on conflict (sender_id, client_message_id) do nothing
+        returning id
+      )
+      select customer_id, contractor_id, exists (select 1 from inserted) as stored from numbered`);
+    const [row] = rows;
+    if (!row) return { stored: false };
+    return { parties: { customerId: row.customer_id, contractorId: row.contractor_id }, stored: row.stored };
+  }
+
+  /** A message with files: numbered, stored and its files attached in one transaction. */
+  async function insertWithAttachments(
+    user: AuthUser,
+    conversationId: string,
+    message: NewMessage & { fileIds: string[] },
+  ): Promise<{ parties?: { customerId: string; contractorId: string }; stored: boolean }> {
+    try {
+      return await transaction(pool, async (tx) => {
+        const [numbered] = await tx.db
+          .update(conversations)
+          .set({ lastSeq: sql`${conversations.lastSeq} + 1`, activityAt: message.now })
+          .where(
+            and(
+              eq(conversations.id, conversationId),
+              or(eq(conversations.customerId, user.id), eq(conversations.contractorId, user.id)),
+            ),
+          )
+          .returning({
+            seq: conversations.lastSeq,
+            customerId: conversations.customerId,
+            contractorId: conversations.contractorId,
+          });
+        if (!numbered) return { stored: false };
+        const [inserted] = await tx.db
+          .insert(messages)
+          .values({
+            id: message.id,
+            conversationId,
+            seq: numbered.seq,
+            senderId: user.id,
+            text: message.text,
+            clientMessageId: message.clientMessageId ?? null,
+            createdAt: message.now,
+          })
+          .onConflictDoNothing({ target: [messages.senderId, messages.clientMessageId] })
+          .returning({ id: messages.id });
+        if (!inserted)
+          throw new AlreadyStored({ customerId: numbered.customerId, contractorId: numbered.contractorId });
+        await files.attach(tx.db, {
+          ownerId: user.id,
+          fileIds: message.fileIds,
+          purposes: ["chat_attachment"],
+          kind: messageAttachmentKind,
+          targetId: message.id,
+          field: "attachmentFileIds",
+        });
+        await tx.db
+          .insert(messageAttachments)
+          .values(message.fileIds.map((fileId, position) => ({ messageId: message.id, position, fileId })));
+        return {
+          parties: { customerId: numbered.customerId, contractorId: numbered.contractorId },
+          stored: true,
+        };
+      });
+    } catch (error) {
+      if (!(error instanceof AlreadyStored)) throw error;
+      return { parties: error.parties, stored: false };
+    }
+  }
+
   function announce(message: MessageView, recipientId: string, exceptSocketId?: string): void {
     delivery?.message(message, recipientId, exceptSocketId);
     if (listeners.length === 0) {
@@ -430,7 +539,7 @@ export function createChatService(deps: ChatDeps) {
 
     /**
      * Stores a message, then delivers it. A resend with a clientMessageId already stored returns that message
-     * and delivers nothing again; it is not charged to the rate limit either.
+     * and delivers nothing again (its charge to the rate limit is given back).
      */
     async send(
       user: AuthUser,
@@ -439,74 +548,59 @@ export function createChatService(deps: ChatDeps) {
       exceptSocketId?: string,
     ): Promise<MessageView> {
       const { clientMessageId } = input;
-      const { row: conversation, side } = await participating(db, user, conversationId);
-      if (clientMessageId) {
-        const stored = await storedByClientId(user.id, clientMessageId);
-        if (stored) return resent(stored, conversationId);
-      }
+      const fileIds = input.attachmentFileIds ?? [];
       try {
         await limiter.consume(user.id);
       } catch (error) {
-        if (error instanceof AppError && error.def === coreErrors.rateLimited)
-          throw new AppError(chatErrors.rateLimited, error.message, { headers: error.options.headers });
-        throw error;
+        if (!(error instanceof AppError && error.def === coreErrors.rateLimited)) throw error;
+        // A resend of a stored message is answered even at the limit: it costs no new message.
+        const stored = clientMessageId ? await storedByClientId(user.id, clientMessageId) : undefined;
+        if (stored) return resent(stored, conversationId);
+        throw new AppError(chatErrors.rateLimited, error.message, { headers: error.options.headers });
       }
       const id = newId();
-      let stored: MessageRow;
+      const now = clock.now();
+      const text = input.text ?? "";
+      let outcome: { parties?: { customerId: string; contractorId: string }; stored: boolean };
       try {
-        stored = await transaction(pool, async (tx) => {
-          const now = clock.now();
-          // The conversation's row lock numbers messages in commit order.
-          const [numbered] = await tx.db
-            .update(conversations)
-            .set({ lastSeq: sql`${conversations.lastSeq} + 1`, activityAt: now })
-            .where(eq(conversations.id, conversationId))
-            .returning({ seq: conversations.lastSeq });
-          if (!numbered) throw conversationNotFound();
-          const [inserted] = await tx.db
-            .insert(messages)
-            .values({
-              id,
-              conversationId,
-              seq: numbered.seq,
-              senderId: user.id,
-              text: input.text ?? "",
-              clientMessageId: clientMessageId ?? null,
-              createdAt: now,
-            })
-            .onConflictDoNothing({ target: [messages.senderId, messages.clientMessageId] })
-            .returning();
-          if (!inserted) throw new AlreadyStored();
-          const fileIds = input.attachmentFileIds ?? [];
-          if (fileIds.length > 0) {
-            await files.attach(tx.db, {
-              ownerId: user.id,
-              fileIds,
-              purposes: ["chat_attachment"],
-              kind: messageAttachmentKind,
-              targetId: id,
-              field: "attachmentFileIds",
-            });
-            await tx.db
-              .insert(messageAttachments)
-              .values(fileIds.map((fileId, position) => ({ messageId: id, position, fileId })));
-          }
-          return inserted;
-        });
+        outcome =
+          fileIds.length === 0
+            ? await insertText(user, conversationId, { id, text, clientMessageId, now })
+            : await insertWithAttachments(user, conversationId, { id, text, clientMessageId, now, fileIds });
       } catch (error) {
-        if (!(error instanceof AlreadyStored)) {
-          // Nothing was sent: a refused attachment does not use up the sender's allowance.
-          await limiter.refund(user.id).catch(() => {});
-          throw error;
-        }
+        // Nothing was sent: a refused attachment does not use up the sender's allowance.
         await limiter.refund(user.id).catch(() => {});
+        throw error;
+      }
+      const { parties } = outcome;
+      if (!parties || !outcome.stored) {
+        await limiter.refund(user.id).catch(() => {});
+        if (!parties) {
+          // Not theirs: say whether it exists for them at all (admins may read it, strangers get 404).
+          await participating(db, user, conversationId);
+          throw conversationNotFound();
+        }
         const earlier = clientMessageId ? await storedByClientId(user.id, clientMessageId) : undefined;
         if (!earlier) throw new Error("a message taken by its clientMessageId could not be found");
         return resent(earlier, conversationId);
       }
-      const [view] = await present(db, [stored]);
-      if (!view) throw new Error("a stored message could not be presented");
-      announce(view, otherOf(conversation, side), exceptSocketId);
+      const view: MessageView =
+        fileIds.length === 0
+          ? {
+              id,
+              conversationId,
+              senderId: user.id,
+              text,
+              attachments: [],
+              clientMessageId: clientMessageId ?? null,
+              createdAt: now.toISOString(),
+            }
+          : await presentOne(id);
+      announce(
+        view,
+        parties.customerId === user.id ? parties.contractorId : parties.customerId,
+        exceptSocketId,
+      );
       return view;
     },
 

@@ -571,6 +571,21 @@ describe("chat", () => {
       token: customer.accessToken,
     });
     expect(history.body.items).toHaveLength(messageLimit);
+
+    // At the limit, a resend of a stored message still gets its message (it costs nothing new); a new one waits.
+    const storedOne = history.body.items.find((item: Message) => item.clientMessageId !== null) as Message;
+    const resend = await ask<AckAnswer>(phone, "message:send", {
+      conversationId,
+      text: storedOne.text,
+      clientMessageId: storedOne.clientMessageId,
+    });
+    expect(resend.message?.id).toBe(storedOne.id);
+    const fresh = await ask<AckAnswer>(phone, "message:send", {
+      conversationId,
+      text: "one more",
+      clientMessageId: randomUUID(),
+    });
+    expect(fresh.error?.code).toBe("chat.rate_limited");
   });
 
   it("malformed events and bodies get a clear validation error; a 1 MB socket payload closes only that socket", async () => {
