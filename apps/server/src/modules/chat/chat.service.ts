@@ -5,7 +5,7 @@ import type { Clock } from "../../clock.js";
 import type { LimitSetting } from "../../config.js";
 import type { Database, Executor } from "../../db/client.js";
 import { newId } from "../../db/columns.js";
-import { transaction } from "../../db/transaction.js";
+import { ambientTransaction, transaction } from "../../db/transaction.js";
 import type { AuthUser } from "../../http/auth.js";
 import { AppError, coreErrors } from "../../http/errors.js";
 import { decodeCursor, type Page, toPage } from "../../http/pagination.js";
@@ -326,7 +326,13 @@ export function createChatService(deps: ChatDeps) {
     conversationId: string,
     message: NewMessage,
   ): Promise<{ parties?: { customerId: string; contractorId: string }; stored: boolean }> {
-    const { rows } = await db.execute<{ customer_id: string; contractor_id: string; stored: boolean }>(sql`
+    // In an idempotent request the statement joins its transaction, so the message commits with the answer.
+    const executor = ambientTransaction(pool)?.db ?? db;
+    const { rows } = await executor.execute<{
+      customer_id: string;
+      contractor_id: string;
+      stored: boolean;
+    }>(sql`
       with numbered as (
         update ${conversations}
         set ${sql.identifier("last_seq")} = ${conversations.lastSeq} + 1, ${sql.identifier("activity_at")} = ${message.now}

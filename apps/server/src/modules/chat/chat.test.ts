@@ -224,6 +224,28 @@ describe("chat", () => {
     expect((await toPhone).message.id).toBe(sent.body.id);
   });
 
+  it("an Idempotency-Key replays the stored message over REST; the same key with another text is refused", async () => {
+    const { customer, contractor, conversationId } = await pair();
+    const send = (text: string) =>
+      app.request("POST", `/api/v1/conversations/${conversationId}/messages`, {
+        token: customer.accessToken,
+        headers: { "idempotency-key": "send-once" },
+        body: { text },
+      });
+    const first = await send("Running ten minutes late");
+    expect(first.status).toBe(201);
+    const again = await send("Running ten minutes late");
+    expect(again.status).toBe(201);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(again.body.id).toBe(first.body.id);
+    const other = await send("Something else");
+    expect(other.status).toBe(409);
+    const history = await app.request("GET", `/api/v1/conversations/${conversationId}/messages`, {
+      token: contractor.accessToken,
+    });
+    expect(history.body.items.map((item: Message) => item.id)).toEqual([first.body.id]);
+  });
+
   it("one conversation per pair: parallel opens from both sides give the same one; bad participants are refused", async () => {
     const customer = await register(app, "customer");
     const contractor = await createContractor(app);
