@@ -475,6 +475,35 @@ describe("chat", () => {
     expect(after.body.items).toHaveLength(1);
   });
 
+  it("a deleted account's messages lose their text and files; the other side keeps the conversation", async () => {
+    const { customer, contractor, conversationId } = await pair();
+    const photo = await uploadedFileId(
+      app,
+      customer.accessToken,
+      "chat_attachment",
+      await pngImage(),
+      "tap.png",
+    );
+    const sent = await sendRest(customer, conversationId, {
+      text: "Photo of the tap",
+      attachmentFileIds: [photo],
+    });
+    expect(sent.status).toBe(201);
+    const reply = await sendRest(contractor, conversationId, { text: "Got it" });
+    const deleted = await app.request("DELETE", "/api/v1/me", {
+      token: customer.accessToken,
+      body: { password: customer.password },
+    });
+    expect(deleted.status).toBe(204);
+    const history = await app.request("GET", `/api/v1/conversations/${conversationId}/messages`, {
+      token: contractor.accessToken,
+    });
+    expect(history.body.items).toMatchObject([
+      { id: reply.body.id, text: "Got it" },
+      { id: sent.body.id, text: "", attachments: [] },
+    ]);
+  });
+
   it("a stranger gets chat.not_found on every event and 404 on every route; admins read but do not write", async () => {
     const { customer, conversationId } = await pair();
     await sendRest(customer, conversationId, { text: "private" });
