@@ -239,6 +239,19 @@ const schema = z.object({
     .max(10_000, "must be between 0 and 10000")
     .default(5000),
   JOB_EXPIRY: duration("14d"),
+  LIMIT_CHAT_MESSAGES: limit("60/1m"),
+  CHAT_TYPING_THROTTLE_MS: z.coerce
+    .number({ error: "must be a number" })
+    .int("must be a whole number")
+    .min(0)
+    .max(60_000)
+    .default(2000),
+  SOCKET_MAX_PAYLOAD_BYTES: z.coerce
+    .number({ error: "must be a number" })
+    .int("must be a whole number")
+    .min(1024)
+    .max(10_000_000)
+    .default(65_536),
 });
 
 export interface Config {
@@ -382,6 +395,14 @@ export interface Config {
     /** How long a posted job stays open for quotes before it expires. */
     expirySeconds: number;
   };
+  chat: {
+    /** Messages one user may send per window (sockets and REST together). */
+    messageLimit: LimitSetting;
+    /** A socket's typing indicator reaches the other side at most once per this period. */
+    typingThrottleMs: number;
+  };
+  /** The largest Socket.IO message a client may send; a larger one closes its connection. */
+  socketMaxPayloadBytes: number;
 }
 
 /** Settings whose values are secrets or may hold credentials: an error names them, never shows them. */
@@ -529,6 +550,8 @@ export function loadConfig(env: Environment): Config {
         ? { email: value.ADMIN_EMAIL, password: value.ADMIN_PASSWORD }
         : undefined,
     jobs: { expirySeconds: value.JOB_EXPIRY },
+    chat: { messageLimit: value.LIMIT_CHAT_MESSAGES, typingThrottleMs: value.CHAT_TYPING_THROTTLE_MS },
+    socketMaxPayloadBytes: value.SOCKET_MAX_PAYLOAD_BYTES,
   };
 }
 

@@ -35,6 +35,7 @@ import { createAuditModule } from "./modules/audit/index.js";
 import { createAdmin, createAuthModule, createTokenIssuer, loadSigningKey } from "./modules/auth/index.js";
 import { type BookingsService, createBookingsModule } from "./modules/bookings/index.js";
 import { createCatalogModule } from "./modules/catalog/index.js";
+import { createChatModule } from "./modules/chat/index.js";
 import { createContractorsModule } from "./modules/contractors/index.js";
 import {
   createFilesModule,
@@ -235,6 +236,24 @@ export async function startServer(
     users.service.onAccountDeletion({ erase: jobsModule.service.eraseAccount });
     // The double-entry ledger: payments posts every money movement through `ledger.service.post`.
     const ledger = createLedgerModule({ pool, clock });
+    const chat = createChatModule({
+      db,
+      pool,
+      clock,
+      files: files.service,
+      logger,
+      settings: { messageLimit: config.chat.messageLimit },
+      typingThrottleMs: config.chat.typingThrottleMs,
+    });
+    users.service.onAccountDeletion({ erase: chat.service.eraseAccount });
+    // A quote or a new booking opens the pair's conversation (after its commit, from the owners' queues).
+    jobsModule.service.onQuote((quote) =>
+      chat.service.ensureConversation(quote.customerId, quote.contractorId).then(() => {}),
+    );
+    bookings.service.onChange(async (change, booking) => {
+      if (change.from === null)
+        await chat.service.ensureConversation(booking.customer.id, booking.contractor.id);
+    });
     const modules: Module<unknown>[] = [
       files,
       users,
@@ -247,6 +266,7 @@ export async function startServer(
       admin,
       jobsModule,
       ledger,
+      chat,
     ];
 
     // Queue creation on an empty database deadlocks when several instances start at once: one at a time.
@@ -266,6 +286,7 @@ export async function startServer(
       await seedDemoData(pool, logger, clock.now(), {
         bookings: bookings.service,
         jobs: jobsModule.service,
+        files: files.service,
       });
 
     if (config.bootstrapAdmin) {
@@ -295,6 +316,7 @@ export async function startServer(
       corsOrigins: config.corsOrigins,
       logger,
       adapterPool: adapter.pool,
+      maxPayloadBytes: config.socketMaxPayloadBytes,
     });
     cleanup.push(() => closeRealtimeAdapter(io));
     const disconnect = (ended: EndedSessions) =>

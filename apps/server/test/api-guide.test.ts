@@ -110,6 +110,8 @@ describe("the API guide's own requests", () => {
       "POST /api/v1/files",
       "POST /api/v1/jobs",
       "GET /api/v1/jobs",
+      "POST /api/v1/conversations",
+      "GET /api/v1/conversations",
     ]) {
       expect(requests).toContain(flow);
     }

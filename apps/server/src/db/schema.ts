@@ -5,6 +5,7 @@ export * from "../modules/audit/audit.tables.js";
 export * from "../modules/auth/auth.tables.js";
 export * from "../modules/bookings/bookings.tables.js";
 export * from "../modules/catalog/catalog.tables.js";
+export * from "../modules/chat/chat.tables.js";
 export * from "../modules/contractors/contractors.tables.js";
 export * from "../modules/files/files.tables.js";
 export * from "../modules/jobs/jobs.tables.js";

@@ -75,6 +75,16 @@ export async function transaction<T>(pool: pg.Pool, work: (tx: Tx) => Promise<T>
   }
 }
 
+/**
+ * The transaction open on `pool` in this async context, if any. A single statement (atomic alone) run on it
+ * commits with the caller's work, as `transaction()` would, without the round trips of its own `begin` and
+ * `commit` when there is none.
+ */
+export function ambientTransaction(pool: pg.Pool): Tx | undefined {
+  const frame = ambient.getStore();
+  return frame && frame.pool === pool && frame.root.open ? frame.tx : undefined;
+}
+
 async function savepoint<T>(parent: Frame, work: (tx: Tx) => Promise<T>): Promise<T> {
   // Savepoints on one connection must nest, never interleave: siblings started together take turns.
   const previous = parent.children;

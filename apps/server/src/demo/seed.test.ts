@@ -99,6 +99,30 @@ describe("demo data", () => {
     expect(theirs.body.items.length).toBeGreaterThan(0);
   });
 
+  it("has conversations between booked pairs, with history, an attachment that opens, and unread messages", async () => {
+    const alice = await login(app, "alice.customer@example.com", demoPassword);
+    const priya = await login(app, "priya.electrician@example.com", demoPassword);
+    const list = await app.request("GET", "/api/v1/conversations", { token: alice.accessToken });
+    const withPriya = list.body.items.find(
+      (item: { contractor: { id: string } }) => item.contractor.id === priya.id,
+    );
+    expect(withPriya.bookings.length).toBeGreaterThan(0);
+    expect(withPriya.unreadCount).toBe(2);
+    expect(withPriya.lastMessage.senderId).toBe(priya.id);
+    const history = await app.request("GET", `/api/v1/conversations/${withPriya.id}/messages`, {
+      token: priya.accessToken,
+    });
+    expect(history.body.items).toHaveLength(5);
+    const attachment = history.body.items.flatMap(
+      (item: { attachments: { url: string }[] }) => item.attachments,
+    )[0];
+    const file = await fetch(attachment.url);
+    expect(file.status).toBe(200);
+    expect((await file.text()).startsWith("%PDF")).toBe(true);
+    const fromPriya = await app.request("GET", "/api/v1/conversations", { token: priya.accessToken });
+    expect(fromPriya.body.items.find((item: { id: string }) => item.id === withPriya.id).unreadCount).toBe(0);
+  });
+
   it("seeds only an empty database, once", async () => {
     const again = await startTestServer({ DEMO_DATA: "true" }, { database: app.database });
     try {

@@ -3,11 +3,13 @@ import { transaction } from "../db/transaction.js";
 import type { Logger } from "../logger.js";
 import { hashPassword } from "../modules/auth/index.js";
 import { type BookingsService, seedDemoBookings } from "../modules/bookings/index.js";
+import { seedDemoConversations } from "../modules/chat/index.js";
 import {
   type DemoContractorProfile,
   seedDemoContractor,
   seedDemoCustomer,
 } from "../modules/contractors/index.js";
+import type { FilesService } from "../modules/files/index.js";
 import { backdateDemoJobExpiry, type JobsService } from "../modules/jobs/index.js";
 import { hasUsers, insertUser } from "../modules/users/index.js";
 
@@ -161,7 +163,7 @@ export async function seedDemoData(
   pool: pg.Pool,
   logger: Logger,
   now: Date,
-  modules: { bookings: BookingsService; jobs: JobsService },
+  modules: { bookings: BookingsService; jobs: JobsService; files: FilesService },
 ): Promise<boolean> {
   const passwordHash = await hashPassword(demoPassword);
   const seeded = await transaction(pool, async (tx) => {
@@ -197,6 +199,18 @@ export async function seedDemoData(
       now,
     );
     await seedDemoJobs(modules.jobs, tx.db, ids, now);
+    // Conversations for the first three booked pairs (seedDemoBookings pairs the i-th story's customer and
+    // contractor round-robin), with history, an attachment and unread messages.
+    await seedDemoConversations(
+      tx.db,
+      modules.files,
+      [0, 1, 2].flatMap((index) => {
+        const customer = customerIds[index % customerIds.length];
+        const contractor = contractorIds[index % contractorIds.length];
+        return customer && contractor ? [{ customerId: customer.id, contractorId: contractor.id }] : [];
+      }),
+      now,
+    );
     return true;
   });
   if (seeded) {

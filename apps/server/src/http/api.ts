@@ -73,7 +73,7 @@ export interface RouteDef<
   response: { status: 200 | 201 | 202 | 204; description: string; schema?: R };
   /**
    * Every error this route answers besides the ones all routes share (validation, auth, 500). Listing
-   * `coreErrors.rateLimited` marks the route as limited: the document then declares the `RateLimit-*` headers
+   * `coreErrors.rateLimited` (or any 429) marks the route as limited: the document then declares the `RateLimit-*` headers
    * on its answers and `Retry-After` on its 429, so no route spells them out.
    */
   errors?: ErrorDef[];
@@ -375,7 +375,8 @@ export class ApiRouter {
       if (!list.some((known) => known.code === error.code)) list.push(error);
       byStatus.set(error.status, list);
     }
-    const limited = def.errors?.includes(coreErrors.rateLimited) ?? false;
+    // A module may answer its own 429 code (e.g. `chat.rate_limited`); any 429 marks the route as limited.
+    const limited = def.errors?.some((error) => error.status === 429) ?? false;
     const successHeaders: HeaderName[] = ["X-Request-Id"];
     if (def.response.schema) successHeaders.push("ETag");
     if (limited) successHeaders.push(...rateLimitHeaders);

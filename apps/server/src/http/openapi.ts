@@ -28,7 +28,7 @@ const tagDescriptions: Record<string, string> = {
   Bookings: "The booking lifecycle, from request to release of the money",
   Payments: "Payments, payouts, earnings and withdrawals",
   Reviews: "Reviews of completed bookings, and contractors' replies",
-  Chat: "Conversations and messages",
+  Chat: "Conversations and messages. Live over Socket.IO (path `/socket.io`, handshake `auth: { token }`): the client sends `message:send` `{ conversationId, text?, attachmentFileIds?, clientMessageId }` (ack `{ message }`), `message:read` `{ conversationId, upToMessageId }` and `typing:start` / `typing:stop` `{ conversationId }`; the server sends `message:new` `{ message }`, `message:read` `{ conversationId, userId, upToMessageId, readAt }` and `typing:update` `{ conversationId, userId, typing }`. A failed event is acknowledged with `{ error: { code, status, detail } }`. See the API guide's Chat section.",
   Notifications: "In-app notifications, preferences and push devices",
   Admin: "Oversight for admin accounts: users, verifications, disputes, settings",
   Operations: "Health probes for supervisors and load balancers",

@@ -43,6 +43,8 @@ export interface RealtimeOptions {
    * of every process. Its own small pool: the adapter holds one connection to listen.
    */
   adapterPool: pg.Pool;
+  /** The largest message a client may send (Socket.IO's `maxHttpBufferSize`); a larger one closes the connection. */
+  maxPayloadBytes?: number;
 }
 
 /** Sessions that ended; no `sessionIds`: all of the user's. */
@@ -71,6 +73,7 @@ export function createRealtime(httpServer: HttpServer, options: RealtimeOptions)
     path: "/socket.io",
     cors: { origin: options.corsOrigins, credentials: false },
     serveClient: false,
+    ...(options.maxPayloadBytes ? { maxHttpBufferSize: options.maxPayloadBytes } : {}),
   });
   const log = options.logger.child({ component: "realtime" });
   io.adapter(

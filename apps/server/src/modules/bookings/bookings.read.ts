@@ -1,4 +1,6 @@
+import { and, desc, eq } from "drizzle-orm";
 import { QueryBuilder } from "drizzle-orm/pg-core";
+import type { Executor } from "../../db/client.js";
 import type { BookingStatus } from "./bookings.machine.js";
 import { bookings } from "./bookings.tables.js";
 
@@ -22,3 +24,17 @@ export const bookingMoney = new QueryBuilder({ casing: "snake_case" })
  * Every other status holds nothing (not yet paid, or settled by a release, a refund or a split).
  */
 export const fundsHeldStatuses: readonly BookingStatus[] = ["funded", "in_progress", "completed", "disputed"];
+
+/** Read-only: a customer's bookings with one contractor, newest first (a conversation lists its pair's). */
+export async function bookingsBetween(
+  db: Executor,
+  customerId: string,
+  contractorId: string,
+): Promise<{ id: string; status: string; scheduledStart: Date }[]> {
+  return db
+    .select({ id: bookings.id, status: bookings.status, scheduledStart: bookings.scheduledStart })
+    .from(bookings)
+    .where(and(eq(bookings.customerId, customerId), eq(bookings.contractorId, contractorId)))
+    .orderBy(desc(bookings.id))
+    .limit(50);
+}

@@ -5,7 +5,8 @@ export { type DemoBookingPeople, seedDemoBookings } from "./bookings.demo.js";
 export { bookingErrors } from "./bookings.errors.js";
 export type { BookingStatus } from "./bookings.machine.js";
 export { createBookingsModule } from "./bookings.module.js";
-export { bookingMoney, fundsHeldStatuses } from "./bookings.read.js";
+/** For the ledger check (money held per booking) and the chat module (a conversation lists its pair's bookings). */
+export { bookingMoney, bookingsBetween, fundsHeldStatuses } from "./bookings.read.js";
 export type {
   BookingChange,
   BookingChangeListener,

@@ -1,5 +1,6 @@
 import { createReadStream } from "node:fs";
 import { rm, stat } from "node:fs/promises";
+import { Readable } from "node:stream";
 import { and, eq, inArray, isNull, lt } from "drizzle-orm";
 import type { Request } from "express";
 import { fileTypeFromFile } from "file-type";
@@ -284,6 +285,45 @@ export function createFilesService(deps: FilesDeps) {
       } finally {
         await Promise.all(cleanup.map((path) => rm(path, { force: true })));
       }
+    },
+
+    /**
+     * Stores bytes the server itself provides (demo data) as a file of `ownerId`, its row written inside the
+     * caller's transaction. No content sniffing or image processing: the caller vouches for the type.
+     */
+    async storeProvided(
+      tx: Executor,
+      input: {
+        ownerId: string;
+        purpose: FilePurpose;
+        bytes: Buffer;
+        name: string;
+        contentType: string;
+        ext: string;
+      },
+    ): Promise<FileRow> {
+      const id = newId();
+      const key = `${purposePolicies[input.purpose].visibility}/${id}.${input.ext}`;
+      await storage.put(key, Readable.from([input.bytes]), {
+        contentType: input.contentType,
+        size: input.bytes.length,
+      });
+      const [row] = await tx
+        .insert(files)
+        .values({
+          id,
+          ownerId: input.ownerId,
+          purpose: input.purpose,
+          storageKey: key,
+          contentType: input.contentType,
+          size: input.bytes.length,
+          sha256: await sha256Of(Readable.from([input.bytes])),
+          originalName: input.name,
+          createdAt: clock.now(),
+        })
+        .returning();
+      if (!row) throw new Error("insert returned no file");
+      return row;
     },
 
     /** Metadata with a fresh URL, for the owner, admins, anyone for public files, and whom read rules allow. */

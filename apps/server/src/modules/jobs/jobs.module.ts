@@ -7,6 +7,8 @@ import {
   type JobsDeps,
   type JobsService,
   jobAttachmentKind,
+  type QuoteCreated,
+  quotedQueue,
 } from "./jobs.service.js";
 
 export function createJobsModule(deps: JobsDeps): Module<JobsService> {
@@ -18,6 +20,9 @@ export function createJobsModule(deps: JobsDeps): Module<JobsService> {
     routes: jobsRoutes(service),
     async jobs(queue) {
       await queue.createQueue(expiryQueue);
+      await queue.createQueue(quotedQueue);
+      // A failing listener fails its job, which pg-boss retries; listeners are idempotent.
+      await workEach<QuoteCreated>(queue, quotedQueue, (quote) => service.deliverQuote(quote));
       await workEach<{ jobId: string }>(queue, expiryQueue, (job) => service.expire(job.jobId));
       // What the timers missed (a queue restored from a backup): swept every hour.
       await scheduleHourly(queue, "jobs.expire-overdue", service.expireOverdue);

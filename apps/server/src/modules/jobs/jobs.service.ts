@@ -69,6 +69,20 @@ export const jobAttachmentKind = "job";
 /** The pg-boss queue of expiry timers, one job per posted job, due at its expiry. */
 export const expiryQueue = "jobs.expire";
 
+/** The outbox of new quotes: one job per quote, enqueued with it, delivered to `onQuote` listeners. */
+export const quotedQueue = "jobs.quoted";
+
+/** A quote just made, committed: who quoted for whose job. */
+export interface QuoteCreated {
+  jobId: string;
+  quoteId: string;
+  customerId: string;
+  contractorId: string;
+}
+
+/** A consumer of new quotes (the chat opens the pair's conversation): called once per quote, after commit. */
+export type QuoteListener = (quote: QuoteCreated) => Promise<void>;
+
 const cursorParts = z.tuple([z.iso.datetime({ offset: true }), z.uuid()]);
 
 /** Who is looking at a job decides what of it they see. */
@@ -140,6 +154,7 @@ function presentQuote(row: QuoteWithName): QuoteView {
 
 export function createJobsService(deps: JobsDeps) {
   const { db, pool, clock, files } = deps;
+  const quoteListeners: QuoteListener[] = [];
 
   async function present(
     executor: Executor,
@@ -470,6 +485,16 @@ export function createJobsService(deps: JobsDeps) {
         if (!quote) {
           throw new AppError(jobErrors.quoteExists, "You have already quoted for this job; edit that quote");
         }
+        await deps.jobs.send(
+          quotedQueue,
+          {
+            jobId,
+            quoteId: quote.id,
+            customerId: job.customerId,
+            contractorId: user.id,
+          } satisfies QuoteCreated,
+          { db: tx, retryLimit: 5, retryDelay: 2, retryBackoff: true },
+        );
         const named = await quoteById(tx.db, jobId, quote.id);
         if (!named) throw quoteNotFound();
         return presentQuote(named);
@@ -596,6 +621,16 @@ export function createJobsService(deps: JobsDeps) {
     },
 
     expire,
+
+    /** Registers a consumer of new quotes (the seam the chat uses to open the pair's conversation). */
+    onQuote(listener: QuoteListener): void {
+      quoteListeners.push(listener);
+    },
+
+    /** Runs the consumers of one committed quote; the module's `jobs.quoted` worker calls it. */
+    async deliverQuote(quote: QuoteCreated): Promise<void> {
+      for (const listener of quoteListeners) await listener(quote);
+    },
 
     /** Hourly: expires what the timers missed (a queue restored from a backup, a clock moved by hand). */
     async expireOverdue(): Promise<void> {

@@ -1,0 +1,350 @@
+/**
+ * Chat throughput and delivery latency: N connected customer–contractor pairs sending persisted messages
+ * through JobSphere, next to a bare Socket.IO echo server that delivers the same events the same way (ack to
+ * the sender, `message:new` to the recipient's user room) without storing anything, measured in one run.
+ * Run from the repository root: `npm run bench:chat` (or `npx tsx bench/chat.ts`).
+ *
+ * Each server runs in a child process of its own (this file, forked with a mode argument); the clients
+ * (socket.io-client, WebSocket transport) run in this process. Every client keeps BENCH_INFLIGHT messages
+ * waiting for their ack and sends the next as soon as one is acknowledged; the recipient measures the delay
+ * from the send to its `message:new`. The targets take turns in rounds (BENCH_ROUNDS of BENCH_ROUND_SECONDS),
+ * so other work on the machine falls on both alike.
+ * Settings (environment): BENCH_PAIRS (default 50), BENCH_INFLIGHT (default 2), BENCH_ROUNDS (default 4),
+ * BENCH_ROUND_SECONDS (default 5).
+ */
+import { type ChildProcess, fork } from "node:child_process";
+import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
+import { once } from "node:events";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { pino } from "pino";
+import { Server } from "socket.io";
+import { io as connect, type Socket } from "socket.io-client";
+import { loadConfig } from "../apps/server/src/config.js";
+import { type EmbeddedDatabase, startEmbeddedPostgres } from "../apps/server/src/db/embedded.js";
+import { runMigrations } from "../apps/server/src/db/migrate.js";
+import { createLogger } from "../apps/server/src/logger.js";
+import { startServer } from "../apps/server/src/server.js";
+
+const pairs = Number(process.env.BENCH_PAIRS ?? 50);
+const inflight = Number(process.env.BENCH_INFLIGHT ?? 2);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 4);
+const roundSeconds = Number(process.env.BENCH_ROUND_SECONDS ?? 5);
+const warmUpSeconds = 2;
+const goals = { messagesPerSecond: 3000, p99Ms: 50, ratio: 0.5 };
+
+type Mode = "jobsphere" | "echo";
+
+/** Child side: starts one server on an ephemeral port, reports the port, stops when told. */
+async function serve(mode: Mode): Promise<void> {
+  let stop: () => Promise<void>;
+  let port: number;
+  if (mode === "jobsphere") {
+    const config = loadConfig({ ...process.env, NODE_ENV: "production", LOG_LEVEL: "warn" });
+    const server = await startServer(config, createLogger(config));
+    port = server.port;
+    stop = () => server.close();
+  } else {
+    // The bare echo: who you are comes from the handshake, a message goes to the other side's room and is
+    // acknowledged with what a stored message would look like; nothing is checked or kept.
+    const http = createServer();
+    const io = new Server(http, { path: "/socket.io", serveClient: false });
+    io.on("connection", (socket) => {
+      const userId = String(socket.handshake.auth.userId);
+      void socket.join(`user:${userId}`);
+      socket.on("message:send", (payload: Record<string, unknown>, ack?: (answer: unknown) => void) => {
+        const message = {
+          id: randomUUID(),
+          conversationId: payload.conversationId,
+          senderId: userId,
+          text: payload.text,
+          attachments: [],
+          clientMessageId: payload.clientMessageId,
+          createdAt: new Date().toISOString(),
+        };
+        io.to([`user:${String(payload.to)}`, `user:${userId}`])
+          .except(socket.id)
+          .emit("message:new", { message });
+        ack?.({ message });
+      });
+    });
+    http.listen(0, "127.0.0.1");
+    await once(http, "listening");
+    port = (http.address() as AddressInfo).port;
+    stop = async () => {
+      await io.close();
+    };
+  }
+  process.on("message", async () => {
+    await stop();
+    process.exit(0);
+  });
+  process.send?.({ port });
+}
+
+interface Child {
+  process: ChildProcess;
+  url: string;
+}
+
+async function spawnServer(mode: Mode, env: Record<string, string> = {}): Promise<Child> {
+  const child = fork(fileURLToPath(import.meta.url), [mode], {
+    execArgv: process.execArgv,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const [message] = (await Promise.race([
+    once(child, "message"),
+    once(child, "exit").then(([code]) => {
+      throw new Error(`the ${mode} server exited with ${String(code)} before listening`);
+    }),
+  ])) as [{ port: number }];
+  return { process: child, url: `http://127.0.0.1:${message.port}` };
+}
+
+async function stopServer(child: Child): Promise<void> {
+  const exited = once(child.process, "exit");
+  child.process.send("stop");
+  await exited;
+}
+
+/** One side of a pair, connected: who it is, whom it writes to, in which conversation. */
+interface Client {
+  socket: Socket;
+  userId: string;
+  otherId: string;
+  conversationId: string;
+  /**
+   * Sent with each message: the echo server is told the recipient (JobSphere knows it from the conversation,
+   * and refuses fields it does not know).
+   */
+  extra: Record<string, string>;
+}
+
+interface Tally {
+  acked: number;
+  delivered: number;
+  failed: number;
+  latencies: number[];
+  seconds: number;
+}
+
+function open(url: string, auth: Record<string, string>): Promise<Socket> {
+  return new Promise((resolveSocket, rejectSocket) => {
+    const socket = connect(url, { path: "/socket.io", auth, transports: ["websocket"], reconnection: false });
+    socket.once("connect", () => resolveSocket(socket));
+    socket.once("connect_error", rejectSocket);
+  });
+}
+
+async function api(url: string, path: string, body: unknown, token?: string) {
+  const response = await fetch(`${url}/api/v1${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  const answer = (await response.json()) as Record<string, unknown>;
+  if (response.status >= 300) throw new Error(`${path}: ${response.status} ${JSON.stringify(answer)}`);
+  return answer;
+}
+
+/** Registers N pairs on JobSphere, opens their conversations and connects both sides of each. */
+async function jobsphereClients(url: string): Promise<Client[]> {
+  const register = async (role: "customer" | "contractor") => {
+    const answer = await api(url, "/auth/register", {
+      email: `bench-${role}-${randomBytes(6).toString("hex")}@example.com`,
+      password: "plumb-bob tangerine 42",
+      name: `Bench ${role}`,
+      role,
+    });
+    return { id: (answer.user as { id: string }).id, token: answer.accessToken as string };
+  };
+  const clients: Client[] = [];
+  for (let index = 0; index < pairs; index += 1) {
+    const customer = await register("customer");
+    const contractor = await register("contractor");
+    const conversation = await api(url, "/conversations", { participantId: contractor.id }, customer.token);
+    const conversationId = conversation.id as string;
+    clients.push(
+      {
+        socket: await open(url, { token: customer.token }),
+        userId: customer.id,
+        otherId: contractor.id,
+        conversationId,
+        extra: {},
+      },
+      {
+        socket: await open(url, { token: contractor.token }),
+        userId: contractor.id,
+        otherId: customer.id,
+        conversationId,
+        extra: {},
+      },
+    );
+  }
+  return clients;
+}
+
+async function echoClients(url: string): Promise<Client[]> {
+  const clients: Client[] = [];
+  for (let index = 0; index < pairs; index += 1) {
+    const customerId = randomUUID();
+    const contractorId = randomUUID();
+    const conversationId = randomUUID();
+    clients.push(
+      {
+        socket: await open(url, { userId: customerId }),
+        userId: customerId,
+        otherId: contractorId,
+        conversationId,
+        extra: { to: contractorId },
+      },
+      {
+        socket: await open(url, { userId: contractorId }),
+        userId: contractorId,
+        otherId: customerId,
+        conversationId,
+        extra: { to: customerId },
+      },
+    );
+  }
+  return clients;
+}
+
+/** Every client sends for `seconds`, keeping `inflight` messages unacknowledged; counted into `tally` if given. */
+async function load(clients: Client[], seconds: number, tally?: Tally): Promise<void> {
+  const started = performance.now();
+  const until = started + seconds * 1000;
+  const onMessage = ({ message }: { message: { text: string } }) => {
+    const sentAt = Number(message.text.slice(message.text.indexOf(" ") + 1));
+    if (!tally || !(sentAt >= started)) return;
+    tally.delivered += 1;
+    tally.latencies.push(performance.now() - sentAt);
+  };
+  for (const client of clients) client.socket.on("message:new", onMessage);
+  const loop = async (client: Client) => {
+    while (performance.now() < until) {
+      const answer = (await client.socket.timeout(30_000).emitWithAck("message:send", {
+        conversationId: client.conversationId,
+        text: `t ${performance.now()}`,
+        clientMessageId: randomUUID(),
+        ...client.extra,
+      })) as { message?: unknown; error?: { code: string } };
+      if (!tally) continue;
+      if (answer.message) tally.acked += 1;
+      else tally.failed += 1;
+    }
+  };
+  await Promise.all(clients.flatMap((client) => Array.from({ length: inflight }, () => loop(client))));
+  // Deliveries of the last acknowledged messages may still be on their way.
+  await new Promise((settle) => setTimeout(settle, 200));
+  for (const client of clients) client.socket.off("message:new", onMessage);
+  if (tally) tally.seconds += (performance.now() - started) / 1000 - 0.2;
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = Float64Array.from(values).sort();
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN;
+}
+
+async function main(): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), "jobsphere-bench-chat-"));
+  let embedded: EmbeddedDatabase | undefined;
+  const children: Child[] = [];
+  const sockets: Socket[] = [];
+  try {
+    embedded = await startEmbeddedPostgres({ dir: join(work, "pg"), logger: pino({ level: "silent" }) });
+    const databaseUrl = embedded.url("postgres");
+    await runMigrations(databaseUrl, { connectTimeoutMs: 10_000 });
+    const jobsphere = await spawnServer("jobsphere", {
+      DATABASE_URL: databaseUrl,
+      HOST: "127.0.0.1",
+      PORT: "0",
+      DATA_DIR: join(work, "data"),
+      UPLOAD_DIR: join(work, "upload"),
+      SHUTDOWN_DRAIN_MS: "0",
+      LIMIT_REGISTER_ADDRESS: "100000/1h",
+      LIMIT_CHAT_MESSAGES: "100000000/1h",
+      JWT_PRIVATE_KEY: generateKeyPairSync("ed25519")
+        .privateKey.export({ type: "pkcs8", format: "pem" })
+        .toString(),
+    });
+    children.push(jobsphere);
+    const echo = await spawnServer("echo");
+    children.push(echo);
+
+    const targets = [
+      { label: "bare Socket.IO echo (no storage)", clients: await echoClients(echo.url) },
+      {
+        label: "JobSphere `message:send` (stored, then delivered)",
+        clients: await jobsphereClients(jobsphere.url),
+      },
+    ];
+    for (const target of targets) sockets.push(...target.clients.map((client) => client.socket));
+    for (const target of targets) await load(target.clients, warmUpSeconds);
+    const tallies: Tally[] = targets.map(() => ({
+      acked: 0,
+      delivered: 0,
+      failed: 0,
+      latencies: [],
+      seconds: 0,
+    }));
+    for (let round = 0; round < rounds; round += 1) {
+      for (const [index, target] of targets.entries())
+        await load(target.clients, roundSeconds, tallies[index]);
+    }
+    const stored = await fetch(`${jobsphere.url}/health/live`);
+    if (!stored.ok) throw new Error("the JobSphere server is not live after the run");
+
+    const results = targets.map((target, index) => {
+      const tally = tallies[index] as Tally;
+      if (tally.failed > 0) throw new Error(`${target.label}: ${tally.failed} sends failed`);
+      return {
+        target: target.label,
+        ackedPerSecond: tally.acked / tally.seconds,
+        deliveredPerSecond: tally.delivered / tally.seconds,
+        p50: percentile(tally.latencies, 50),
+        p99: percentile(tally.latencies, 99),
+      };
+    });
+    const [bare, ours] = results;
+    if (!bare || !ours) throw new Error("a measurement is missing");
+    console.log(
+      `\n${pairs} pairs (${pairs * 2} sockets), ${inflight} unacknowledged messages per socket; ${rounds} rounds of ${roundSeconds} s per target, taking turns, after ${warmUpSeconds} s of warm-up each\n`,
+    );
+    console.log("| target | acked msg/s | delivered msg/s | delivery p50 ms | delivery p99 ms |");
+    console.log("|---|---:|---:|---:|---:|");
+    for (const row of results) {
+      console.log(
+        `| ${row.target} | ${Math.round(row.ackedPerSecond).toLocaleString("en")} | ${Math.round(row.deliveredPerSecond).toLocaleString("en")} | ${row.p50.toFixed(1)} | ${row.p99.toFixed(1)} |`,
+      );
+    }
+    const ratio = ours.deliveredPerSecond / bare.deliveredPerSecond;
+    const verdict = (met: boolean) => (met ? "met" : "NOT met");
+    console.log("\n| measure | measured | goal | |");
+    console.log("|---|---:|---:|---|");
+    console.log(
+      `| persisted messages/s | ${Math.round(ours.deliveredPerSecond).toLocaleString("en")} | ≥ ${goals.messagesPerSecond.toLocaleString("en")} | ${verdict(ours.deliveredPerSecond >= goals.messagesPerSecond)} |`,
+    );
+    console.log(
+      `| delivery p99 | ${ours.p99.toFixed(1)} ms | < ${goals.p99Ms} ms | ${verdict(ours.p99 < goals.p99Ms)} |`,
+    );
+    console.log(
+      `| JobSphere / bare echo | ${ratio.toFixed(2)} | ≥ ${goals.ratio} | ${verdict(ratio >= goals.ratio)} |`,
+    );
+  } finally {
+    for (const socket of sockets) socket.close();
+    for (const child of children.splice(0)) await stopServer(child).catch(() => {});
+    await embedded?.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+const mode = process.argv[2];
+if (mode === "jobsphere" || mode === "echo") await serve(mode);
+else await main();
