@@ -206,14 +206,6 @@ export async function startServer(
     });
     contactVisible = bookings.service.hasBookingWith;
     users.service.onAccountDeletion({ blocker: bookings.service.deletionBlocker });
-    const admin = createAdminModule({
-      db,
-      pool,
-      clock,
-      publicUrl: files.service.publicUrl,
-      onSuspended: (userId) => auth.service.sessionsEnded({ userId }),
-      contractors: contractors.service,
-    });
     const jobsModule = createJobsModule({
       db,
       pool,
@@ -225,6 +217,15 @@ export async function startServer(
       expirySeconds: config.jobs.expirySeconds,
     });
     users.service.onAccountDeletion({ erase: jobsModule.service.eraseAccount });
+    const admin = createAdminModule({
+      db,
+      pool,
+      clock,
+      publicUrl: files.service.publicUrl,
+      onSuspended: (userId) => auth.service.sessionsEnded({ userId }),
+      contractors: contractors.service,
+      jobs: jobsModule.service,
+    });
     const modules: Module<unknown>[] = [
       files,
       users,
