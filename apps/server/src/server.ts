@@ -31,6 +31,7 @@ import {
 } from "./jobs/queue.js";
 import type { Logger } from "./logger.js";
 import { createAdminModule } from "./modules/admin/index.js";
+import { createAuditModule } from "./modules/audit/index.js";
 import { createAdmin, createAuthModule, createTokenIssuer, loadSigningKey } from "./modules/auth/index.js";
 import { type BookingsService, createBookingsModule } from "./modules/bookings/index.js";
 import { createCatalogModule } from "./modules/catalog/index.js";
@@ -206,6 +207,7 @@ export async function startServer(
     });
     contactVisible = bookings.service.hasBookingWith;
     users.service.onAccountDeletion({ blocker: bookings.service.deletionBlocker });
+    const audit = createAuditModule({ db, pool });
     const jobsModule = createJobsModule({
       db,
       pool,
@@ -221,6 +223,7 @@ export async function startServer(
       db,
       pool,
       clock,
+      audit: audit.service,
       publicUrl: files.service.publicUrl,
       onSuspended: (userId) => auth.service.sessionsEnded({ userId }),
       contractors: contractors.service,
@@ -234,6 +237,7 @@ export async function startServer(
       catalog,
       contractors,
       bookings,
+      audit,
       admin,
       jobsModule,
     ];

@@ -1,6 +1,7 @@
 // Every table of the application, for Drizzle's typed queries and for drizzle-kit's migration generator.
 export * from "../http/idempotency.tables.js";
 export * from "../http/rate-limit.tables.js";
+export * from "../modules/audit/audit.tables.js";
 export * from "../modules/auth/auth.tables.js";
 export * from "../modules/bookings/bookings.tables.js";
 export * from "../modules/catalog/catalog.tables.js";

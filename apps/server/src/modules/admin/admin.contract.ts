@@ -24,6 +24,13 @@ export const adminUpdateUserBody = z
     name: nameSchema.optional(),
     phone: phoneSchema.nullable().optional(),
     status: z.enum(["active", "suspended"]).optional(),
+    reason: z
+      .string()
+      .trim()
+      .min(1)
+      .max(500, "at most 500 characters")
+      .optional()
+      .meta({ description: "Why: kept in the audit log with the change" }),
   })
   .meta({ id: "AdminUpdateUser" });
 

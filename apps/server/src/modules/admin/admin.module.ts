@@ -14,7 +14,7 @@ export function createAdminModule(deps: AdminModuleDeps): Module<AdminService> {
     service,
     routes(api: ApiRouter) {
       adminRoutes(service)(api);
-      verificationAdminRoutes(deps.contractors)(api);
+      verificationAdminRoutes(service)(api);
       oversightRoutes(service)(api);
     },
   };

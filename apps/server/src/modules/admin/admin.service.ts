@@ -6,9 +6,14 @@ import { transaction } from "../../db/transaction.js";
 import type { Role } from "../../http/auth.js";
 import { AppError, coreErrors } from "../../http/errors.js";
 import { decodeCursor, type Page, toPage } from "../../http/pagination.js";
+import type { AuditService } from "../audit/index.js";
 import { endAllSessions } from "../auth/index.js";
 import { type BookingFilter, bookingById, bookingFigures, listAllBookings } from "../bookings/index.js";
-import type { ContractorsService } from "../contractors/index.js";
+import type {
+  AdminVerificationRequest,
+  ContractorsService,
+  VerificationDecision,
+} from "../contractors/index.js";
 import type { JobsService } from "../jobs/index.js";
 import {
   getUser,
@@ -28,6 +33,7 @@ export interface AdminDeps {
   pool: pg.Pool;
   clock: Clock;
   publicUrl: PublicUrl;
+  audit: AuditService;
   /** Called after a user is suspended, to drop their live connections. */
   onSuspended: (userId: string) => Promise<void>;
   /** Verification decisions are the contractors module's rules; admin only exposes them. */
@@ -50,6 +56,12 @@ function periodError(path: "from" | "to", message: string, detail: string): AppE
   return new AppError(coreErrors.validation, detail, {
     errors: [{ path, code: "invalid_value", message, in: "query" }],
   });
+}
+
+/** What an edit of a user is called in the audit log: a status change names the edit. */
+function auditAction(before: User["status"], after: User["status"]): string {
+  if (before === after) return "user.update";
+  return after === "suspended" ? "user.suspend" : "user.reactivate";
 }
 
 export function createAdminService(deps: AdminDeps) {
@@ -125,6 +137,33 @@ export function createAdminService(deps: AdminDeps) {
       };
     },
 
+    /**
+     * Approves or rejects a verification request (the contractors module's rules), recorded in the audit log
+     * in the same transaction.
+     */
+    async decideVerification(
+      adminId: string,
+      requestId: string,
+      input: VerificationDecision,
+    ): Promise<AdminVerificationRequest> {
+      return transaction(pool, async () => {
+        const decided = await deps.contractors.verification.decide(adminId, requestId, input);
+        await deps.audit.record({
+          actorId: adminId,
+          action: `verification.${input.decision}`,
+          targetType: "verification_request",
+          targetId: requestId,
+          // Only a pending request can be decided: anything else was refused above.
+          before: { status: "pending" },
+          after: { status: decided.status, contractorId: decided.contractor.id },
+          reason: input.reason,
+        });
+        return decided;
+      });
+    },
+
+    listVerifications: deps.contractors.verification.list,
+
     listBookings: (query: BookingFilter) => listAllBookings(db, query),
     getBooking: (id: string) => bookingById(db, id),
     listJobs: deps.jobs.listAll,
@@ -141,14 +180,17 @@ export function createAdminService(deps: AdminDeps) {
         name?: string | undefined;
         phone?: string | null | undefined;
         status?: "active" | "suspended" | undefined;
+        reason?: string | undefined;
       },
     ): Promise<User> {
       if (changes.status === "suspended" && id === adminId) {
         throw new AppError(adminErrors.cannotSuspendSelf, "Ask another admin to suspend this account");
       }
       const now = clock.now();
+      const { reason, ...fields } = changes;
       const row = await transaction(pool, async (tx) => {
-        if (!(await updateUser(tx.db, id, changes, now))) {
+        const before = await getUser(tx.db, id, { forUpdate: true });
+        if (!(await updateUser(tx.db, id, fields, now))) {
           // The update skips only deleted accounts: one that exists was deleted (a missing one is 404 here).
           await getUser(tx.db, id);
           throw new AppError(
@@ -157,7 +199,22 @@ export function createAdminService(deps: AdminDeps) {
           );
         }
         if (changes.status === "suspended") await endAllSessions(tx.db, id, "suspended", now);
-        return getUser(tx.db, id);
+        const after = await getUser(tx.db, id);
+        const changed = (["name", "phone", "status"] as const).filter(
+          (field) => fields[field] !== undefined && before[field] !== after[field],
+        );
+        if (changed.length > 0) {
+          await deps.audit.record({
+            actorId: adminId,
+            action: auditAction(before.status, after.status),
+            targetType: "user",
+            targetId: id,
+            before: Object.fromEntries(changed.map((field) => [field, before[field]])),
+            after: Object.fromEntries(changed.map((field) => [field, after[field]])),
+            reason,
+          });
+        }
+        return after;
       });
       if (changes.status === "suspended") await deps.onSuspended(id);
       return presentUser(row, deps.publicUrl);

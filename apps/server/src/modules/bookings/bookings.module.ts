@@ -1,5 +1,5 @@
 import type { Server } from "socket.io";
-import type { JobQueue } from "../../jobs/queue.js";
+import { workEach } from "../../jobs/queue.js";
 import { type RealtimeServer, userRoom } from "../../realtime/socket.js";
 import type { Module } from "../module.js";
 import type { BookingView } from "./bookings.contract.js";
@@ -17,27 +17,6 @@ import {
 /** What the server pushes about bookings. */
 interface BookingEvents {
   "booking:updated": (payload: { booking: BookingView }) => void;
-}
-
-/**
- * Runs `handle` on each job of a queue, a batch per fetch: pg-boss waits its polling interval between fetches,
- * so one job per fetch would let a burst of changes queue up for minutes. A job that fails is failed alone
- * (and retried); the batch's other jobs complete.
- */
-async function workEach<T extends object>(
-  queue: JobQueue,
-  name: string,
-  handle: (data: T) => Promise<void>,
-): Promise<void> {
-  await queue.work<T>(name, { pollingIntervalSeconds: 0.5, batchSize: 50 }, async (jobs) => {
-    for (const job of jobs) {
-      try {
-        await handle(job.data);
-      } catch (error) {
-        await queue.fail(name, job.id, { message: error instanceof Error ? error.message : String(error) });
-      }
-    }
-  });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { scheduleHourly } from "../../jobs/queue.js";
+import { scheduleHourly, workEach } from "../../jobs/queue.js";
 import type { Module } from "../module.js";
 import { jobsRoutes } from "./jobs.routes.js";
 import {
@@ -18,9 +18,7 @@ export function createJobsModule(deps: JobsDeps): Module<JobsService> {
     routes: jobsRoutes(service),
     async jobs(queue) {
       await queue.createQueue(expiryQueue);
-      await queue.work<{ jobId: string }>(expiryQueue, { pollingIntervalSeconds: 0.5 }, async ([job]) => {
-        if (job) await service.expire(job.data.jobId);
-      });
+      await workEach<{ jobId: string }>(queue, expiryQueue, (job) => service.expire(job.jobId));
       // What the timers missed (a queue restored from a backup): swept every hour.
       await scheduleHourly(queue, "jobs.expire-overdue", service.expireOverdue);
     },

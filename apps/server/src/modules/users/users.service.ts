@@ -50,8 +50,17 @@ export async function findUserByEmail(db: Executor, email: string): Promise<User
   return row;
 }
 
-export async function getUser(db: Executor, id: string): Promise<UserWithAvatar> {
-  const [row] = await selectUsers(db).where(eq(users.id, id));
+/**
+ * One user, or 404. `forUpdate` locks the row for the rest of the caller's transaction, so what it reads
+ * stays true until the caller's change commits (an admin's edit records what it changed from).
+ */
+export async function getUser(
+  db: Executor,
+  id: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<UserWithAvatar> {
+  const query = selectUsers(db).where(eq(users.id, id));
+  const [row] = await (options.forUpdate ? query.for("update", { of: users }) : query);
   if (!row) throw new AppError(userErrors.notFound, "No user with this id");
   return row;
 }
