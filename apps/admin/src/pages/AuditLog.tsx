@@ -1,0 +1,133 @@
+import { useState } from "react";
+import { Link } from "react-router";
+import { api, ok } from "../api/client.js";
+import { Loaded, Pager, useCursorList, when } from "../ui.js";
+
+const actions = [
+  "user.update",
+  "user.suspend",
+  "user.reactivate",
+  "verification.approve",
+  "verification.reject",
+];
+
+/** Where an entry's target is shown in this dashboard, when it has a page. */
+function targetLink(type: string, id: string): string | undefined {
+  if (type === "user") return `/users/${id}`;
+  if (type === "booking") return `/bookings/${id}`;
+  if (type === "job") return `/jobs/${id}`;
+  return undefined;
+}
+
+function Change({ value }: { value: unknown }) {
+  if (value === null || value === undefined) return <span className="muted">—</span>;
+  if (typeof value !== "object") return <code>{JSON.stringify(value)}</code>;
+  return (
+    <span>
+      {Object.entries(value as Record<string, unknown>).map(([field, v]) => (
+        <span key={field} className="change">
+          {field}: <code>{JSON.stringify(v)}</code>
+        </span>
+      ))}
+    </span>
+  );
+}
+
+export function AuditLog() {
+  const [action, setAction] = useState("");
+  const [targetType, setTargetType] = useState("");
+  const [targetId, setTargetId] = useState("");
+  const list = useCursorList(["audit", action, targetType, targetId], (cursor) =>
+    ok(
+      api.GET("/api/v1/admin/audit-log", {
+        params: {
+          query: {
+            limit: 20,
+            ...(cursor ? { cursor } : {}),
+            ...(action ? { action } : {}),
+            ...(targetType ? { targetType } : {}),
+            ...(targetId ? { targetId } : {}),
+          },
+        },
+      }),
+    ),
+  );
+  return (
+    <section>
+      <h1>Audit log</h1>
+      <div className="filters">
+        <label>
+          Action
+          <input
+            list="audit-actions"
+            value={action}
+            onChange={(event) => setAction(event.target.value.trim())}
+          />
+          <datalist id="audit-actions">
+            {actions.map((name) => (
+              <option key={name} value={name} />
+            ))}
+          </datalist>
+        </label>
+        <label>
+          Target type
+          <input value={targetType} onChange={(event) => setTargetType(event.target.value.trim())} />
+        </label>
+        <label>
+          Target id
+          <input value={targetId} onChange={(event) => setTargetId(event.target.value.trim())} />
+        </label>
+      </div>
+      <Loaded query={list.query} what="The audit log">
+        {(page) => (
+          <table>
+            <thead>
+              <tr>
+                <th>When</th>
+                <th>Admin</th>
+                <th>Action</th>
+                <th>Target</th>
+                <th>Before</th>
+                <th>After</th>
+                <th>Reason</th>
+              </tr>
+            </thead>
+            <tbody>
+              {page.items.length === 0 && (
+                <tr>
+                  <td colSpan={7} className="muted">
+                    No entries match.
+                  </td>
+                </tr>
+              )}
+              {page.items.map((entry) => {
+                const link = targetLink(entry.targetType, entry.targetId);
+                return (
+                  <tr key={entry.id}>
+                    <td>{when(entry.at)}</td>
+                    <td>{entry.actor.name}</td>
+                    <td>
+                      <code>{entry.action}</code>
+                    </td>
+                    <td>
+                      {entry.targetType}{" "}
+                      {link ? <Link to={link}>{entry.targetId}</Link> : <code>{entry.targetId}</code>}
+                    </td>
+                    <td>
+                      <Change value={entry.before} />
+                    </td>
+                    <td>
+                      <Change value={entry.after} />
+                    </td>
+                    <td>{entry.reason ?? <span className="muted">—</span>}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        )}
+      </Loaded>
+      <Pager list={list} />
+    </section>
+  );
+}
