@@ -228,6 +228,7 @@ export async function startServer(
       onSuspended: (userId) => auth.service.sessionsEnded({ userId }),
       contractors: contractors.service,
       jobs: jobsModule.service,
+      metricsMaxDays: config.admin.metricsMaxDays,
     });
     const modules: Module<unknown>[] = [
       files,

@@ -945,7 +945,7 @@ export interface paths {
         };
         /**
          * The overview's figures over a period, with a daily series for charts
-         * @description Counts that describe now (users by role and status, open jobs, money held, pending verifications, open disputes) ignore the period; the others count what happened in it. Days are UTC days. A period covers at most 366 days.
+         * @description Counts that describe now (users by role and status, open jobs, money held, pending verifications, open disputes) ignore the period; the others count what happened in it. Days are UTC days. A period covers at most 366 days (ADMIN_METRICS_MAX_DAYS).
          *
          *     Signed-in admin accounts.
          */

@@ -48,9 +48,6 @@ const periodParams = {
   to: instantParam.optional().meta({ description: "Up to this instant (exclusive)" }),
 };
 
-/** The longest period one metrics answer covers: its daily series has one entry a day. */
-export const maxMetricsDays = 366;
-
 export const metricsQuery = z
   .strictObject({
     from: periodParams.from.meta({

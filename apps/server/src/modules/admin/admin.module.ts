@@ -15,7 +15,7 @@ export function createAdminModule(deps: AdminModuleDeps): Module<AdminService> {
     routes(api: ApiRouter) {
       adminRoutes(service)(api);
       verificationAdminRoutes(service)(api);
-      oversightRoutes(service)(api);
+      oversightRoutes(service, deps)(api);
     },
   };
 }

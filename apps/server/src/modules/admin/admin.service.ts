@@ -25,7 +25,7 @@ import {
   userCounts,
   userErrors,
 } from "../users/index.js";
-import { type Metrics, maxMetricsDays } from "./admin.contract.js";
+import type { Metrics } from "./admin.contract.js";
 import { adminErrors } from "./admin.errors.js";
 
 export interface AdminDeps {
@@ -39,6 +39,8 @@ export interface AdminDeps {
   /** Verification decisions are the contractors module's rules; admin only exposes them. */
   contractors: ContractorsService;
   jobs: Pick<JobsService, "listAll" | "oversee" | "openCount">;
+  /** The longest period `metrics` covers (ADMIN_METRICS_MAX_DAYS). */
+  metricsMaxDays: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -96,11 +98,12 @@ export function createAdminService(deps: AdminDeps) {
       if (from.getTime() >= to.getTime()) {
         throw periodError("to", "must be after from", "The period must end after it starts");
       }
-      if (to.getTime() - from.getTime() > maxMetricsDays * DAY_MS) {
+      const maxDays = deps.metricsMaxDays;
+      if (to.getTime() - from.getTime() > maxDays * DAY_MS) {
         throw periodError(
           "from",
-          `at most ${maxMetricsDays} days before to`,
-          `A period covers at most ${maxMetricsDays} days`,
+          `at most ${maxDays} days before to`,
+          `A period covers at most ${maxDays} days`,
         );
       }
       const [users, bookings, openJobs, pendingVerifications] = await Promise.all([

@@ -139,15 +139,14 @@ const metricsExample = {
 };
 
 /** What admins oversee without changing: the overview's figures, every job and every booking. */
-export function oversightRoutes(admin: AdminService) {
+export function oversightRoutes(admin: AdminService, options: { metricsMaxDays: number }) {
   return (api: ApiRouter) => {
     api.route({
       method: "get",
       path: "/admin/metrics",
       tags: ["Admin"],
       summary: "The overview's figures over a period, with a daily series for charts",
-      description:
-        "Counts that describe now (users by role and status, open jobs, money held, pending verifications, open disputes) ignore the period; the others count what happened in it. Days are UTC days. A period covers at most 366 days.",
+      description: `Counts that describe now (users by role and status, open jobs, money held, pending verifications, open disputes) ignore the period; the others count what happened in it. Days are UTC days. A period covers at most ${options.metricsMaxDays} days (ADMIN_METRICS_MAX_DAYS).`,
       access: ["admin"],
       query: metricsQuery,
       response: { status: 200, description: "The figures", schema: metricsSchema },

@@ -19,7 +19,11 @@ describe("admin oversight: metrics, every booking, every job", () => {
 
   beforeAll(async () => {
     startedAt = new Date(Date.now() - 1000);
-    app = await startTestServer({ ADMIN_EMAIL: "overseer@example.com", ADMIN_PASSWORD: strongPassword });
+    app = await startTestServer({
+      ADMIN_EMAIL: "overseer@example.com",
+      ADMIN_PASSWORD: strongPassword,
+      ADMIN_METRICS_MAX_DAYS: "40",
+    });
     admin = await login(app, "overseer@example.com", strongPassword);
     customer = await register(app, "customer", { name: "Alice Brown" });
     otherCustomer = await register(app, "customer", { name: "Bob Green" });
@@ -117,9 +121,12 @@ describe("admin oversight: metrics, every booking, every job", () => {
     const backwards = await get("/admin/metrics?from=2026-03-02&to=2026-03-01");
     expect(backwards.status).toBe(400);
     expect(backwards.body.errors).toEqual([expect.objectContaining({ path: "to", in: "query" })]);
-    const tooLong = await get("/admin/metrics?from=2020-01-01&to=2026-01-01");
+    // ADMIN_METRICS_MAX_DAYS is 40 here.
+    expect((await get("/admin/metrics?from=2026-01-01&to=2026-02-10")).status).toBe(200);
+    const tooLong = await get("/admin/metrics?from=2026-01-01&to=2026-02-10T00:00:01Z");
     expect(tooLong.status).toBe(400);
     expect(tooLong.body.errors[0].path).toBe("from");
+    expect(tooLong.body.detail).toBe("A period covers at most 40 days");
     for (const bad of [
       "from=yesterday",
       "from=2026-02-30T25:00:00Z",
