@@ -191,6 +191,7 @@ describe.skipIf(skip)("the admin dashboard in Chromium", () => {
 
         await open("/audit-log", "Audit log");
         await page.getByLabel("Target id").fill(customer.id);
+        await page.getByRole("button", { name: "Apply" }).click();
         const row = page.getByRole("row", { name: /user\.suspend/ });
         await row.getByText("Abusive messages to contractors").waitFor();
         await shoot("audit-log");

@@ -33,10 +33,12 @@ function Change({ value }: { value: unknown }) {
   );
 }
 
+type Filters = { action: string; targetType: string; targetId: string };
+
 export function AuditLog() {
-  const [action, setAction] = useState("");
-  const [targetType, setTargetType] = useState("");
-  const [targetId, setTargetId] = useState("");
+  const [filters, setFilters] = useState<Filters>({ action: "", targetType: "", targetId: "" });
+  const [draft, setDraft] = useState<Filters>(filters);
+  const { action, targetType, targetId } = filters;
   const list = useCursorList(["audit", action, targetType, targetId], (cursor) =>
     ok(
       api.GET("/api/v1/admin/audit-log", {
@@ -52,17 +54,28 @@ export function AuditLog() {
       }),
     ),
   );
+  const field = (name: keyof Filters) => ({
+    value: draft[name],
+    onChange: (event: { target: { value: string } }) => setDraft({ ...draft, [name]: event.target.value }),
+  });
   return (
     <section>
       <h1>Audit log</h1>
-      <div className="filters">
+      <form
+        className="filters"
+        aria-label="Filters"
+        onSubmit={(event) => {
+          event.preventDefault();
+          setFilters({
+            action: draft.action.trim(),
+            targetType: draft.targetType.trim(),
+            targetId: draft.targetId.trim(),
+          });
+        }}
+      >
         <label>
           Action
-          <input
-            list="audit-actions"
-            value={action}
-            onChange={(event) => setAction(event.target.value.trim())}
-          />
+          <input list="audit-actions" {...field("action")} />
           <datalist id="audit-actions">
             {actions.map((name) => (
               <option key={name} value={name} />
@@ -71,13 +84,14 @@ export function AuditLog() {
         </label>
         <label>
           Target type
-          <input value={targetType} onChange={(event) => setTargetType(event.target.value.trim())} />
+          <input {...field("targetType")} />
         </label>
         <label>
           Target id
-          <input value={targetId} onChange={(event) => setTargetId(event.target.value.trim())} />
+          <input {...field("targetId")} />
         </label>
-      </div>
+        <button type="submit">Apply</button>
+      </form>
       <Loaded query={list.query} what="The audit log">
         {(page) => (
           <table>
