@@ -252,6 +252,7 @@ const schema = z.object({
     .min(1024)
     .max(10_000_000)
     .default(65_536),
+  ADMIN_METRICS_MAX_DAYS: positiveInt.max(3_660).default(366),
 });
 
 export interface Config {
@@ -403,6 +404,10 @@ export interface Config {
   };
   /** The largest Socket.IO message a client may send; a larger one closes its connection. */
   socketMaxPayloadBytes: number;
+  admin: {
+    /** The longest period one `GET /admin/metrics` covers (its daily series has an entry a day). */
+    metricsMaxDays: number;
+  };
 }
 
 /** Settings whose values are secrets or may hold credentials: an error names them, never shows them. */
@@ -552,6 +557,7 @@ export function loadConfig(env: Environment): Config {
     jobs: { expirySeconds: value.JOB_EXPIRY },
     chat: { messageLimit: value.LIMIT_CHAT_MESSAGES, typingThrottleMs: value.CHAT_TYPING_THROTTLE_MS },
     socketMaxPayloadBytes: value.SOCKET_MAX_PAYLOAD_BYTES,
+    admin: { metricsMaxDays: value.ADMIN_METRICS_MAX_DAYS },
   };
 }
 

@@ -214,15 +214,6 @@ export async function startServer(
     contactVisible = bookings.service.hasBookingWith;
     users.service.onAccountDeletion({ blocker: bookings.service.deletionBlocker });
     const audit = createAuditModule({ db, pool });
-    const admin = createAdminModule({
-      db,
-      pool,
-      clock,
-      audit: audit.service,
-      publicUrl: files.service.publicUrl,
-      onSuspended: (userId) => auth.service.sessionsEnded({ userId }),
-      contractors: contractors.service,
-    });
     const jobsModule = createJobsModule({
       db,
       pool,
@@ -253,6 +244,17 @@ export async function startServer(
     bookings.service.onChange(async (change, booking) => {
       if (change.from === null)
         await chat.service.ensureConversation(booking.customer.id, booking.contractor.id);
+    });
+    const admin = createAdminModule({
+      db,
+      pool,
+      clock,
+      audit: audit.service,
+      publicUrl: files.service.publicUrl,
+      onSuspended: (userId) => auth.service.sessionsEnded({ userId }),
+      contractors: contractors.service,
+      jobs: jobsModule.service,
+      metricsMaxDays: config.admin.metricsMaxDays,
     });
     const modules: Module<unknown>[] = [
       files,

@@ -123,6 +123,25 @@ describe("demo data", () => {
     expect(fromPriya.body.items.find((item: { id: string }) => item.id === withPriya.id).unreadCount).toBe(0);
   });
 
+  it("gives every admin page something to show: a verification queue, every booking, jobs and the overview", async () => {
+    const admin = await login(app, "admin@example.com", demoPassword);
+    const get = (path: string) => app.request("GET", `/api/v1${path}`, { token: admin.accessToken });
+    const queue = await get("/admin/verifications?status=pending");
+    expect(queue.status, JSON.stringify(queue.body)).toBe(200);
+    expect(queue.body.items.map((item: { contractor: { name: string } }) => item.contractor.name)).toEqual([
+      "Sophie Turner",
+      "Maria Santos",
+    ]);
+    const bookings = await get("/admin/bookings?limit=100");
+    expect(new Set(bookings.body.items.map((booking: { status: string }) => booking.status)).size).toBe(
+      bookingStatuses.length,
+    );
+    expect((await get("/admin/jobs")).body.items.length).toBeGreaterThanOrEqual(5);
+    const metrics = await get("/admin/metrics");
+    expect(metrics.body).toMatchObject({ pendingVerifications: 2, openDisputes: 1 });
+    expect(metrics.body.moneyHeld[0].amount).toBeGreaterThan(0);
+  });
+
   it("seeds only an empty database, once", async () => {
     const again = await startTestServer({ DEMO_DATA: "true" }, { database: app.database });
     try {

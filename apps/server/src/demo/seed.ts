@@ -8,6 +8,7 @@ import {
   type DemoContractorProfile,
   seedDemoContractor,
   seedDemoCustomer,
+  seedDemoVerificationRequest,
 } from "../modules/contractors/index.js";
 import type { FilesService } from "../modules/files/index.js";
 import { backdateDemoJobExpiry, type JobsService } from "../modules/jobs/index.js";
@@ -191,6 +192,15 @@ export async function seedDemoData(
       ids.set(contractor.email, userId);
       await seedDemoContractor(tx.db, userId, contractor, now);
       contractorIds.push({ id: userId, category: contractor.categories[0] ?? "handyman" });
+      // Half of the unverified contractors wait in the admin's verification queue, oldest first.
+      if (!contractor.verified && contractor.rating[1] > 20) {
+        await seedDemoVerificationRequest(
+          tx.db,
+          userId,
+          `${contractor.headline}: insurance certificate and ID to follow by email.`,
+          new Date(now.getTime() - (contractorIds.length + 1) * 3_600_000),
+        );
+      }
     }
     // Joins this transaction: the bookings commit with the accounts, or nothing does.
     await seedDemoBookings(

@@ -4,10 +4,17 @@ import type { Clock } from "../../clock.js";
 import type { Database } from "../../db/client.js";
 import { transaction } from "../../db/transaction.js";
 import type { Role } from "../../http/auth.js";
-import { AppError } from "../../http/errors.js";
+import { AppError, coreErrors } from "../../http/errors.js";
 import { decodeCursor, type Page, toPage } from "../../http/pagination.js";
 import type { AuditService } from "../audit/index.js";
 import { endAllSessions } from "../auth/index.js";
+import { type BookingFilter, bookingById, bookingFigures, listAllBookings } from "../bookings/index.js";
+import type {
+  AdminVerificationRequest,
+  ContractorsService,
+  VerificationDecision,
+} from "../contractors/index.js";
+import type { JobsService } from "../jobs/index.js";
 import {
   getUser,
   listUsers,
@@ -15,8 +22,10 @@ import {
   presentUser,
   type User,
   updateUser,
+  userCounts,
   userErrors,
 } from "../users/index.js";
+import type { Metrics } from "./admin.contract.js";
 import { adminErrors } from "./admin.errors.js";
 
 export interface AdminDeps {
@@ -27,6 +36,28 @@ export interface AdminDeps {
   audit: AuditService;
   /** Called after a user is suspended, to drop their live connections. */
   onSuspended: (userId: string) => Promise<void>;
+  /** Verification decisions are the contractors module's rules; admin only exposes them. */
+  contractors: ContractorsService;
+  jobs: Pick<JobsService, "listAll" | "oversee" | "openCount">;
+  /** The longest period `metrics` covers (ADMIN_METRICS_MAX_DAYS). */
+  metricsMaxDays: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/** The UTC days [from, to) touches, as YYYY-MM-DD. */
+function daysOf(from: Date, to: Date): string[] {
+  const days: string[] = [];
+  for (let at = Math.floor(from.getTime() / DAY_MS) * DAY_MS; at < to.getTime(); at += DAY_MS) {
+    days.push(new Date(at).toISOString().slice(0, 10));
+  }
+  return days;
+}
+
+function periodError(path: "from" | "to", message: string, detail: string): AppError {
+  return new AppError(coreErrors.validation, detail, {
+    errors: [{ path, code: "invalid_value", message, in: "query" }],
+  });
 }
 
 /** What an edit of a user is called in the audit log: a status change names the edit. */
@@ -59,6 +90,87 @@ export function createAdminService(deps: AdminDeps) {
         (row) => presentUser(row, deps.publicUrl),
       );
     },
+
+    /** The overview over [from, to): defaults to the 30 days up to now. */
+    async metrics(query: { from?: Date | undefined; to?: Date | undefined }): Promise<Metrics> {
+      const to = query.to ?? clock.now();
+      const from = query.from ?? new Date(to.getTime() - 30 * DAY_MS);
+      if (from.getTime() >= to.getTime()) {
+        throw periodError("to", "must be after from", "The period must end after it starts");
+      }
+      const maxDays = deps.metricsMaxDays;
+      if (to.getTime() - from.getTime() > maxDays * DAY_MS) {
+        throw periodError(
+          "from",
+          `at most ${maxDays} days before to`,
+          `A period covers at most ${maxDays} days`,
+        );
+      }
+      const [users, bookings, openJobs, pendingVerifications] = await Promise.all([
+        userCounts(db, from, to),
+        bookingFigures(db, from, to),
+        deps.jobs.openCount(),
+        deps.contractors.verification.pendingCount(),
+      ]);
+      return {
+        period: { from: from.toISOString(), to: to.toISOString() },
+        users: {
+          byRole: users.byRole,
+          byStatus: users.byStatus,
+          newSignUps: [...users.signUpsByDay.values()].reduce((sum, count) => sum + count, 0),
+        },
+        openJobs,
+        bookings: {
+          byStatus: bookings.byStatus,
+          created: Object.values(bookings.byStatus).reduce((sum, count) => sum + count, 0),
+        },
+        grossBookingValue: bookings.grossBookingValue,
+        // Commission is earned when the ledger says so (a partial refund's share is its rule): until this
+        // server keeps a ledger, no figure is better than a guessed one.
+        commissionEarned: null,
+        moneyHeld: bookings.moneyHeld,
+        pendingVerifications,
+        openDisputes: bookings.openDisputes,
+        daily: daysOf(from, to).map((date) => ({
+          date,
+          signUps: users.signUpsByDay.get(date) ?? 0,
+          bookings: bookings.daily.get(date)?.bookings ?? 0,
+          grossBookingValue: bookings.daily.get(date)?.grossBookingValue ?? [],
+        })),
+      };
+    },
+
+    /**
+     * Approves or rejects a verification request (the contractors module's rules), recorded in the audit log
+     * in the same transaction.
+     */
+    async decideVerification(
+      adminId: string,
+      requestId: string,
+      input: VerificationDecision,
+    ): Promise<AdminVerificationRequest> {
+      return transaction(pool, async () => {
+        const decided = await deps.contractors.verification.decide(adminId, requestId, input);
+        await deps.audit.record({
+          actorId: adminId,
+          action: `verification.${input.decision}`,
+          targetType: "verification_request",
+          targetId: requestId,
+          // Only a pending request can be decided: anything else was refused above.
+          before: { status: "pending" },
+          after: { status: decided.status, contractorId: decided.contractor.id },
+          reason: input.reason,
+        });
+        return decided;
+      });
+    },
+
+    listVerifications: deps.contractors.verification.list,
+
+    listBookings: (query: BookingFilter) => listAllBookings(db, query),
+    getBooking: (id: string) => bookingById(db, id),
+    listJobs: deps.jobs.listAll,
+    getJob: deps.jobs.oversee,
 
     async getUser(id: string): Promise<User> {
       return presentUser(await getUser(db, id), deps.publicUrl);

@@ -3,13 +3,13 @@ import { coreErrors } from "../../http/errors.js";
 import { pageSchema } from "../../http/pagination.js";
 import {
   adminVerificationRequestSchema,
-  type ContractorsService,
   decisionBody,
   listVerificationsQuery,
   verificationErrors,
   verificationRequestExample,
   verificationRequestParams,
 } from "../contractors/index.js";
+import type { AdminService } from "./admin.service.js";
 
 /** The contractor's pending request as the queue shows it to admins. */
 const queuedExample = {
@@ -23,7 +23,7 @@ const queuedExample = {
 };
 
 /** Admins work the verification queue; the rules live in the contractors service. */
-export function verificationAdminRoutes(contractors: ContractorsService) {
+export function verificationAdminRoutes(admin: AdminService) {
   return (api: ApiRouter) => {
     api.route({
       method: "get",
@@ -41,7 +41,7 @@ export function verificationAdminRoutes(contractors: ContractorsService) {
       },
       errors: [coreErrors.invalidCursor],
       examples: { response: { items: [queuedExample], nextCursor: null } },
-      handler: ({ query }) => contractors.verification.list(query),
+      handler: ({ query }) => admin.listVerifications(query),
     });
 
     api.route({
@@ -50,7 +50,7 @@ export function verificationAdminRoutes(contractors: ContractorsService) {
       tags: ["Admin"],
       summary: "Approve or reject a pending verification request",
       description:
-        "Approving marks the contractor verified; rejecting needs a `reason`, shown to the contractor, who may then send a new request.",
+        "Approving marks the contractor verified; rejecting needs a `reason`, shown to the contractor, who may then send a new request. The decision is recorded in the audit log (`verification.approve` or `verification.reject`, target `verification_request`) with its reason.",
       access: ["admin"],
       params: verificationRequestParams,
       body: decisionBody,
@@ -65,7 +65,7 @@ export function verificationAdminRoutes(contractors: ContractorsService) {
           decidedBy: "0192c1aa-0b3d-7e21-a4f5-6c7d8e9f0a1b",
         },
       },
-      handler: ({ user, params, body }) => contractors.verification.decide(user.id, params.id, body),
+      handler: ({ user, params, body }) => admin.decideVerification(user.id, params.id, body),
     });
   };
 }

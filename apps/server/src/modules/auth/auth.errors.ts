@@ -17,6 +17,11 @@ export const authErrors = defineErrors({
     status: 401,
     title: "This refresh token was already used; the session has been ended for safety",
   },
+  originRefused: {
+    code: "auth.origin_refused",
+    status: 403,
+    title: "The sign-in cookie may be used only by this server's own pages",
+  },
   invalidCode: { code: "auth.invalid_code", status: 400, title: "The code is wrong" },
   codeExpired: { code: "auth.code_expired", status: 400, title: "The code has expired; ask for a new one" },
   codeAttemptsExceeded: {

@@ -110,7 +110,7 @@ export type BookingView = z.infer<typeof bookingSchema>;
 export const bookingPageSchema = pageSchema(bookingSchema);
 
 /** `status=funded&status=completed` or `status=funded,completed`: one sorted set either way. */
-const statusFilter = z.preprocess(
+export const statusFilter = z.preprocess(
   (value) =>
     value === undefined
       ? undefined

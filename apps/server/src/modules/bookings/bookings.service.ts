@@ -140,7 +140,8 @@ async function partiesOf(db: Executor, ids: string[]): Promise<Map<string, strin
   return new Map(rows.map((row) => [row.id, row.name]));
 }
 
-async function present(db: Executor, rows: BookingRow[]): Promise<BookingView[]> {
+/** Rows as their views: parties' names and the whole history. */
+export async function present(db: Executor, rows: BookingRow[]): Promise<BookingView[]> {
   if (rows.length === 0) return [];
   const names = await partiesOf(
     db,

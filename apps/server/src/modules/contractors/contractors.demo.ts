@@ -6,6 +6,7 @@ import {
   contractorCategories,
   contractorProfiles,
   customerProfiles,
+  verificationRequests,
 } from "./contractors.tables.js";
 
 export interface DemoContractorProfile {
@@ -78,4 +79,17 @@ export async function seedDemoCustomer(
     lng: customer.lng,
     updatedAt: now,
   });
+}
+
+/**
+ * Demo data: a pending verification request, so the admin queue has something to decide. Its documents would be
+ * uploads; the demo has none, and its note says so.
+ */
+export async function seedDemoVerificationRequest(
+  db: Executor,
+  contractorId: string,
+  note: string,
+  at: Date,
+): Promise<void> {
+  await db.insert(verificationRequests).values({ contractorId, note, documents: [], createdAt: at });
 }

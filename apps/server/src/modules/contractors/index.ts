@@ -2,7 +2,12 @@ export type { Availability } from "./availability.js";
 /** For bookings: a requested time must fall in the contractor's availability, or the nearest ranges are named. */
 export { availableRanges, isAvailableAt } from "./availability.js";
 export type { ContractorProfile } from "./contractors.contract.js";
-export { type DemoContractorProfile, seedDemoContractor, seedDemoCustomer } from "./contractors.demo.js";
+export {
+  type DemoContractorProfile,
+  seedDemoContractor,
+  seedDemoCustomer,
+  seedDemoVerificationRequest,
+} from "./contractors.demo.js";
 export { contractorErrors, verificationErrors } from "./contractors.errors.js";
 export {
   type ContractorsDeps,

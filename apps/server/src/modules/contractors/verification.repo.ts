@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, lt, or, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, lt, or, type SQL, sql } from "drizzle-orm";
 import type { Executor } from "../../db/client.js";
 import { userDirectory } from "../users/index.js";
 import { contractorProfiles, verificationRequests } from "./contractors.tables.js";
@@ -71,6 +71,15 @@ export function listForAdmin(
     .where(and(...filters))
     .orderBy(order(verificationRequests.createdAt), order(verificationRequests.id))
     .limit(options.limit + 1);
+}
+
+/** Requests waiting for an admin's decision. */
+export async function pendingCount(db: Executor): Promise<number> {
+  const [row] = await db
+    .select({ count: sql<number>`count(*)::int` })
+    .from(verificationRequests)
+    .where(eq(verificationRequests.status, "pending"));
+  return row?.count ?? 0;
 }
 
 export async function lockRequest(db: Executor, id: string) {

@@ -22,6 +22,7 @@ import {
   listForAdmin,
   lockRequest,
   markVerified,
+  pendingCount,
   pendingRequestOf,
   type RequestRow,
   recordDecision,
@@ -181,6 +182,9 @@ export function createVerificationService(deps: VerificationDeps) {
       );
       return { items: await presentForAdmin(db, page.items), nextCursor: page.nextCursor };
     },
+
+    /** For the admin overview: how long the queue is. */
+    pendingCount: () => pendingCount(db),
 
     /** An admin's decision: approving marks the contractor verified, in the same transaction. */
     async decide(

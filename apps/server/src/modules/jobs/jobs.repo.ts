@@ -1,7 +1,7 @@
-import { and, asc, count, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, ilike, inArray, type SQL, sql } from "drizzle-orm";
 import type { Executor } from "../../db/client.js";
 import { type Coverage, coversSql, distanceFromCentreSql } from "../contractors/index.js";
-import { userDirectory } from "../users/index.js";
+import { likePattern, userDirectory } from "../users/index.js";
 import {
   type JobRow,
   type JobStatus,
@@ -127,6 +127,49 @@ export function customerJobs(
     )
     .orderBy(desc(jobs.createdAt), desc(jobs.id))
     .limit(options.limit + 1);
+}
+
+/** What an admin may narrow every job down to. */
+export interface JobFilter {
+  status?: JobStatus | undefined;
+  category?: string | undefined;
+  customerId?: string | undefined;
+  contractorId?: string | undefined;
+  /** Part of the title. */
+  q?: string | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+}
+
+/** Every job matching the filters, newest first. */
+export function allJobs(
+  db: Executor,
+  filter: JobFilter,
+  options: { now: Date; limit: number; after?: JobCursor | undefined },
+): Promise<JobRow[]> {
+  return db
+    .select()
+    .from(jobs)
+    .where(
+      and(
+        filter.status ? statusIs(filter.status, options.now) : undefined,
+        filter.category ? eq(jobs.categorySlug, filter.category) : undefined,
+        filter.customerId ? eq(jobs.customerId, filter.customerId) : undefined,
+        filter.contractorId ? eq(jobs.assignedContractorId, filter.contractorId) : undefined,
+        filter.q ? ilike(jobs.title, likePattern(filter.q)) : undefined,
+        filter.from ? sql`${jobs.createdAt} >= ${filter.from}` : undefined,
+        filter.to ? sql`${jobs.createdAt} < ${filter.to}` : undefined,
+        after(options.after),
+      ),
+    )
+    .orderBy(desc(jobs.createdAt), desc(jobs.id))
+    .limit(options.limit + 1);
+}
+
+/** Jobs open now (not past their expiry), for the admin overview. */
+export async function openJobCount(db: Executor, now: Date): Promise<number> {
+  const [row] = await db.select({ count: sql<number>`count(*)::int` }).from(jobs).where(openAt(now));
+  return row?.count ?? 0;
 }
 
 /** Open jobs in the contractor's categories and area, newest first. */

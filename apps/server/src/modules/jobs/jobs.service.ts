@@ -25,6 +25,7 @@ import type {
 } from "./jobs.contract.js";
 import { jobErrors } from "./jobs.errors.js";
 import {
+  allJobs,
   attachmentsOf,
   attachmentsReadable,
   cancelJobs,
@@ -33,8 +34,10 @@ import {
   expireJob,
   insertJob,
   insertQuote,
+  type JobFilter,
   jobById,
   jobForContractor,
+  openJobCount,
   openJobIdsOf,
   openJobsFor,
   overdueJobIds,
@@ -619,6 +622,38 @@ export function createJobsService(deps: JobsDeps) {
       });
       return toPage(rows, list, (row) => [row.quote.createdAt.toISOString(), row.quote.id], presentQuote);
     },
+
+    /** For admins: every job matching the filters, newest first. */
+    async listAll(query: JobFilter & { limit: number; cursor?: string | undefined }): Promise<Page<JobView>> {
+      const after = query.cursor ? decodeCursor({ ...query, cursor: query.cursor }, cursorParts) : undefined;
+      const rows = await allJobs(db, query, { now: clock.now(), limit: query.limit, after });
+      const page = toPage(
+        rows,
+        query,
+        (row) => [row.createdAt.toISOString(), row.id],
+        (row) => row,
+      );
+      return {
+        items: await present(
+          db,
+          page.items.map((row) => ({ row, audience: { kind: "admin" } })),
+        ),
+        nextCursor: page.nextCursor,
+      };
+    },
+
+    /** For admins: one job with every quote it received, oldest first (its history as far as it is kept). */
+    async oversee(jobId: string): Promise<{ job: JobView; quotes: QuoteView[] }> {
+      const row = await jobById(db, jobId);
+      if (!row) throw jobNotFound();
+      const job = await presentOne(db, row, { kind: "admin" });
+      // Every quote: a job takes one per contractor, so the list stays short.
+      const quotes = await quotesOf(db, jobId, { limit: 1000 });
+      return { job, quotes: quotes.map(presentQuote) };
+    },
+
+    /** For the admin overview: jobs taking quotes now. */
+    openCount: () => openJobCount(db, clock.now()),
 
     expire,
 

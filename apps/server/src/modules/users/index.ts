@@ -9,6 +9,7 @@ export {
   getUser,
   hasUsers,
   insertUser,
+  likePattern,
   listUsers,
   type NewUser,
   normaliseEmail,
@@ -18,5 +19,6 @@ export {
   type UsersService,
   type UserWithAvatar,
   updateUser,
+  userCounts,
 } from "./users.service.js";
 export type { UserRow } from "./users.tables.js";

@@ -163,7 +163,7 @@ export async function updateUser(
 }
 
 /** `%` and `_` typed by a person are literal characters, not wildcards. */
-function likePattern(text: string): string {
+export function likePattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
 }
 
@@ -190,6 +190,31 @@ export async function listUsers(
     .where(and(...filters))
     .orderBy(desc(users.id))
     .limit(query.limit);
+}
+
+/** For the admin overview: every account by role and by status now, and the sign-ups of [from, to). */
+export async function userCounts(db: Executor, from: Date, to: Date) {
+  const [groups, signUps] = await Promise.all([
+    db
+      .select({ role: users.role, status: users.status, count: sql<number>`count(*)::int` })
+      .from(users)
+      .groupBy(users.role, users.status),
+    db
+      .select({
+        day: sql<string>`to_char(date_trunc('day', ${users.createdAt} at time zone 'UTC'), 'YYYY-MM-DD')`,
+        count: sql<number>`count(*)::int`,
+      })
+      .from(users)
+      .where(and(sql`${users.createdAt} >= ${from}`, sql`${users.createdAt} < ${to}`))
+      .groupBy(sql`1`),
+  ]);
+  const byRole = { customer: 0, contractor: 0, admin: 0 };
+  const byStatus = { active: 0, suspended: 0, deleted: 0 };
+  for (const group of groups) {
+    byRole[group.role] += group.count;
+    byStatus[group.status] += group.count;
+  }
+  return { byRole, byStatus, signUpsByDay: new Map(signUps.map((row) => [row.day, row.count])) };
 }
 
 /** Whether any account exists (an empty database is the only one demo data goes into). */

@@ -1,0 +1,212 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { type FormEvent, useState } from "react";
+import { Link, useParams } from "react-router";
+import { api, ok, type Schemas } from "../api/client.js";
+import { Badge, ConfirmButton, ErrorNote, Loaded, money, when } from "../ui.js";
+
+type User = Schemas["User"];
+
+export function UserDetail() {
+  const { id = "" } = useParams();
+  const user = useQuery({
+    queryKey: ["user", id],
+    queryFn: () => ok(api.GET("/api/v1/admin/users/{id}", { params: { path: { id } } })),
+  });
+  return (
+    <section>
+      <p>
+        <Link to="/users">← Users</Link>
+      </p>
+      <Loaded query={user} what="This user">
+        {(found) => <Profile user={found} />}
+      </Loaded>
+    </section>
+  );
+}
+
+function Profile({ user }: { user: User }) {
+  const client = useQueryClient();
+  const update = async (body: Schemas["AdminUpdateUser"]) => {
+    const updated = await ok(
+      api.PATCH("/api/v1/admin/users/{id}", { params: { path: { id: user.id } }, body }),
+    );
+    client.setQueryData(["user", user.id], updated);
+    await client.invalidateQueries({ queryKey: ["users"] });
+    await client.invalidateQueries({ queryKey: ["audit"] });
+  };
+  const bookings = useQuery({
+    queryKey: ["bookings", "of", user.id],
+    queryFn: () =>
+      ok(api.GET("/api/v1/admin/bookings", { params: { query: { userId: user.id, limit: 20 } } })),
+  });
+  const jobs = useQuery({
+    queryKey: ["jobs", "of", user.id],
+    enabled: user.role !== "admin",
+    queryFn: () =>
+      ok(
+        api.GET("/api/v1/admin/jobs", {
+          params: {
+            query:
+              user.role === "contractor"
+                ? { contractorId: user.id, limit: 20 }
+                : { customerId: user.id, limit: 20 },
+          },
+        }),
+      ),
+  });
+  return (
+    <>
+      <header className="page-header">
+        <h1>{user.name}</h1>
+        <Badge value={user.status} />
+      </header>
+      <dl className="facts">
+        <dt>Email</dt>
+        <dd>
+          {user.email} {user.emailVerified ? "(verified)" : "(not verified)"}
+        </dd>
+        <dt>Role</dt>
+        <dd>{user.role}</dd>
+        <dt>Phone</dt>
+        <dd>{user.phone ?? "—"}</dd>
+        <dt>Joined</dt>
+        <dd>{when(user.createdAt)}</dd>
+        <dt>Ledger balance</dt>
+        <dd className="muted">shown once this server keeps a ledger</dd>
+      </dl>
+      {user.status !== "deleted" && (
+        <div className="actions">
+          {user.status === "active" ? (
+            <ConfirmButton
+              label="Suspend"
+              title={`Suspend ${user.name}?`}
+              message="They are signed out on every device at once, their live connections close, and they cannot sign in until reactivated."
+              reason="required"
+              danger
+              onConfirm={(reason) => update({ status: "suspended", ...(reason ? { reason } : {}) })}
+            />
+          ) : (
+            <ConfirmButton
+              label="Reactivate"
+              title={`Reactivate ${user.name}?`}
+              message="They can sign in again."
+              onConfirm={(reason) => update({ status: "active", ...(reason ? { reason } : {}) })}
+            />
+          )}
+        </div>
+      )}
+      {user.status !== "deleted" && <EditForm user={user} save={update} />}
+      <h2>Bookings</h2>
+      <Loaded query={bookings} what="Bookings">
+        {(page) =>
+          page.items.length === 0 ? (
+            <p className="muted">No bookings.</p>
+          ) : (
+            <table>
+              <tbody>
+                {page.items.map((booking) => (
+                  <tr key={booking.id}>
+                    <td>
+                      <Link to={`/bookings/${booking.id}`}>{booking.description}</Link>
+                    </td>
+                    <td>
+                      <Badge value={booking.status} />
+                    </td>
+                    <td>{money(booking.price)}</td>
+                    <td>{when(booking.scheduledStart)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )
+        }
+      </Loaded>
+      {user.role !== "admin" && (
+        <>
+          <h2>Jobs</h2>
+          <Loaded query={jobs} what="Jobs">
+            {(page) =>
+              page.items.length === 0 ? (
+                <p className="muted">No jobs.</p>
+              ) : (
+                <table>
+                  <tbody>
+                    {page.items.map((job) => (
+                      <tr key={job.id}>
+                        <td>
+                          <Link to={`/jobs/${job.id}`}>{job.title}</Link>
+                        </td>
+                        <td>
+                          <Badge value={job.status} />
+                        </td>
+                        <td>{when(job.createdAt)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              )
+            }
+          </Loaded>
+        </>
+      )}
+    </>
+  );
+}
+
+function EditForm({ user, save }: { user: User; save: (body: Schemas["AdminUpdateUser"]) => Promise<void> }) {
+  const [name, setName] = useState(user.name);
+  const [phone, setPhone] = useState(user.phone ?? "");
+  const [reason, setReason] = useState("");
+  const [confirming, setConfirming] = useState(false);
+  const mutation = useMutation({
+    mutationFn: () =>
+      save({
+        ...(name !== user.name ? { name } : {}),
+        ...(phone !== (user.phone ?? "") ? { phone: phone === "" ? null : phone } : {}),
+        ...(reason.trim() ? { reason: reason.trim() } : {}),
+      }),
+    onSuccess: () => {
+      setConfirming(false);
+      setReason("");
+    },
+  });
+  const changed = name !== user.name || phone !== (user.phone ?? "");
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (confirming) mutation.mutate();
+    else setConfirming(true);
+  };
+  return (
+    <form className="edit" onSubmit={submit} aria-label="Edit user">
+      <h2>Edit</h2>
+      <label>
+        Name
+        <input value={name} onChange={(event) => setName(event.target.value)} required maxLength={100} />
+      </label>
+      <label>
+        Phone
+        <input value={phone} onChange={(event) => setPhone(event.target.value)} placeholder="+447700900123" />
+      </label>
+      <label>
+        Reason (optional)
+        <input value={reason} onChange={(event) => setReason(event.target.value)} maxLength={500} />
+      </label>
+      <ErrorNote error={mutation.error} />
+      {confirming ? (
+        <div className="actions">
+          <span>Save these changes to {user.name}'s account?</span>
+          <button type="button" onClick={() => setConfirming(false)}>
+            Cancel
+          </button>
+          <button type="submit" className="primary" disabled={mutation.isPending}>
+            Confirm
+          </button>
+        </div>
+      ) : (
+        <button type="submit" disabled={!changed}>
+          Save changes
+        </button>
+      )}
+    </form>
+  );
+}

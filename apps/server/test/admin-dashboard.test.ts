@@ -1,0 +1,255 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Account, register, strongPassword } from "./accounts.js";
+import { createContractor, samplePdf, uploadedFileId } from "./fixtures.js";
+import { startTestServer, type TestServer } from "./server.js";
+
+/** Debian's Chromium (`apt-get install -y chromium`; `.ci/run` installs it). */
+const chromiumPath = "/usr/bin/chromium";
+const adminApp = fileURLToPath(new URL("../../admin", import.meta.url));
+const screenshots = fileURLToPath(new URL("../../admin/test-results", import.meta.url));
+
+const haveChromium = existsSync(chromiumPath);
+// In CI the browser test always runs (a missing Chromium fails it); elsewhere it is skipped with a reason.
+const skip = !haveChromium && !process.env.CI;
+if (skip) {
+  console.warn(
+    `admin dashboard browser test skipped: ${chromiumPath} is missing (apt-get install -y chromium to run it)`,
+  );
+}
+
+const adminEmail = "dashboard-admin@example.com";
+const DAY_MS = 86_400_000;
+
+describe.skipIf(skip)("the admin dashboard in Chromium", () => {
+  let app: TestServer;
+  let browser: Browser;
+  let page: Page;
+  const consoleErrors: string[] = [];
+  let contractor: Account;
+  let customer: Account;
+  let bookingId: string;
+  let jobId: string;
+
+  beforeAll(async () => {
+    // The dashboard as `npm start` serves it: built from the current sources.
+    await promisify(execFile)("npx", ["vite", "build", "--logLevel", "error"], { cwd: adminApp });
+    await mkdir(screenshots, { recursive: true });
+    app = await startTestServer({ ADMIN_EMAIL: adminEmail, ADMIN_PASSWORD: strongPassword });
+
+    // What the pages will show: a contractor waiting for verification, a booking, a job, a user to suspend.
+    contractor = await createContractor(app, "Vera Voltage");
+    const document = await uploadedFileId(
+      app,
+      contractor.accessToken,
+      "verification_document",
+      samplePdf,
+      "licence.pdf",
+    );
+    const submitted = await app.request("POST", "/api/v1/contractors/me/verification", {
+      token: contractor.accessToken,
+      body: { fileIds: [document], note: "Electrical licence attached" },
+    });
+    expect(submitted.status).toBe(201);
+    await app.request("PUT", "/api/v1/contractors/me/availability", {
+      token: contractor.accessToken,
+      body: {
+        timezone: "UTC",
+        weekly: [0, 1, 2, 3, 4, 5, 6].map((day) => ({ day, start: "00:00", end: "24:00" })),
+      },
+    });
+    customer = await register(app, "customer", { name: "Carl Customer" });
+    const start = new Date(Date.now() + 3 * DAY_MS);
+    start.setUTCMinutes(0, 0, 0);
+    const booked = await app.request("POST", "/api/v1/bookings", {
+      token: customer.accessToken,
+      body: {
+        contractorId: contractor.id,
+        categorySlug: "electrician",
+        description: "Install an outdoor socket",
+        scheduledStart: start.toISOString(),
+        location: { lat: 51.5, lng: -0.12, address: "1 Garden Row, London" },
+        price: { amount: 18_000, currency: "gbp" },
+      },
+    });
+    expect(booked.status).toBe(201);
+    bookingId = booked.body.id;
+    const posted = await app.request("POST", "/api/v1/jobs", {
+      token: customer.accessToken,
+      body: {
+        title: "Hang three ceiling lights",
+        description: "Fittings bought already",
+        categorySlug: "electrician",
+        location: { lat: 51.5, lng: -0.12, address: "1 Garden Row, London" },
+        preferredStart: new Date(Date.now() + 2 * DAY_MS).toISOString(),
+      },
+    });
+    expect(posted.status).toBe(201);
+    jobId = posted.body.id;
+
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on("console", (message) => {
+      if (message.type() === "error") consoleErrors.push(message.text());
+    });
+    page.on("pageerror", (error) => consoleErrors.push(error.message));
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  const open = async (path: string, heading: string | RegExp) => {
+    await page.goto(`${app.url}/admin${path}`);
+    await page.getByRole("heading", { level: 1, name: heading }).waitFor();
+  };
+  const shoot = (name: string) => page.screenshot({ path: `${screenshots}/${name}.png`, fullPage: true });
+
+  it("tells someone without an admin account plainly that they need one", async () => {
+    const context = await browser.newContext();
+    const visitor = await context.newPage();
+    const errors: string[] = [];
+    visitor.on("console", (message) => {
+      if (message.type() === "error") errors.push(message.text());
+    });
+    await visitor.goto(`${app.url}/admin/`);
+    await visitor.getByLabel("Email").fill(customer.email);
+    await visitor.getByLabel("Password").fill(customer.password);
+    await visitor.getByRole("button", { name: "Sign in" }).click();
+    await visitor.getByRole("heading", { name: "An admin account is needed" }).waitFor();
+    await visitor.screenshot({ path: `${screenshots}/not-admin.png` });
+    await visitor.getByRole("button", { name: "Sign in with another account" }).click();
+    await visitor.getByRole("button", { name: "Sign in" }).waitFor();
+    await context.close();
+    expect(errors).toEqual([]);
+  }, 60_000);
+
+  /**
+   * One admin's session, step by step. Steps for pages that arrive with other modules (resolving a dispute,
+   * changing the commission) go in this list.
+   */
+  const steps: { name: string; run: () => Promise<void> }[] = [
+    {
+      name: "signs in and sees the overview",
+      run: async () => {
+        await page.goto(`${app.url}/admin/`);
+        await page.getByLabel("Email").fill(adminEmail);
+        await page.getByLabel("Password").fill(strongPassword);
+        await page.getByRole("button", { name: "Sign in" }).click();
+        await page.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
+        await page.getByText("Pending verifications").waitFor();
+        await page.getByRole("img", { name: "Bookings and revenue per day" }).waitFor();
+        await shoot("overview");
+        // A reload keeps the session: the access token is gone with the page, the cookie renews it.
+        await page.reload();
+        await page.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
+      },
+    },
+    {
+      name: "approves a pending verification",
+      run: async () => {
+        await open("/verifications", "Verifications");
+        const request = page.getByRole("article", { name: "Request of Vera Voltage" });
+        await request.getByRole("link", { name: "licence.pdf" }).waitFor();
+        await shoot("verifications");
+        await request.getByRole("button", { name: "Approve" }).click();
+        const dialog = page.getByRole("dialog", { name: "Approve Vera Voltage?" });
+        await dialog.getByLabel("Reason (optional)").fill("Licence checked with the register");
+        await dialog.getByRole("button", { name: "Confirm" }).click();
+        await request.waitFor({ state: "detached" });
+        const profile = await app.request("GET", `/api/v1/contractors/${contractor.id}`);
+        expect(profile.body.verified).toBe(true);
+      },
+    },
+    {
+      name: "suspends a user after confirming, and finds the audit entry",
+      run: async () => {
+        await open("/users", "Users");
+        await page.getByLabel("Name or email").fill("Carl");
+        await page.getByRole("button", { name: "Search" }).click();
+        await page.getByRole("link", { name: "Carl Customer" }).click();
+        await page.getByRole("heading", { level: 1, name: "Carl Customer" }).waitFor();
+        await page.getByRole("link", { name: "Install an outdoor socket" }).waitFor();
+        await shoot("user-detail");
+        await page.getByRole("button", { name: "Suspend" }).click();
+        const dialog = page.getByRole("dialog", { name: "Suspend Carl Customer?" });
+        await dialog.getByLabel("Reason").fill("Abusive messages to contractors");
+        await dialog.getByRole("button", { name: "Confirm" }).click();
+        await page.getByRole("button", { name: "Reactivate" }).waitFor();
+        const me = await app.request("GET", "/api/v1/me", { token: customer.accessToken });
+        expect(me.status).toBe(403);
+        expect(me.body.code).toBe("auth.account_suspended");
+
+        await open("/audit-log", "Audit log");
+        await page.getByLabel("Target id").fill(customer.id);
+        await page.getByRole("button", { name: "Apply" }).click();
+        const row = page.getByRole("row", { name: /user\.suspend/ });
+        await row.getByText("Abusive messages to contractors").waitFor();
+        await shoot("audit-log");
+      },
+    },
+    {
+      name: "shows the server's refusal in its own words",
+      run: async () => {
+        await open("/users", "Users");
+        await page.getByLabel("Name or email").fill(adminEmail);
+        await page.getByRole("button", { name: "Search" }).click();
+        await page.getByRole("link", { name: "Administrator" }).click();
+        await page.getByRole("button", { name: "Suspend" }).click();
+        const dialog = page.getByRole("dialog", { name: "Suspend Administrator?" });
+        await dialog.getByLabel("Reason").fill("Testing");
+        await dialog.getByRole("button", { name: "Confirm" }).click();
+        await dialog.getByRole("alert").getByText("Ask another admin to suspend this account").waitFor();
+        await dialog.getByRole("button", { name: "Cancel" }).click();
+        // Chromium logs the refused request itself; that one line is this step's, and expected.
+        expect(consoleErrors.pop()).toMatch(/status of 409/);
+      },
+    },
+    {
+      name: "visits every page",
+      run: async () => {
+        const pages: [string, string, string | RegExp, string?][] = [
+          ["users", "/users", "Users", "Carl Customer"],
+          ["jobs", "/jobs", "Jobs", "Hang three ceiling lights"],
+          ["job-detail", `/jobs/${jobId}`, "Hang three ceiling lights", "No quotes yet."],
+          ["bookings", "/bookings", "Bookings", "Install an outdoor socket"],
+          ["booking-detail", `/bookings/${bookingId}`, "Install an outdoor socket", "History"],
+          ["disputes", "/disputes", "Disputes"],
+          ["transactions", "/transactions", "Transactions"],
+          ["settings", "/settings", "Settings"],
+        ];
+        for (const [name, path, heading, text] of pages) {
+          await open(path, heading);
+          if (text) await page.getByText(text, { exact: true }).first().waitFor();
+          // Until payments and the ledger are merged their pages say so instead of failing.
+          if (["disputes", "transactions", "settings"].includes(name)) {
+            await page
+              .getByRole("status")
+              .or(page.getByRole("table"))
+              .or(page.getByRole("form"))
+              .first()
+              .waitFor();
+          }
+          await shoot(name);
+        }
+      },
+    },
+  ];
+
+  for (const step of steps) {
+    it(step.name, step.run, 60_000);
+  }
+
+  it("logged no error in the browser console", () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});
