@@ -60,3 +60,24 @@ export async function scheduleHourly(
     await task();
   });
 }
+
+/**
+ * Runs `handle` on each job of a queue, a batch per fetch: pg-boss waits its polling interval between fetches,
+ * so one job per fetch would let a burst queue up for minutes. A job that fails is failed alone (and retried
+ * with its backoff); the batch's other jobs complete.
+ */
+export async function workEach<T extends object>(
+  queue: JobQueue,
+  name: string,
+  handle: (data: T) => Promise<void>,
+): Promise<void> {
+  await queue.work<T>(name, { pollingIntervalSeconds: 0.5, batchSize: 20 }, async (jobs) => {
+    for (const job of jobs) {
+      try {
+        await handle(job.data);
+      } catch (error) {
+        await queue.fail(name, job.id, { message: error instanceof Error ? error.message : String(error) });
+      }
+    }
+  });
+}

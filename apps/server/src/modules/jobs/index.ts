@@ -1,3 +1,3 @@
 export { backdateDemoJobExpiry } from "./jobs.demo.js";
 export { createJobsModule } from "./jobs.module.js";
-export type { JobsDeps, JobsService } from "./jobs.service.js";
+export type { JobsDeps, JobsService, QuoteEvent, QuoteListener } from "./jobs.service.js";

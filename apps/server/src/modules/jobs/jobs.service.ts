@@ -66,6 +66,24 @@ export interface JobsDeps {
 /** What `files.attachedKind` says of a job attachment. */
 export const jobAttachmentKind = "job";
 
+/**
+ * A quote event, told to the consumers registered with `onQuote` (notifications) inside the transaction
+ * that makes it, so what they write and enqueue commits with it.
+ */
+export interface QuoteEvent {
+  type: "created" | "accepted";
+  quoteId: string;
+  jobId: string;
+  jobTitle: string;
+  customerId: string;
+  contractorId: string;
+  price: { amount: number; currency: string };
+  /** The booking an accepted quote made. */
+  bookingId?: string;
+}
+
+export type QuoteListener = (event: QuoteEvent) => Promise<void>;
+
 /** The pg-boss queue of expiry timers, one job per posted job, due at its expiry. */
 export const expiryQueue = "jobs.expire";
 
@@ -139,6 +157,10 @@ function presentQuote(row: QuoteWithName): QuoteView {
 }
 
 export function createJobsService(deps: JobsDeps) {
+  const quoteListeners: QuoteListener[] = [];
+  async function tell(event: QuoteEvent): Promise<void> {
+    for (const listener of quoteListeners) await listener(event);
+  }
   const { db, pool, clock, files } = deps;
 
   async function present(
@@ -472,6 +494,15 @@ export function createJobsService(deps: JobsDeps) {
         }
         const named = await quoteById(tx.db, jobId, quote.id);
         if (!named) throw quoteNotFound();
+        await tell({
+          type: "created",
+          quoteId: quote.id,
+          jobId,
+          jobTitle: job.title,
+          customerId: job.customerId,
+          contractorId: user.id,
+          price: input.price,
+        });
         return presentQuote(named);
       });
     },
@@ -577,6 +608,16 @@ export function createJobsService(deps: JobsDeps) {
         });
         // The row is locked since ownOpenJob, so only a broken invariant lands here.
         if (!assigned) throw new Error(`job ${jobId} left the open state while locked`);
+        await tell({
+          type: "accepted",
+          quoteId,
+          jobId,
+          jobTitle: job.title,
+          customerId: job.customerId,
+          contractorId: accepted.contractorId,
+          price: { amount: accepted.priceAmount, currency: accepted.priceCurrency },
+          bookingId: booking.id,
+        });
         return booking;
       });
     },
@@ -596,6 +637,11 @@ export function createJobsService(deps: JobsDeps) {
     },
 
     expire,
+
+    /** Registers a consumer of quote events (new quote, quote accepted), run inside their transaction. */
+    onQuote(listener: QuoteListener): void {
+      quoteListeners.push(listener);
+    },
 
     /** Hourly: expires what the timers missed (a queue restored from a backup, a clock moved by hand). */
     async expireOverdue(): Promise<void> {
