@@ -9,6 +9,7 @@ import {
   seedDemoCustomer,
 } from "../modules/contractors/index.js";
 import { backdateDemoJobExpiry, type JobsService } from "../modules/jobs/index.js";
+import { seedDemoInbox } from "../modules/notifications/index.js";
 import { hasUsers, insertUser } from "../modules/users/index.js";
 
 /** Shared by every demo account, and printed at start: these accounts exist only on development databases. */
@@ -197,6 +198,7 @@ export async function seedDemoData(
       now,
     );
     await seedDemoJobs(modules.jobs, tx.db, ids, now);
+    await seedDemoInbox(tx.db, [...ids.values()], now);
     return true;
   });
   if (seeded) {

@@ -1,4 +1,5 @@
 export { createMailer, type Email, enqueueEmail, type Mailer } from "./mail.js";
+export { seedDemoInbox } from "./notifications.demo.js";
 export { createNotificationsModule } from "./notifications.module.js";
 export type {
   MessageEvent,

@@ -1,3 +1,5 @@
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import pg from "pg";
 import type { Socket } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -291,6 +293,45 @@ describe("notifications through SNS", () => {
       sns.requests.slice(before).filter((request) => request.params.Token === "android-token-alice"),
     ).toEqual([]);
     await app.request("DELETE", "/api/v1/devices/android-token-alice", { token: customer.accessToken });
+  });
+
+  it("emails a confirmed booking to a customer who keeps email on, and not to one who turned it off", async () => {
+    const mailFolder = join(app.config.dataDir, "mail");
+    /** The texts of the emails written for `email` whose subject is `subject`. */
+    const mailsTo = async (email: string, subject: string) => {
+      const files = (await readdir(mailFolder).catch(() => [] as string[])).filter((file) =>
+        file.endsWith(`-${email}.txt`),
+      );
+      const texts = await Promise.all(files.map((file) => readFile(join(mailFolder, file), "utf8")));
+      return texts.filter((text) => text.includes(`Subject: ${subject}\n`));
+    };
+    const keeps = await register(app, "customer", { name: "Dana Keeps" });
+    const declines = await register(app, "customer", { name: "Eli Declines" });
+    await app.request("PUT", "/api/v1/notifications/preferences", {
+      token: declines.accessToken,
+      body: { preferences: [{ kind: "bookingAccepted", push: true, email: false }] },
+    });
+    for (const who of [keeps, declines]) {
+      const booked = await app.request("POST", "/api/v1/bookings", {
+        token: who.accessToken,
+        body: bookingBody(contractor.id),
+      });
+      await app.request("POST", `/api/v1/bookings/${booked.body.id}/accept`, {
+        token: contractor.accessToken,
+      });
+      await finishedPushJob(db, `booking:${booked.body.id}:accepted`);
+    }
+    const [mail] = await until("the email", async () => {
+      const found = await mailsTo(keeps.email, "JobSphere: Booking confirmed");
+      return found.length > 0 ? found : undefined;
+    });
+    expect(mail).toContain("Hello Dana Keeps,");
+    expect(mail).toContain('Priya Patel accepted your booking "Replace the fuse board". Pay to secure it.');
+    // Its email would have been enqueued with the notification, in the same transaction.
+    const pending = await db.query('select count(*) from pending_emails where "to" = $1', [declines.email]);
+    expect(Number(pending.rows[0].count)).toBe(0);
+    expect(await mailsTo(declines.email, "JobSphere: Booking confirmed")).toEqual([]);
+    expect((await inboxOf(app, declines).list()).body.items).toMatchObject([{ kind: "bookingAccepted" }]);
   });
 
   it("removes a device whose endpoint SNS disabled, and its endpoint", async () => {
