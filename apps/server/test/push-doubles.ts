@@ -118,7 +118,10 @@ export interface SnsRequest {
  */
 export async function startSnsDouble() {
   const requests: SnsRequest[] = [];
-  const endpoints = new Map<string, { token: string; application: string; enabled: boolean }>();
+  const endpoints = new Map<
+    string,
+    { token: string; application: string; userData: string; enabled: boolean }
+  >();
   const disabled = new Set<string>();
   let failNext = 0;
   const xml = (action: string, result: string) =>
@@ -141,11 +144,26 @@ export async function startSnsDouble() {
         return;
       }
       if (action === "CreatePlatformEndpoint") {
-        const existing = [...endpoints].find(([, endpoint]) => endpoint.token === params.Token);
-        const arn = existing?.[0] ?? `${params.PlatformApplicationArn}/${randomUUID()}`;
+        const existing = [...endpoints].find(
+          ([, endpoint]) =>
+            endpoint.token === params.Token && endpoint.application === params.PlatformApplicationArn,
+        );
+        // As SNS does: the same token with other attributes is refused, naming the endpoint it has.
+        if (existing && existing[1].userData !== (params.CustomUserData ?? "")) {
+          return error(
+            res,
+            400,
+            "InvalidParameter",
+            `Invalid parameter: Token Reason: Endpoint ${existing[0]} already exists with the same Token, but different attributes.`,
+          );
+        }
+        const arn =
+          existing?.[0] ??
+          `${(params.PlatformApplicationArn ?? "").replace(":app/", ":endpoint/")}/${randomUUID()}`;
         endpoints.set(arn, {
           token: params.Token ?? "",
           application: params.PlatformApplicationArn ?? "",
+          userData: params.CustomUserData ?? "",
           enabled: true,
         });
         res.end(xml(action, `<EndpointArn>${arn}</EndpointArn>`));
@@ -154,7 +172,8 @@ export async function startSnsDouble() {
       if (action === "Publish") {
         const endpoint = endpoints.get(params.TargetArn ?? "");
         if (!endpoint) return error(res, 404, "NotFound", "Endpoint does not exist");
-        if (disabled.has(endpoint.token)) return error(res, 400, "EndpointDisabled", "Endpoint is disabled");
+        if (disabled.has(endpoint.token) || !endpoint.enabled)
+          return error(res, 400, "EndpointDisabled", "Endpoint is disabled");
         res.end(xml(action, `<MessageId>${randomUUID()}</MessageId>`));
         return;
       }
@@ -164,6 +183,20 @@ export async function startSnsDouble() {
         return;
       }
       if (action === "SetEndpointAttributes") {
+        const endpoint = endpoints.get(params.EndpointArn ?? "");
+        if (!endpoint) return error(res, 404, "NotFound", "Endpoint does not exist");
+        const attribute = (name: string) =>
+          Object.entries(params).find(
+            ([key, value]) => /^Attributes\.entry\.\d+\.key$/.test(key) && value === name,
+          )?.[0];
+        for (const name of ["Token", "CustomUserData", "Enabled"]) {
+          const key = attribute(name);
+          const value = key ? params[key.replace(/key$/, "value")] : undefined;
+          if (value === undefined) continue;
+          if (name === "Token") endpoint.token = value;
+          if (name === "CustomUserData") endpoint.userData = value;
+          if (name === "Enabled") endpoint.enabled = value === "true";
+        }
         res.end(xml(action, ""));
         return;
       }

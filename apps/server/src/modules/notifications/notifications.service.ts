@@ -66,6 +66,8 @@ export interface NotifyInput {
   eventKey: string;
   facts?: Facts;
   data?: Omit<NotificationData, "kind">;
+  /** False: never emailed, whatever the preference (a payment's receipt goes to the payer, not the payee). */
+  emailable?: boolean;
 }
 
 /**
@@ -184,7 +186,10 @@ export function createNotificationsService(deps: NotificationsDeps) {
         if (!person || person.status === "deleted") continue;
         const defaults = defaultPreference(input.kind);
         const wantsPush = person.push ?? defaults.push;
-        const wantsEmail = kinds[input.kind].email && (person.emailChosen ?? defaults.email === true);
+        const wantsEmail =
+          input.emailable !== false &&
+          kinds[input.kind].email &&
+          (person.emailChosen ?? defaults.email === true);
         const facts = input.facts ?? {};
         const title = kinds[input.kind].title(facts);
         const body = kinds[input.kind].body(facts);
@@ -305,6 +310,8 @@ export function createNotificationsService(deps: NotificationsDeps) {
                   : {}),
               },
               data: { bookingId: booking.id },
+              // The receipt is the customer's; the contractor is told of the payment in the app.
+              ...(side === "contractor" ? { emailable: false } : {}),
             };
           }),
       );
@@ -386,6 +393,7 @@ export function createNotificationsService(deps: NotificationsDeps) {
           eventKey: `booking:${bookingId}:${status}`,
           facts: { amount },
           data: { bookingId },
+          ...(userId === event.contractorId ? { emailable: false } : {}),
         })),
       );
     },
@@ -494,8 +502,9 @@ export function createNotificationsService(deps: NotificationsDeps) {
             userId: user.id,
             platform: input.platform,
             updatedAt: now,
-            // An endpoint made for another platform cannot carry this one's pushes.
-            snsEndpointArn: sql`case when ${devices.platform} = excluded.platform then ${devices.snsEndpointArn} end`,
+            // An endpoint made for another platform cannot carry this one's pushes, and one made for another
+            // user names them: the next push makes or updates the endpoint.
+            snsEndpointArn: sql`case when ${devices.platform} = excluded.platform and ${devices.userId} = excluded.user_id then ${devices.snsEndpointArn} end`,
           },
         })
         .returning();

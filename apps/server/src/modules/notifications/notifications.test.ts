@@ -1,4 +1,5 @@
-import { readdir, readFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import type { Socket } from "socket.io-client";
@@ -8,6 +9,7 @@ import { createContractor, samplePdf, uploadedFileId } from "../../../test/fixtu
 import { startFcmDouble, startSnsDouble } from "../../../test/push-doubles.js";
 import { startTestServer, type TestServer } from "../../../test/server.js";
 import { openSocket } from "../../../test/sockets.js";
+import { loadConfig } from "../../config.js";
 
 const DAY_MS = 86_400_000;
 const allWeek = [0, 1, 2, 3, 4, 5, 6].map((day) => ({ day, start: "00:00", end: "24:00" }));
@@ -160,7 +162,7 @@ describe("notifications through SNS", () => {
       ]);
       for (const publish of publishes) {
         expect(publish.params.TargetArn).toMatch(
-          /^arn:aws:sns:us-east-1:123456789012:app\/(GCM|APNS)\/jobsphere\//,
+          /^arn:aws:sns:us-east-1:123456789012:endpoint\/(GCM|APNS)\/jobsphere\//,
         );
         expect(publish.params.MessageStructure).toBe("json");
         const message = JSON.parse(publish.params.Message ?? "");
@@ -224,6 +226,66 @@ describe("notifications through SNS", () => {
     const ids = (await rows()).rows.map((row) => row.id as string);
     expect(ids).toHaveLength(1);
     expect(await pushJobs(ids)).toBe(1);
+  });
+
+  it("stores one row and one push job for a burst of the same event told at once", async () => {
+    const ids = (
+      await Promise.all(
+        Array.from({ length: 8 }, () =>
+          app.server.notifications.notify([
+            { userId: customer.id, kind: "jobStarted", eventKey: "test:burst" },
+          ]),
+        ),
+      )
+    ).flat();
+    expect(ids).toHaveLength(1);
+    const rows = await db.query("select id from notifications where event_key = 'test:burst'");
+    expect(rows.rows).toEqual([{ id: ids[0] }]);
+    expect(await pushJobs(ids as string[])).toBe(1);
+  });
+
+  it("rolls the inbox row and its push job back with a failed step, and stores them once when the retry succeeds", async () => {
+    const unlucky = await register(app, "customer", { name: "Fay Unlucky" });
+    await db.query(
+      `create function fail_notification_email() returns trigger language plpgsql as $$
+       begin if new."to" = '${unlucky.email}' then raise exception 'mail store unavailable'; end if; return new; end $$;
+       create trigger fail_notification_email before insert on pending_emails
+         for each row execute function fail_notification_email();`,
+    );
+    let dropped = false;
+    const drop = async () => {
+      if (dropped) return;
+      dropped = true;
+      await db.query(
+        "drop trigger fail_notification_email on pending_emails; drop function fail_notification_email();",
+      );
+    };
+    try {
+      const booked = await app.request("POST", "/api/v1/bookings", {
+        token: unlucky.accessToken,
+        body: bookingBody(contractor.id),
+      });
+      await app.request("POST", `/api/v1/bookings/${booked.body.id}/accept`, {
+        token: contractor.accessToken,
+      });
+      const key = `booking:${booked.body.id}:accepted`;
+      // The email step failed after the row and the push job were written: neither is left behind.
+      await until("the failed delivery", async () => {
+        const job = await db.query(
+          "select 1 from pgboss.job where name = 'booking.changed' and data->>'bookingId' = $1 and data->>'to' = 'accepted' and state = 'retry'",
+          [booked.body.id],
+        );
+        return job.rowCount === 1 ? true : undefined;
+      });
+      expect((await db.query("select 1 from notifications where event_key = $1", [key])).rowCount).toBe(0);
+      await drop();
+      expect(await finishedPushJob(db, key)).toMatchObject({ state: "completed" });
+      const rows = await db.query("select id from notifications where event_key = $1", [key]);
+      expect(rows.rowCount).toBe(1);
+      expect(await pushJobs(rows.rows.map((row) => row.id))).toBe(1);
+    } finally {
+      await drop();
+    }
   });
 
   it("follows the preferences: a PUT of what GET answered round-trips, and push off sends nothing", async () => {
@@ -352,6 +414,34 @@ describe("notifications through SNS", () => {
     expect(sns.requests.filter((request) => request.action === "DeleteEndpoint")).toHaveLength(1);
     const items = (await inboxOf(app, someone).list()).body.items;
     expect(items).toMatchObject([{ kind: "paymentReceived", body: expect.stringContaining("£240.00") }]);
+  });
+
+  it("updates a token's SNS endpoint when the token moves to another user", async () => {
+    const seller = await register(app, "customer");
+    const buyer = await register(app, "customer");
+    await register_device(seller, "resold-phone-token", "android");
+    await app.server.notifications.notify([
+      { userId: seller.id, kind: "jobStarted", eventKey: "test:seller" },
+    ]);
+    await finishedPushJob(db, "test:seller");
+    const [arn] = [...sns.endpoints].find(([, endpoint]) => endpoint.token === "resold-phone-token") ?? [];
+    expect(sns.endpoints.get(arn ?? "")?.userData).toBe(seller.id);
+
+    await register_device(buyer, "resold-phone-token", "android");
+    const before = sns.requests.length;
+    await app.server.notifications.notify([{ userId: buyer.id, kind: "jobStarted", eventKey: "test:buyer" }]);
+    expect(await finishedPushJob(db, "test:buyer")).toEqual({ state: "completed", retry_count: 0 });
+    expect(sns.requests.slice(before).map((request) => request.action)).toEqual([
+      "CreatePlatformEndpoint",
+      "SetEndpointAttributes",
+      "Publish",
+    ]);
+    expect(sns.requests.at(-1)?.params.TargetArn).toBe(arn);
+    expect(sns.endpoints.get(arn ?? "")).toMatchObject({ userData: buyer.id, enabled: true });
+    const row = await db.query(
+      "select user_id, sns_endpoint_arn from devices where token = 'resold-phone-token'",
+    );
+    expect(row.rows).toEqual([{ user_id: buyer.id, sns_endpoint_arn: arn }]);
   });
 
   it("registers devices per user: re-registering moves the token, and only its owner may remove it", async () => {
@@ -673,5 +763,46 @@ describe("notifications through FCM", () => {
     } finally {
       socket.close();
     }
+  });
+});
+
+describe("push settings", () => {
+  const base = { NODE_ENV: "test" as const };
+  const key = { project_id: "p", client_email: "push@p.iam.gserviceaccount.com", private_key: "-----BEGIN…" };
+
+  it("reads the FCM key from its JSON or its file, and refuses what cannot work, naming the variable", async () => {
+    expect(
+      loadConfig({ ...base, PUSH_PROVIDER: "fcm", FCM_SERVICE_ACCOUNT: JSON.stringify(key) }).push.fcm,
+    ).toEqual({
+      serviceAccount: { projectId: "p", clientEmail: key.client_email, privateKey: key.private_key },
+    });
+    const folder = await mkdtemp(join(tmpdir(), "jobsphere-fcm-"));
+    try {
+      const file = join(folder, "key.json");
+      await writeFile(file, JSON.stringify(key));
+      expect(
+        loadConfig({ ...base, PUSH_PROVIDER: "fcm", FCM_SERVICE_ACCOUNT: file }).push.fcm.serviceAccount
+          ?.projectId,
+      ).toBe("p");
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+    expect(loadConfig(base).push.provider).toBe("log");
+    expect(() => loadConfig({ ...base, PUSH_PROVIDER: "fcm" })).toThrow(
+      "FCM_SERVICE_ACCOUNT is required when PUSH_PROVIDER=fcm",
+    );
+    expect(() => loadConfig({ ...base, FCM_SERVICE_ACCOUNT: '{"project_id": "p"}' })).toThrow(
+      "FCM_SERVICE_ACCOUNT lacks project_id, client_email or private_key",
+    );
+    // A secret: the message never shows it.
+    expect(() => loadConfig({ ...base, FCM_SERVICE_ACCOUNT: "{not json" })).toThrow(
+      /^Invalid configuration: FCM_SERVICE_ACCOUNT is not a service account key \(JSON\)$/,
+    );
+    expect(() => loadConfig({ ...base, FCM_SERVICE_ACCOUNT: "/nowhere/key.json" })).toThrow("names no file");
+    expect(() => loadConfig({ ...base, PUSH_PROVIDER: "sns" })).toThrow(
+      "PUSH_PROVIDER=sns needs SNS_ANDROID_APPLICATION_ARN or SNS_IOS_APPLICATION_ARN",
+    );
+    expect(() => loadConfig({ ...base, PUSH_PROVIDER: "apns" })).toThrow("PUSH_PROVIDER");
+    expect(() => loadConfig({ ...base, PUSH_RETRY_DELAY: "0s" })).toThrow("PUSH_RETRY_DELAY");
   });
 });
