@@ -146,12 +146,19 @@ export function createNotificationsService(deps: NotificationsDeps) {
   const { db, pool, jobs, clock } = deps;
   const log = deps.logger.child({ component: "notifications" });
 
-  async function namesOf(executor: Executor, ids: string[]): Promise<Map<string, string>> {
+  /**
+   * Names of users, read on the caller's transaction when there is one: a listener runs inside the event's
+   * transaction, and a second pooled connection could wait behind requests that wait for that transaction's
+   * locks (20 concurrent accepts of one quote would hold the whole pool).
+   */
+  async function namesOf(ids: string[]): Promise<Map<string, string>> {
     if (ids.length === 0) return new Map();
-    const rows = await executor
-      .select({ id: userDirectory.id, name: userDirectory.name })
-      .from(userDirectory)
-      .where(inArray(userDirectory.id, ids));
+    const rows = await transaction(pool, (tx) =>
+      tx.db
+        .select({ id: userDirectory.id, name: userDirectory.name })
+        .from(userDirectory)
+        .where(inArray(userDirectory.id, ids)),
+    );
     return new Map(rows.map((row) => [row.id, row.name]));
   }
 
@@ -319,7 +326,7 @@ export function createNotificationsService(deps: NotificationsDeps) {
 
     /** The jobs module's `onQuote` consumer, inside the quote's transaction. */
     async quoteEvent(event: QuoteEvent): Promise<void> {
-      const names = await namesOf(db, [event.customerId, event.contractorId]);
+      const names = await namesOf([event.customerId, event.contractorId]);
       if (event.type === "created") {
         await notify([
           {
@@ -403,7 +410,7 @@ export function createNotificationsService(deps: NotificationsDeps) {
      * into the latest on the device, and none is sent while the recipient has the conversation open.
      */
     async notifyMessage(event: MessageEvent): Promise<void> {
-      const names = await namesOf(db, [event.senderId]);
+      const names = await namesOf([event.senderId]);
       const text = event.text
         ? event.text.length > 140
           ? `${event.text.slice(0, 139)}…`

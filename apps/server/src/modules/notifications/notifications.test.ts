@@ -575,6 +575,32 @@ describe("notifications through SNS", () => {
     ]);
   });
 
+  it("erases a deleted account's inbox, devices and preferences, and tells it nothing more", async () => {
+    const leaving = await register(app, "customer");
+    await register_device(leaving, "leaving-token", "ios");
+    await app.request("PUT", "/api/v1/notifications/preferences", {
+      token: leaving.accessToken,
+      body: { preferences: [{ kind: "jobStarted", push: false, email: null }] },
+    });
+    await app.server.notifications.notify([
+      { userId: leaving.id, kind: "jobStarted", eventKey: "test:leaving" },
+    ]);
+    const deleted = await app.request("DELETE", "/api/v1/me", {
+      token: leaving.accessToken,
+      body: { password: leaving.password },
+    });
+    expect(deleted.status).toBe(204);
+    for (const table of ["notifications", "devices", "notification_preferences"]) {
+      const left = await db.query(`select 1 from ${table} where user_id = $1`, [leaving.id]);
+      expect(left.rowCount, table).toBe(0);
+    }
+    expect(
+      await app.server.notifications.notify([
+        { userId: leaving.id, kind: "jobCompleted", eventKey: "test:gone" },
+      ]),
+    ).toEqual([]);
+  });
+
   it("tells a contractor the verification decision", async () => {
     const applicant = await createContractor(app, "Omar Haddad");
     const file = await uploadedFileId(
