@@ -253,7 +253,60 @@ const schema = z.object({
     .max(10_000_000)
     .default(65_536),
   ADMIN_METRICS_MAX_DAYS: positiveInt.max(3_660).default(366),
+  PUSH_PROVIDER: z.enum(["fcm", "sns", "log"], { error: 'must be "fcm", "sns" or "log"' }).default("log"),
+  FCM_SERVICE_ACCOUNT: z.preprocess((value) => (value === "" ? undefined : value), z.string().optional()),
+  SNS_REGION: z.string().min(1).default("us-east-1"),
+  SNS_ENDPOINT: optionalUrl,
+  SNS_ACCESS_KEY_ID: z.preprocess((value) => (value === "" ? undefined : value), z.string().optional()),
+  SNS_SECRET_ACCESS_KEY: z.preprocess((value) => (value === "" ? undefined : value), z.string().optional()),
+  SNS_ANDROID_APPLICATION_ARN: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    z.string().startsWith("arn:", "must be an ARN (arn:aws:sns:…:app/GCM/…)").optional(),
+  ),
+  SNS_IOS_APPLICATION_ARN: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    z.string().startsWith("arn:", "must be an ARN (arn:aws:sns:…:app/APNS/…)").optional(),
+  ),
+  PUSH_RETRY_LIMIT: z.coerce
+    .number({ error: "must be a number" })
+    .int("must be a whole number")
+    .min(0)
+    .max(50)
+    .default(8),
+  PUSH_RETRY_DELAY: duration("5s"),
 });
+
+/** The fields of a Firebase service account key that sending needs (the JSON file names them in snake_case). */
+const serviceAccountSchema = z
+  .object({ project_id: z.string().min(1), client_email: z.string().min(3), private_key: z.string().min(1) })
+  .transform((key) => ({
+    projectId: key.project_id,
+    clientEmail: key.client_email,
+    privateKey: key.private_key,
+  }));
+
+/** FCM_SERVICE_ACCOUNT holds the key file's JSON or its path; either way a broken key fails at start. */
+function fcmServiceAccount(value: string | undefined): Config["push"]["fcm"]["serviceAccount"] {
+  if (value === undefined) return undefined;
+  let text = value;
+  if (!value.trimStart().startsWith("{")) {
+    if (!existsSync(value)) throw new ConfigError("Invalid configuration: FCM_SERVICE_ACCOUNT names no file");
+    text = readFileSync(value, "utf8");
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ConfigError("Invalid configuration: FCM_SERVICE_ACCOUNT is not a service account key (JSON)");
+  }
+  const parsed = serviceAccountSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new ConfigError(
+      "Invalid configuration: FCM_SERVICE_ACCOUNT lacks project_id, client_email or private_key (use the key file Firebase gives)",
+    );
+  }
+  return parsed.data;
+}
 
 export interface Config {
   env: "development" | "production" | "test";
@@ -408,6 +461,21 @@ export interface Config {
     /** The longest period one `GET /admin/metrics` covers (its daily series has an entry a day). */
     metricsMaxDays: number;
   };
+  push: {
+    provider: "fcm" | "sns" | "log";
+    fcm: { serviceAccount: { projectId: string; clientEmail: string; privateKey: string } | undefined };
+    sns: {
+      region: string;
+      endpoint: string | undefined;
+      accessKeyId: string | undefined;
+      secretAccessKey: string | undefined;
+      /** Platform applications (GCM for Android, APNs for iOS) under which device endpoints are made. */
+      applicationArns: { android: string | undefined; ios: string | undefined };
+    };
+    /** A failed push is retried this many times, the delay doubling from `retryDelaySeconds`. */
+    retryLimit: number;
+    retryDelaySeconds: number;
+  };
 }
 
 /** Settings whose values are secrets or may hold credentials: an error names them, never shows them. */
@@ -418,6 +486,9 @@ const secretVariables = new Set([
   "ADMIN_PASSWORD",
   "S3_ACCESS_KEY_ID",
   "S3_SECRET_ACCESS_KEY",
+  "FCM_SERVICE_ACCOUNT",
+  "SNS_ACCESS_KEY_ID",
+  "SNS_SECRET_ACCESS_KEY",
 ]);
 
 function isEd25519PrivateKey(pem: string): boolean {
@@ -460,6 +531,15 @@ export function loadConfig(env: Environment): Config {
   if ((value.ADMIN_EMAIL === undefined) !== (value.ADMIN_PASSWORD === undefined)) {
     throw new ConfigError(
       "Invalid configuration: ADMIN_EMAIL and ADMIN_PASSWORD go together; set both or neither",
+    );
+  }
+  const serviceAccount = fcmServiceAccount(value.FCM_SERVICE_ACCOUNT);
+  if (value.PUSH_PROVIDER === "fcm" && !serviceAccount) {
+    throw new ConfigError("Invalid configuration: FCM_SERVICE_ACCOUNT is required when PUSH_PROVIDER=fcm");
+  }
+  if (value.PUSH_PROVIDER === "sns" && !value.SNS_ANDROID_APPLICATION_ARN && !value.SNS_IOS_APPLICATION_ARN) {
+    throw new ConfigError(
+      "Invalid configuration: PUSH_PROVIDER=sns needs SNS_ANDROID_APPLICATION_ARN or SNS_IOS_APPLICATION_ARN",
     );
   }
   return {
@@ -558,6 +638,19 @@ export function loadConfig(env: Environment): Config {
     chat: { messageLimit: value.LIMIT_CHAT_MESSAGES, typingThrottleMs: value.CHAT_TYPING_THROTTLE_MS },
     socketMaxPayloadBytes: value.SOCKET_MAX_PAYLOAD_BYTES,
     admin: { metricsMaxDays: value.ADMIN_METRICS_MAX_DAYS },
+    push: {
+      provider: value.PUSH_PROVIDER,
+      fcm: { serviceAccount },
+      sns: {
+        region: value.SNS_REGION,
+        endpoint: value.SNS_ENDPOINT?.replace(/\/+$/, ""),
+        accessKeyId: value.SNS_ACCESS_KEY_ID,
+        secretAccessKey: value.SNS_SECRET_ACCESS_KEY,
+        applicationArns: { android: value.SNS_ANDROID_APPLICATION_ARN, ios: value.SNS_IOS_APPLICATION_ARN },
+      },
+      retryLimit: value.PUSH_RETRY_LIMIT,
+      retryDelaySeconds: value.PUSH_RETRY_DELAY,
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 import { once } from "node:events";
 import { createServer, type RequestListener, type Server } from "node:http";
+import type { Agent } from "node:https";
 import type { AddressInfo } from "node:net";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
@@ -46,7 +47,12 @@ import {
 import { createJobsModule } from "./modules/jobs/index.js";
 import { createLedgerModule } from "./modules/ledger/index.js";
 import type { Module } from "./modules/module.js";
-import { createMailer, createNotificationsModule } from "./modules/notifications/index.js";
+import {
+  createMailer,
+  createNotificationsModule,
+  createPushProvider,
+  type NotificationsService,
+} from "./modules/notifications/index.js";
 import { type AccountDeletionHook, createUsersModule } from "./modules/users/index.js";
 import { adapterConnections } from "./realtime/adapter-connections.js";
 import {
@@ -81,6 +87,8 @@ export interface RunningServer {
   files: FilesService;
   /** The bookings service, for tests standing in for modules still to come (payments marks bookings funded). */
   bookings: BookingsService;
+  /** The notifications service, for tests standing in for modules still to come (chat messages, payments). */
+  notifications: NotificationsService;
   /** What the probes report (stopping, database lost). */
   health: HealthState;
   /**
@@ -102,6 +110,8 @@ export interface StartOptions {
   onFatal?: (error: Error) => void;
   /** Tests only: routes of a module the test defines, built on the running server's database and queue. */
   testRoutes?: (deps: TestRouteDeps) => Promise<(api: ApiRouter) => void>;
+  /** Tests only: the agent FCM's requests go through (firebase-admin has no endpoint setting), for its double. */
+  fcmHttpAgent?: Agent;
 }
 
 export interface TestRouteDeps {
@@ -186,11 +196,19 @@ export async function startServer(
       users: users.service,
       sessionCache: { ttlMs: config.auth.sessionCacheTtlSeconds * 1000, sync: sessionsChannel.sync },
     });
+    const push = createPushProvider(config.push, logger, { httpAgent: options.fcmHttpAgent });
+    cleanup.push(async () => push.close?.());
     const notifications = createNotificationsModule({
       db,
+      pool,
+      jobs,
       clock,
+      logger,
+      push,
+      retry: { limit: config.push.retryLimit, delaySeconds: config.push.retryDelaySeconds },
       mailer: createMailer({ ...config.mail, dataDir: config.dataDir, logger, env: config.env }),
     });
+    users.service.onAccountDeletion({ erase: notifications.service.eraseAccount });
     const catalog = createCatalogModule({ db });
     // Contact details open to a customer with a booking; the bookings module, built next, holds that rule.
     let contactVisible: (viewerId: string, contractorId: string) => Promise<boolean> = async () => false;
@@ -256,6 +274,20 @@ export async function startServer(
       jobs: jobsModule.service,
       metricsMaxDays: config.admin.metricsMaxDays,
     });
+    // Events that notify: committed booking transitions and quote events (from their owners' outbox queues),
+    // and verification decisions (inside their transaction).
+    bookings.service.onChange(notifications.service.bookingChanged);
+    jobsModule.service.onQuote(notifications.service.quoteEvent);
+    contractors.service.verification.onDecided(notifications.service.verificationDecided);
+    chat.service.onMessage((message, recipientId) =>
+      notifications.service.notifyMessage({
+        messageId: message.id,
+        conversationId: message.conversationId,
+        senderId: message.senderId,
+        recipientIds: [recipientId],
+        text: message.text,
+      }),
+    );
     const modules: Module<unknown>[] = [
       files,
       users,
@@ -404,6 +436,7 @@ export async function startServer(
       jobs,
       files: files.service,
       bookings: bookings.service,
+      notifications: notifications.service,
       health,
       close,
     };

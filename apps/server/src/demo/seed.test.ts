@@ -142,6 +142,22 @@ describe("demo data", () => {
     expect(metrics.body.moneyHeld[0].amount).toBeGreaterThan(0);
   });
 
+  it("fills the demo inboxes with read and unread notifications of the story", async () => {
+    const alice = await login(app, "alice.customer@example.com", demoPassword);
+    const inbox = await app.request("GET", "/api/v1/notifications?limit=100", { token: alice.accessToken });
+    const quotes = inbox.body.items.filter((item: { kind: string }) => item.kind === "newQuote");
+    expect(quotes.length).toBe(4);
+    expect(quotes.filter((item: { readAt: string | null }) => item.readAt === null).length).toBeLessThan(4);
+    expect(quotes.some((item: { readAt: string | null }) => item.readAt !== null)).toBe(true);
+    const unread = await app.request("GET", "/api/v1/notifications/unread-count", {
+      token: alice.accessToken,
+    });
+    expect(unread.body.unreadCount).toBeGreaterThan(0);
+    const tom = await login(app, "tom.plumber@example.com", demoPassword);
+    const told = await app.request("GET", "/api/v1/notifications", { token: tom.accessToken });
+    expect(told.body.items.map((item: { kind: string }) => item.kind)).toContain("quoteAccepted");
+  });
+
   it("seeds only an empty database, once", async () => {
     const again = await startTestServer({ DEMO_DATA: "true" }, { database: app.database });
     try {

@@ -12,6 +12,7 @@ import {
 } from "../modules/contractors/index.js";
 import type { FilesService } from "../modules/files/index.js";
 import { backdateDemoJobExpiry, type JobsService } from "../modules/jobs/index.js";
+import { seedDemoInbox } from "../modules/notifications/index.js";
 import { hasUsers, insertUser } from "../modules/users/index.js";
 
 /** Shared by every demo account, and printed at start: these accounts exist only on development databases. */
@@ -221,6 +222,7 @@ export async function seedDemoData(
       }),
       now,
     );
+    await seedDemoInbox(tx.db, [...ids.values()], now);
     return true;
   });
   if (seeded) {

@@ -415,11 +415,6 @@ export function createChatService(deps: ChatDeps) {
 
   function announce(message: MessageView, recipientId: string, exceptSocketId?: string): void {
     delivery?.message(message, recipientId, exceptSocketId);
-    if (listeners.length === 0) {
-      // Until push notifications consume this seam, what would be pushed is recorded.
-      log.info({ messageId: message.id, recipientId }, "message for the recipient's devices");
-      return;
-    }
     for (const listener of listeners) {
       listener(message, recipientId).catch((error: unknown) =>
         log.error({ err: error, messageId: message.id }, "a message listener failed"),

@@ -35,3 +35,4 @@ export {
   verificationRequestExample,
   verificationRequestParams,
 } from "./verification.contract.js";
+export type { VerificationDecided, VerificationListener } from "./verification.service.js";

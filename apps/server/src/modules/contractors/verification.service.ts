@@ -37,6 +37,16 @@ export interface VerificationDeps {
   files: FilesService;
 }
 
+/** A decision, told to the consumers registered with `onDecided` (notifications) inside its transaction. */
+export interface VerificationDecided {
+  requestId: string;
+  contractorId: string;
+  decision: "approved" | "rejected";
+  reason: string | null;
+}
+
+export type VerificationListener = (event: VerificationDecided) => Promise<void>;
+
 /** What `files.attachedKind` says of a verification document. */
 export const verificationRequestKind = "verification_request";
 
@@ -65,6 +75,7 @@ function cursorAfter(
 
 export function createVerificationService(deps: VerificationDeps) {
   const { db, pool, clock } = deps;
+  const decidedListeners: VerificationListener[] = [];
 
   /** Presents requests with their documents, loading every document of the batch in one query. */
   async function present(executor: Executor, rows: RequestRow[]): Promise<VerificationRequest[]> {
@@ -185,6 +196,10 @@ export function createVerificationService(deps: VerificationDeps) {
 
     /** For the admin overview: how long the queue is. */
     pendingCount: () => pendingCount(db),
+    /** Registers a consumer of decisions, run inside the decision's transaction. */
+    onDecided(listener: VerificationListener): void {
+      decidedListeners.push(listener);
+    },
 
     /** An admin's decision: approving marks the contractor verified, in the same transaction. */
     async decide(
@@ -206,6 +221,14 @@ export function createVerificationService(deps: VerificationDeps) {
           reason: input.reason ?? null,
         });
         if (input.decision === "approve") await markVerified(tx.db, current.contractorId, now);
+        for (const listener of decidedListeners) {
+          await listener({
+            requestId,
+            contractorId: current.contractorId,
+            decision: input.decision === "approve" ? "approved" : "rejected",
+            reason: input.reason ?? null,
+          });
+        }
         const [decided] = await presentForAdmin(tx.db, await requestForAdmin(tx.db, requestId));
         if (!decided) throw new Error("the decided verification request vanished");
         return decided;

@@ -3,4 +3,4 @@ export { jobSchema, quoteSchema } from "./jobs.contract.js";
 export { backdateDemoJobExpiry } from "./jobs.demo.js";
 export { jobErrors } from "./jobs.errors.js";
 export { createJobsModule } from "./jobs.module.js";
-export type { JobsDeps, JobsService, QuoteCreated, QuoteListener } from "./jobs.service.js";
+export type { JobsDeps, JobsService, QuoteEvent, QuoteListener } from "./jobs.service.js";

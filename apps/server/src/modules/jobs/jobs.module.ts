@@ -7,7 +7,7 @@ import {
   type JobsDeps,
   type JobsService,
   jobAttachmentKind,
-  type QuoteCreated,
+  type QuoteEvent,
   quotedQueue,
 } from "./jobs.service.js";
 
@@ -22,7 +22,7 @@ export function createJobsModule(deps: JobsDeps): Module<JobsService> {
       await queue.createQueue(expiryQueue);
       await queue.createQueue(quotedQueue);
       // A failing listener fails its job, which pg-boss retries; listeners are idempotent.
-      await workEach<QuoteCreated>(queue, quotedQueue, (quote) => service.deliverQuote(quote));
+      await workEach<QuoteEvent>(queue, quotedQueue, (event) => service.deliverQuote(event));
       await workEach<{ jobId: string }>(queue, expiryQueue, (job) => service.expire(job.jobId));
       // What the timers missed (a queue restored from a backup): swept every hour.
       await scheduleHourly(queue, "jobs.expire-overdue", service.expireOverdue);

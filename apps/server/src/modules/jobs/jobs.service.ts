@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Clock } from "../../clock.js";
 import type { Database, Executor } from "../../db/client.js";
 import { newId } from "../../db/columns.js";
-import { transaction } from "../../db/transaction.js";
+import { type Tx, transaction } from "../../db/transaction.js";
 import type { AuthUser } from "../../http/auth.js";
 import { AppError, coreErrors } from "../../http/errors.js";
 import { decodeCursor, type Page, toPage } from "../../http/pagination.js";
@@ -69,22 +69,30 @@ export interface JobsDeps {
 /** What `files.attachedKind` says of a job attachment. */
 export const jobAttachmentKind = "job";
 
+/**
+ * A quote event (a new quote, a quote accepted), enqueued in the transaction that makes it and handed to the
+ * consumers registered with `onQuote` (notifications, the chat) after it commits, once per event; consumers are
+ * idempotent, as a failed one is retried.
+ */
+export interface QuoteEvent {
+  type: "created" | "accepted";
+  quoteId: string;
+  jobId: string;
+  jobTitle: string;
+  customerId: string;
+  contractorId: string;
+  price: { amount: number; currency: string };
+  /** The booking an accepted quote made. */
+  bookingId?: string;
+}
+
+export type QuoteListener = (event: QuoteEvent) => Promise<void>;
+
 /** The pg-boss queue of expiry timers, one job per posted job, due at its expiry. */
 export const expiryQueue = "jobs.expire";
 
-/** The outbox of new quotes: one job per quote, enqueued with it, delivered to `onQuote` listeners. */
+/** The outbox of quote events: one job per event, enqueued with it, delivered to `onQuote` listeners. */
 export const quotedQueue = "jobs.quoted";
-
-/** A quote just made, committed: who quoted for whose job. */
-export interface QuoteCreated {
-  jobId: string;
-  quoteId: string;
-  customerId: string;
-  contractorId: string;
-}
-
-/** A consumer of new quotes (the chat opens the pair's conversation): called once per quote, after commit. */
-export type QuoteListener = (quote: QuoteCreated) => Promise<void>;
 
 const cursorParts = z.tuple([z.iso.datetime({ offset: true }), z.uuid()]);
 
@@ -158,6 +166,10 @@ function presentQuote(row: QuoteWithName): QuoteView {
 export function createJobsService(deps: JobsDeps) {
   const { db, pool, clock, files } = deps;
   const quoteListeners: QuoteListener[] = [];
+  /** Enqueues a quote event in the transaction that makes it: it is delivered only if that commits. */
+  async function tell(tx: Tx, event: QuoteEvent): Promise<void> {
+    await deps.jobs.send(quotedQueue, event, { db: tx, retryLimit: 5, retryDelay: 2, retryBackoff: true });
+  }
 
   async function present(
     executor: Executor,
@@ -488,18 +500,17 @@ export function createJobsService(deps: JobsDeps) {
         if (!quote) {
           throw new AppError(jobErrors.quoteExists, "You have already quoted for this job; edit that quote");
         }
-        await deps.jobs.send(
-          quotedQueue,
-          {
-            jobId,
-            quoteId: quote.id,
-            customerId: job.customerId,
-            contractorId: user.id,
-          } satisfies QuoteCreated,
-          { db: tx, retryLimit: 5, retryDelay: 2, retryBackoff: true },
-        );
         const named = await quoteById(tx.db, jobId, quote.id);
         if (!named) throw quoteNotFound();
+        await tell(tx, {
+          type: "created",
+          quoteId: quote.id,
+          jobId,
+          jobTitle: job.title,
+          customerId: job.customerId,
+          contractorId: user.id,
+          price: input.price,
+        });
         return presentQuote(named);
       });
     },
@@ -605,6 +616,16 @@ export function createJobsService(deps: JobsDeps) {
         });
         // The row is locked since ownOpenJob, so only a broken invariant lands here.
         if (!assigned) throw new Error(`job ${jobId} left the open state while locked`);
+        await tell(tx, {
+          type: "accepted",
+          quoteId,
+          jobId,
+          jobTitle: job.title,
+          customerId: job.customerId,
+          contractorId: accepted.contractorId,
+          price: { amount: accepted.priceAmount, currency: accepted.priceCurrency },
+          bookingId: booking.id,
+        });
         return booking;
       });
     },
@@ -657,14 +678,14 @@ export function createJobsService(deps: JobsDeps) {
 
     expire,
 
-    /** Registers a consumer of new quotes (the seam the chat uses to open the pair's conversation). */
+    /** Registers a consumer of quote events (notifications tell the parties; the chat opens their conversation). */
     onQuote(listener: QuoteListener): void {
       quoteListeners.push(listener);
     },
 
-    /** Runs the consumers of one committed quote; the module's `jobs.quoted` worker calls it. */
-    async deliverQuote(quote: QuoteCreated): Promise<void> {
-      for (const listener of quoteListeners) await listener(quote);
+    /** Runs the consumers of one committed quote event; the module's `jobs.quoted` worker calls it. */
+    async deliverQuote(event: QuoteEvent): Promise<void> {
+      for (const listener of quoteListeners) await listener(event);
     },
 
     /** Hourly: expires what the timers missed (a queue restored from a backup, a clock moved by hand). */

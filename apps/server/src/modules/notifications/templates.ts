@@ -54,3 +54,14 @@ export function passwordResetEmail(to: string, name: string, code: string, minut
     minutes,
   );
 }
+
+/** A notification sent as email too (booking confirmed, payment receipt, withdrawal paid). */
+export function notificationEmail(to: string, name: string, title: string, body: string): Email {
+  const text = [`Hello ${name},`, "", body, "", "— JobSphere"].join("\n");
+  const html = `<!doctype html><html><body style="font-family:sans-serif;line-height:1.5">
+<p>Hello ${escapeHtml(name)},</p>
+<p>${escapeHtml(body)}</p>
+<p>— JobSphere</p>
+</body></html>`;
+  return { to, subject: `JobSphere: ${title}`, text, html };
+}
