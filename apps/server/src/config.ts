@@ -239,6 +239,7 @@ const schema = z.object({
     .max(10_000, "must be between 0 and 10000")
     .default(5000),
   JOB_EXPIRY: duration("14d"),
+  REVIEW_EDIT_WINDOW: duration("7d"),
 });
 
 export interface Config {
@@ -381,6 +382,10 @@ export interface Config {
   jobs: {
     /** How long a posted job stays open for quotes before it expires. */
     expirySeconds: number;
+  };
+  reviews: {
+    /** A customer may change their review for this long after writing it. */
+    editWindowSeconds: number;
   };
 }
 
@@ -529,6 +534,7 @@ export function loadConfig(env: Environment): Config {
         ? { email: value.ADMIN_EMAIL, password: value.ADMIN_PASSWORD }
         : undefined,
     jobs: { expirySeconds: value.JOB_EXPIRY },
+    reviews: { editWindowSeconds: value.REVIEW_EDIT_WINDOW },
   };
 }
 

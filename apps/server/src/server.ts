@@ -45,6 +45,7 @@ import {
 import { createJobsModule } from "./modules/jobs/index.js";
 import type { Module } from "./modules/module.js";
 import { createMailer, createNotificationsModule } from "./modules/notifications/index.js";
+import { createReviewsModule, type ReviewsService } from "./modules/reviews/index.js";
 import { type AccountDeletionHook, createUsersModule } from "./modules/users/index.js";
 import { adapterConnections } from "./realtime/adapter-connections.js";
 import {
@@ -75,6 +76,8 @@ export interface RunningServer {
   files: FilesService;
   /** The bookings service, for tests standing in for modules still to come (payments marks bookings funded). */
   bookings: BookingsService;
+  /** The reviews service, for tests standing in for the consumers of its events (notifications). */
+  reviews: ReviewsService;
   /** What the probes report (stopping, database lost). */
   health: HealthState;
   /**
@@ -197,6 +200,15 @@ export async function startServer(
       contactVisible: (viewerId, contractorId) => contactVisible(viewerId, contractorId),
     });
     users.service.onAccountDeletion({ erase: contractors.service.eraseAccount });
+    const audit = createAuditModule({ db, pool });
+    const reviews = createReviewsModule({
+      db,
+      pool,
+      clock,
+      jobs,
+      settings: config.reviews,
+      audit: audit.service,
+    });
     const bookings = createBookingsModule({
       db,
       pool,
@@ -204,10 +216,10 @@ export async function startServer(
       clock,
       contractors: contractors.service,
       settings: config.bookings,
+      customerRatings: reviews.service.customerRatingsOf,
     });
     contactVisible = bookings.service.hasBookingWith;
     users.service.onAccountDeletion({ blocker: bookings.service.deletionBlocker });
-    const audit = createAuditModule({ db, pool });
     const admin = createAdminModule({
       db,
       pool,
@@ -239,6 +251,7 @@ export async function startServer(
       audit,
       admin,
       jobsModule,
+      reviews,
     ];
 
     // Queue creation on an empty database deadlocks when several instances start at once: one at a time.
@@ -368,6 +381,7 @@ export async function startServer(
       jobs,
       files: files.service,
       bookings: bookings.service,
+      reviews: reviews.service,
       health,
       close,
     };

@@ -9,5 +9,6 @@ export * from "../modules/contractors/contractors.tables.js";
 export * from "../modules/files/files.tables.js";
 export * from "../modules/jobs/jobs.tables.js";
 export * from "../modules/notifications/mail.tables.js";
+export * from "../modules/reviews/reviews.tables.js";
 export * from "../modules/users/users.tables.js";
 export * from "../realtime/realtime.tables.js";

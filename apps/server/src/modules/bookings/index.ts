@@ -5,6 +5,8 @@ export { type DemoBookingPeople, seedDemoBookings } from "./bookings.demo.js";
 export { bookingErrors } from "./bookings.errors.js";
 export type { BookingStatus } from "./bookings.machine.js";
 export { createBookingsModule } from "./bookings.module.js";
+/** For reviews: who may rate whom, and whether the booking is finished. */
+export { bookingFacts } from "./bookings.read.js";
 export type {
   BookingChange,
   BookingChangeListener,
