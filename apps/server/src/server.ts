@@ -271,6 +271,7 @@ export async function startServer(
       await seedDemoData(pool, logger, clock.now(), {
         bookings: bookings.service,
         jobs: jobsModule.service,
+        reviews: reviews.service,
       });
 
     if (config.bootstrapAdmin) {

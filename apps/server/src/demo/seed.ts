@@ -9,6 +9,7 @@ import {
   seedDemoCustomer,
 } from "../modules/contractors/index.js";
 import { backdateDemoJobExpiry, type JobsService } from "../modules/jobs/index.js";
+import { type ReviewsService, seedDemoReviews } from "../modules/reviews/index.js";
 import { hasUsers, insertUser } from "../modules/users/index.js";
 
 /** Shared by every demo account, and printed at start: these accounts exist only on development databases. */
@@ -33,7 +34,6 @@ const contractors: DemoContractor[] = [
     radiusKm: 15,
     years: 11,
     verified: true,
-    rating: [4.9, 87],
   },
   {
     name: "Tom Walker",
@@ -47,7 +47,6 @@ const contractors: DemoContractor[] = [
     radiusKm: 12,
     years: 8,
     verified: true,
-    rating: [4.7, 132],
   },
   {
     name: "Maria Santos",
@@ -61,7 +60,6 @@ const contractors: DemoContractor[] = [
     radiusKm: 10,
     years: 6,
     verified: false,
-    rating: [4.8, 54],
   },
   {
     name: "Kwame Mensah",
@@ -75,7 +73,6 @@ const contractors: DemoContractor[] = [
     radiusKm: 20,
     years: 15,
     verified: true,
-    rating: [5, 41],
   },
   {
     name: "Sophie Turner",
@@ -89,7 +86,6 @@ const contractors: DemoContractor[] = [
     radiusKm: 15,
     years: 9,
     verified: false,
-    rating: [4.6, 29],
   },
   {
     name: "Jan Kowalski",
@@ -103,7 +99,6 @@ const contractors: DemoContractor[] = [
     radiusKm: 10,
     years: 4,
     verified: false,
-    rating: [4.4, 18],
   },
   {
     name: "Aisha Khan",
@@ -117,7 +112,6 @@ const contractors: DemoContractor[] = [
     radiusKm: 25,
     years: 12,
     verified: true,
-    rating: [4.8, 203],
   },
   {
     name: "Oliver Green",
@@ -131,7 +125,6 @@ const contractors: DemoContractor[] = [
     radiusKm: 18,
     years: 7,
     verified: false,
-    rating: [0, 0],
   },
 ];
 
@@ -153,15 +146,15 @@ const customers = [
 ];
 
 /**
- * Fills an empty database with an admin, customers and contractors (profiles, weekday hours) and bookings in
- * every state between them, so a new developer can try the API and the dashboard at once. Does nothing if any
+ * Fills an empty database with an admin, customers and contractors (profiles, weekday hours), bookings in
+ * every state between them and reviews of the finished ones, so a new developer can try the API and the dashboard at once. Does nothing if any
  * account exists; all or nothing.
  */
 export async function seedDemoData(
   pool: pg.Pool,
   logger: Logger,
   now: Date,
-  modules: { bookings: BookingsService; jobs: JobsService },
+  modules: { bookings: BookingsService; jobs: JobsService; reviews: ReviewsService },
 ): Promise<boolean> {
   const passwordHash = await hashPassword(demoPassword);
   const seeded = await transaction(pool, async (tx) => {
@@ -191,11 +184,13 @@ export async function seedDemoData(
       contractorIds.push({ id: userId, category: contractor.categories[0] ?? "handyman" });
     }
     // Joins this transaction: the bookings commit with the accounts, or nothing does.
-    await seedDemoBookings(
+    const bookings = await seedDemoBookings(
       modules.bookings,
       { adminId, customers: customerIds, contractors: contractorIds },
       now,
     );
+    // Contractors' ratings come from reviews of these bookings, through the same service as the apps'.
+    await seedDemoReviews(modules.reviews, bookings);
     await seedDemoJobs(modules.jobs, tx.db, ids, now);
     return true;
   });

@@ -1,3 +1,4 @@
+export { seedDemoReviews } from "./reviews.demo.js";
 export { createReviewsModule } from "./reviews.module.js";
 export type {
   ReviewEvent,
