@@ -238,6 +238,7 @@ export async function startServer(
       logger,
       bookings: bookings.service,
       expirySeconds: config.jobs.expirySeconds,
+      customerRatings: reviews.service.customerRatingsOf,
     });
     users.service.onAccountDeletion({ erase: jobsModule.service.eraseAccount });
     const modules: Module<unknown>[] = [

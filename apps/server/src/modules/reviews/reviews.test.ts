@@ -544,6 +544,26 @@ describe("reviews", () => {
     const customerList = await app.request("GET", "/api/v1/bookings?limit=100", { token: who.accessToken });
     expect(JSON.stringify(customerList.body)).not.toContain("customerRating");
 
+    // So does a contractor looking at the customer's job request; the customer does not.
+    const job = await post(who, "/jobs", {
+      title: "Two new sockets",
+      description: "In the kitchen, above the worktop.",
+      categorySlug: "electrician",
+      location: { lat: 51.51, lng: -0.12, address: "12 Example Street, London" },
+    });
+    expect(job.status, JSON.stringify(job.body)).toBe(201);
+    expect(job.body).not.toHaveProperty("customerRating");
+    const seenByRival = await app.request("GET", `/api/v1/jobs/${job.body.id}`, { token: rival.accessToken });
+    expect(seenByRival.body.customerRating).toEqual({ average: 4, count: 1 });
+    const openJobs = await app.request("GET", "/api/v1/jobs?limit=100", { token: rival.accessToken });
+    expect(
+      openJobs.body.items.find((item: { id: string }) => item.id === job.body.id)?.customerRating,
+    ).toEqual({
+      average: 4,
+      count: 1,
+    });
+    const ownJob = await app.request("GET", `/api/v1/jobs/${job.body.id}`, { token: who.accessToken });
+    expect(ownJob.body).not.toHaveProperty("customerRating");
     expect(
       (await app.request("GET", `/api/v1/customers/${who.id}/rating`, { token: rival.accessToken })).body,
     ).toEqual({
