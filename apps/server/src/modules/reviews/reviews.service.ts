@@ -238,10 +238,11 @@ export function createReviewsService(deps: ReviewsDeps) {
 
   async function contractorExists(contractorId: string): Promise<void> {
     const [user] = await db
-      .select({ role: userDirectory.role })
+      .select({ role: userDirectory.role, status: userDirectory.status })
       .from(userDirectory)
       .where(eq(userDirectory.id, contractorId));
-    if (user?.role !== "contractor") {
+    // A deleted contractor's reviews stay stored (they count for nobody) but are no longer shown.
+    if (user?.role !== "contractor" || user.status === "deleted") {
       throw new AppError(reviewErrors.contractorNotFound, "No contractor with this id");
     }
   }

@@ -292,6 +292,29 @@ describe("reviews", () => {
     }
   }
 
+  it("stores nothing when copying the rating to the profile fails, so the review can be sent again", async () => {
+    const other = await bookableContractor();
+    const bookingId = await releasedBooking(customer, other);
+    const { pool } = app.server.database;
+    // A failure between the review's insert and the end of its transaction: the profile's update is refused.
+    await pool.query(`create function refuse_rating() returns trigger language plpgsql as $$
+      begin raise exception 'rating copy refused'; end $$`);
+    await pool.query(`create trigger refuse_rating before update of rating_average on contractor_profiles
+      for each row when (new.user_id = '${other.id}') execute function refuse_rating()`);
+    try {
+      const failed = await review(customer, bookingId, { rating: 2 });
+      expect(failed.status).toBe(500);
+      expect(failed.body.code).toBe("internal");
+    } finally {
+      await pool.query("drop trigger refuse_rating on contractor_profiles");
+      await pool.query("drop function refuse_rating()");
+    }
+    expect((await app.request("GET", `/api/v1/contractors/${other.id}/reviews`)).body.items).toEqual([]);
+    expect(await ratingShown(other)).toEqual(expectedRating([]));
+    expect((await review(customer, bookingId, { rating: 4 })).status).toBe(201);
+    expect(await ratingShown(other)).toEqual(expectedRating([4]));
+  });
+
   it("lets its author change a review within the edit window, moving the rating, and not after", async () => {
     const other = await bookableContractor();
     const first = await reviewed(customer, await releasedBooking(customer, other), 2, "Late");
@@ -410,6 +433,17 @@ describe("reviews", () => {
     const list = await app.request("GET", `/api/v1/contractors/${other.id}/reviews`);
     expect(list.body.items.map((item: { id: string }) => item.id)).toEqual([kept]);
     expect((await post(other, `/reviews/${spam}/reply`, { text: "Hm" })).body.code).toBe("review.hidden");
+    const stranger = await register(app, "customer");
+    const hiddenFromStranger = await app.request("PATCH", `/api/v1/reviews/${spam}`, {
+      token: stranger.accessToken,
+      body: { rating: 5 },
+    });
+    expect(hiddenFromStranger.status).toBe(404);
+    const byAuthor = await app.request("PATCH", `/api/v1/reviews/${spam}`, {
+      token: customer.accessToken,
+      body: { comment: "Fixed it" },
+    });
+    expect(byAuthor.body.code).toBe("review.hidden");
 
     const hiddenList = await app.request(
       "GET",
@@ -470,6 +504,8 @@ describe("reviews", () => {
       expect(response.body.errors.map((error: { path: string }) => error.path)).toContain(path);
     }
     expect((await review(customer, "not-a-uuid", { rating: 5 })).status).toBe(400);
+    const huge = await review(customer, bookingId, { rating: 5, comment: "x".repeat(2_000_000) });
+    expect(huge.status).toBe(413);
     const longest = await review(customer, bookingId, { rating: 5, comment: "é".repeat(2000) });
     expect(longest.status).toBe(201);
     expect(longest.body.comment).toHaveLength(2000);
@@ -501,6 +537,21 @@ describe("reviews", () => {
     }
     expect((await app.request("GET", `/api/v1/contractors/${customer.id}/reviews`)).status).toBe(404);
     expect((await app.request("GET", "/api/v1/contractors/not-an-id/reviews")).status).toBe(400);
+  });
+
+  it("names a deleted reviewer as a former customer and stops listing a deleted contractor's reviews", async () => {
+    const other = await bookableContractor();
+    const leaving = await register(app, "customer", { name: "Dana Leaving" });
+    await reviewed(leaving, await releasedBooking(leaving, other), 4, "Good");
+    const erase = (who: Account) =>
+      app.request("DELETE", "/api/v1/me", { token: who.accessToken, body: { password: who.password } });
+    expect((await erase(leaving)).status).toBe(204);
+    const list = await app.request("GET", `/api/v1/contractors/${other.id}/reviews`);
+    expect(
+      list.body.items.map((item: { reviewer: { firstName: string } }) => item.reviewer.firstName),
+    ).toEqual(["Former customer"]);
+    expect((await erase(other)).status).toBe(204);
+    expect((await app.request("GET", `/api/v1/contractors/${other.id}/reviews`)).status).toBe(404);
   });
 
   it("lets a contractor rate a finished booking's customer once, shown to contractors and admins only", async () => {
