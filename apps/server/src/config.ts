@@ -274,6 +274,7 @@ const schema = z.object({
     .max(50)
     .default(8),
   PUSH_RETRY_DELAY: duration("5s"),
+  REVIEW_EDIT_WINDOW: duration("7d"),
 });
 
 /** The fields of a Firebase service account key that sending needs (the JSON file names them in snake_case). */
@@ -476,6 +477,10 @@ export interface Config {
     retryLimit: number;
     retryDelaySeconds: number;
   };
+  reviews: {
+    /** A customer may change their review for this long after writing it. */
+    editWindowSeconds: number;
+  };
 }
 
 /** Settings whose values are secrets or may hold credentials: an error names them, never shows them. */
@@ -651,6 +656,7 @@ export function loadConfig(env: Environment): Config {
       retryLimit: value.PUSH_RETRY_LIMIT,
       retryDelaySeconds: value.PUSH_RETRY_DELAY,
     },
+    reviews: { editWindowSeconds: value.REVIEW_EDIT_WINDOW },
   };
 }
 

@@ -53,6 +53,7 @@ import {
   createPushProvider,
   type NotificationsService,
 } from "./modules/notifications/index.js";
+import { createReviewsModule, type ReviewsService } from "./modules/reviews/index.js";
 import { type AccountDeletionHook, createUsersModule } from "./modules/users/index.js";
 import { adapterConnections } from "./realtime/adapter-connections.js";
 import {
@@ -89,6 +90,8 @@ export interface RunningServer {
   bookings: BookingsService;
   /** The notifications service, for tests standing in for modules still to come (chat messages, payments). */
   notifications: NotificationsService;
+  /** The reviews service, for tests standing in for the consumers of its events (notifications). */
+  reviews: ReviewsService;
   /** What the probes report (stopping, database lost). */
   health: HealthState;
   /**
@@ -221,6 +224,15 @@ export async function startServer(
       contactVisible: (viewerId, contractorId) => contactVisible(viewerId, contractorId),
     });
     users.service.onAccountDeletion({ erase: contractors.service.eraseAccount });
+    const audit = createAuditModule({ db, pool });
+    const reviews = createReviewsModule({
+      db,
+      pool,
+      clock,
+      jobs,
+      settings: config.reviews,
+      audit: audit.service,
+    });
     const bookings = createBookingsModule({
       db,
       pool,
@@ -228,10 +240,10 @@ export async function startServer(
       clock,
       contractors: contractors.service,
       settings: config.bookings,
+      customerRatings: reviews.service.customerRatingsOf,
     });
     contactVisible = bookings.service.hasBookingWith;
     users.service.onAccountDeletion({ blocker: bookings.service.deletionBlocker });
-    const audit = createAuditModule({ db, pool });
     const jobsModule = createJobsModule({
       db,
       pool,
@@ -241,6 +253,7 @@ export async function startServer(
       logger,
       bookings: bookings.service,
       expirySeconds: config.jobs.expirySeconds,
+      customerRatings: reviews.service.customerRatingsOf,
     });
     users.service.onAccountDeletion({ erase: jobsModule.service.eraseAccount });
     // The double-entry ledger: payments posts every money movement through `ledger.service.post`.
@@ -279,6 +292,7 @@ export async function startServer(
     bookings.service.onChange(notifications.service.bookingChanged);
     jobsModule.service.onQuote(notifications.service.quoteEvent);
     contractors.service.verification.onDecided(notifications.service.verificationDecided);
+    reviews.service.onReview(notifications.service.reviewEvent);
     chat.service.onMessage((message, recipientId) =>
       notifications.service.notifyMessage({
         messageId: message.id,
@@ -301,6 +315,7 @@ export async function startServer(
       jobsModule,
       ledger,
       chat,
+      reviews,
     ];
 
     // Queue creation on an empty database deadlocks when several instances start at once: one at a time.
@@ -321,6 +336,7 @@ export async function startServer(
         bookings: bookings.service,
         jobs: jobsModule.service,
         files: files.service,
+        reviews: reviews.service,
       });
 
     if (config.bootstrapAdmin) {
@@ -437,6 +453,7 @@ export async function startServer(
       files: files.service,
       bookings: bookings.service,
       notifications: notifications.service,
+      reviews: reviews.service,
       health,
       close,
     };

@@ -158,6 +158,39 @@ describe("demo data", () => {
     expect(told.body.items.map((item: { kind: string }) => item.kind)).toContain("quoteAccepted");
   });
 
+  it("rates contractors from reviews of their released bookings, as search and profiles show", async () => {
+    const { rows: reviewed } = await app.server.database.pool.query<{ status: string }>(
+      "select b.status from reviews r join bookings b on b.id = r.booking_id",
+    );
+    expect(reviewed.length).toBeGreaterThanOrEqual(10);
+    for (const { status } of reviewed) expect(["released", "partially_refunded"]).toContain(status);
+
+    const found = await app.request("GET", "/api/v1/contractors?sort=rating&limit=50");
+    const rated = found.body.items.filter((item: { rating: { count: number } }) => item.rating.count > 0);
+    expect(rated.length).toBeGreaterThanOrEqual(6);
+    for (const item of found.body.items as { id: string; rating: { average: number; count: number } }[]) {
+      const list = await app.request("GET", `/api/v1/contractors/${item.id}/reviews?limit=100`);
+      const ratings: number[] = list.body.items.map((review: { rating: number }) => review.rating);
+      expect(item.rating.count).toBe(ratings.length);
+      const sum = ratings.reduce((total, rating) => total + rating, 0);
+      expect(item.rating.average).toBe(ratings.length ? Math.round((sum * 100) / ratings.length) / 100 : 0);
+    }
+    // A finished booking is left for the demo customer to review.
+    const ben = await login(app, "ben.customer@example.com", demoPassword);
+    const released = await app.request("GET", "/api/v1/bookings?status=released&limit=100", {
+      token: ben.accessToken,
+    });
+    const answers = await Promise.all(
+      released.body.items.map((booking: { id: string }) =>
+        app.request("POST", `/api/v1/bookings/${booking.id}/review`, {
+          token: ben.accessToken,
+          body: { rating: 5 },
+        }),
+      ),
+    );
+    expect(answers.map((answer) => answer.status)).toContain(201);
+  });
+
   it("seeds only an empty database, once", async () => {
     const again = await startTestServer({ DEMO_DATA: "true" }, { database: app.database });
     try {

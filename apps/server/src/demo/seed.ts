@@ -13,6 +13,7 @@ import {
 import type { FilesService } from "../modules/files/index.js";
 import { backdateDemoJobExpiry, type JobsService } from "../modules/jobs/index.js";
 import { seedDemoInbox } from "../modules/notifications/index.js";
+import { type ReviewsService, seedDemoReviews } from "../modules/reviews/index.js";
 import { hasUsers, insertUser } from "../modules/users/index.js";
 
 /** Shared by every demo account, and printed at start: these accounts exist only on development databases. */
@@ -24,6 +25,9 @@ interface DemoContractor extends DemoContractorProfile {
 }
 
 // Around London, so a search from the city centre (51.5074, -0.1278) finds them all.
+/** Unverified contractors whose documents are in the admin's verification queue. */
+const awaitingVerification = new Set(["maria.cleaner@example.com", "sophie.painter@example.com"]);
+
 const contractors: DemoContractor[] = [
   {
     name: "Priya Patel",
@@ -37,7 +41,6 @@ const contractors: DemoContractor[] = [
     radiusKm: 15,
     years: 11,
     verified: true,
-    rating: [4.9, 87],
   },
   {
     name: "Tom Walker",
@@ -51,7 +54,6 @@ const contractors: DemoContractor[] = [
     radiusKm: 12,
     years: 8,
     verified: true,
-    rating: [4.7, 132],
   },
   {
     name: "Maria Santos",
@@ -65,7 +67,6 @@ const contractors: DemoContractor[] = [
     radiusKm: 10,
     years: 6,
     verified: false,
-    rating: [4.8, 54],
   },
   {
     name: "Kwame Mensah",
@@ -79,7 +80,6 @@ const contractors: DemoContractor[] = [
     radiusKm: 20,
     years: 15,
     verified: true,
-    rating: [5, 41],
   },
   {
     name: "Sophie Turner",
@@ -93,7 +93,6 @@ const contractors: DemoContractor[] = [
     radiusKm: 15,
     years: 9,
     verified: false,
-    rating: [4.6, 29],
   },
   {
     name: "Jan Kowalski",
@@ -107,7 +106,6 @@ const contractors: DemoContractor[] = [
     radiusKm: 10,
     years: 4,
     verified: false,
-    rating: [4.4, 18],
   },
   {
     name: "Aisha Khan",
@@ -121,7 +119,6 @@ const contractors: DemoContractor[] = [
     radiusKm: 25,
     years: 12,
     verified: true,
-    rating: [4.8, 203],
   },
   {
     name: "Oliver Green",
@@ -135,7 +132,6 @@ const contractors: DemoContractor[] = [
     radiusKm: 18,
     years: 7,
     verified: false,
-    rating: [0, 0],
   },
 ];
 
@@ -157,15 +153,15 @@ const customers = [
 ];
 
 /**
- * Fills an empty database with an admin, customers and contractors (profiles, weekday hours) and bookings in
- * every state between them, so a new developer can try the API and the dashboard at once. Does nothing if any
+ * Fills an empty database with an admin, customers and contractors (profiles, weekday hours), bookings in
+ * every state between them and reviews of the finished ones, so a new developer can try the API and the dashboard at once. Does nothing if any
  * account exists; all or nothing.
  */
 export async function seedDemoData(
   pool: pg.Pool,
   logger: Logger,
   now: Date,
-  modules: { bookings: BookingsService; jobs: JobsService; files: FilesService },
+  modules: { bookings: BookingsService; jobs: JobsService; files: FilesService; reviews: ReviewsService },
 ): Promise<boolean> {
   const passwordHash = await hashPassword(demoPassword);
   const seeded = await transaction(pool, async (tx) => {
@@ -193,8 +189,8 @@ export async function seedDemoData(
       ids.set(contractor.email, userId);
       await seedDemoContractor(tx.db, userId, contractor, now);
       contractorIds.push({ id: userId, category: contractor.categories[0] ?? "handyman" });
-      // Half of the unverified contractors wait in the admin's verification queue, oldest first.
-      if (!contractor.verified && contractor.rating[1] > 20) {
+      // Two of the unverified contractors wait in the admin's verification queue, oldest first.
+      if (!contractor.verified && awaitingVerification.has(contractor.email)) {
         await seedDemoVerificationRequest(
           tx.db,
           userId,
@@ -204,11 +200,13 @@ export async function seedDemoData(
       }
     }
     // Joins this transaction: the bookings commit with the accounts, or nothing does.
-    await seedDemoBookings(
+    const bookings = await seedDemoBookings(
       modules.bookings,
       { adminId, customers: customerIds, contractors: contractorIds },
       now,
     );
+    // Contractors' ratings come from reviews of these bookings, through the same service as the apps'.
+    await seedDemoReviews(modules.reviews, bookings);
     await seedDemoJobs(modules.jobs, tx.db, ids, now);
     // Conversations for the first three booked pairs (seedDemoBookings pairs the i-th story's customer and
     // contractor round-robin), with history, an attachment and unread messages.

@@ -102,6 +102,10 @@ export const bookingSchema = z
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
     history: z.array(historyEntrySchema).meta({ description: "Every status change, oldest first" }),
+    customerRating: z.object({ average: z.number(), count: z.number().int() }).optional().meta({
+      description:
+        "How contractors rated the customer (average 0 when never rated): only in the answers of GET /bookings and GET /bookings/{id} to the booking's contractor and admins, never to the customer",
+    }),
   })
   .meta({ id: "Booking" });
 

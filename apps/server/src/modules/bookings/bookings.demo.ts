@@ -9,6 +9,14 @@ export interface DemoBookingPeople {
   contractors: { id: string; category: string }[];
 }
 
+/** A demo booking as made, for the demo data told after it (reviews of finished work). */
+export interface DemoBooking {
+  id: string;
+  status: BookingStatus;
+  customerId: string;
+  contractorId: string;
+}
+
 const HOUR_MS = 3_600_000;
 
 const stories: { status: BookingStatus; description: string; price: number; startsInHours: number }[] = [
@@ -47,15 +55,135 @@ const stories: { status: BookingStatus; description: string; price: number; star
 ];
 
 /**
+ * Finished work in the past, so that contractors have reviews to show: which contractor and customer (indexes
+ * into the people given), and how the payment reached the contractor. A contractor left out has none yet.
+ */
+const pastWork: {
+  contractor: number;
+  customer: number;
+  description: string;
+  price: number;
+  daysAgo: number;
+  end: "confirm" | "autoRelease" | "resolveRelease" | "resolvePartial";
+}[] = [
+  {
+    contractor: 0,
+    customer: 0,
+    description: "EV charger on the driveway",
+    price: 95000,
+    daysAgo: 40,
+    end: "confirm",
+  },
+  {
+    contractor: 0,
+    customer: 1,
+    description: "Three new ceiling lights",
+    price: 21000,
+    daysAgo: 26,
+    end: "confirm",
+  },
+  {
+    contractor: 0,
+    customer: 0,
+    description: "Fuse board safety check",
+    price: 12000,
+    daysAgo: 9,
+    end: "autoRelease",
+  },
+  {
+    contractor: 1,
+    customer: 1,
+    description: "Leaking shower trap",
+    price: 11000,
+    daysAgo: 33,
+    end: "confirm",
+  },
+  {
+    contractor: 1,
+    customer: 0,
+    description: "New outside tap",
+    price: 14500,
+    daysAgo: 18,
+    end: "resolveRelease",
+  },
+  {
+    contractor: 2,
+    customer: 0,
+    description: "Deep clean after the builders",
+    price: 32000,
+    daysAgo: 21,
+    end: "confirm",
+  },
+  {
+    contractor: 2,
+    customer: 1,
+    description: "Oven and hob clean",
+    price: 8500,
+    daysAgo: 12,
+    end: "autoRelease",
+  },
+  {
+    contractor: 3,
+    customer: 1,
+    description: "Alcove shelves in oak",
+    price: 68000,
+    daysAgo: 45,
+    end: "confirm",
+  },
+  {
+    contractor: 3,
+    customer: 0,
+    description: "Rehang two sticking doors",
+    price: 16000,
+    daysAgo: 15,
+    end: "confirm",
+  },
+  {
+    contractor: 4,
+    customer: 0,
+    description: "Paint the front bedroom",
+    price: 42000,
+    daysAgo: 30,
+    end: "resolvePartial",
+  },
+  {
+    contractor: 4,
+    customer: 1,
+    description: "Gloss the stair spindles",
+    price: 26000,
+    daysAgo: 8,
+    end: "confirm",
+  },
+  {
+    contractor: 5,
+    customer: 1,
+    description: "Flat-pack desk and blinds",
+    price: 9000,
+    daysAgo: 14,
+    end: "confirm",
+  },
+  {
+    contractor: 6,
+    customer: 0,
+    description: "Locked out: new cylinder",
+    price: 12500,
+    daysAgo: 6,
+    end: "confirm",
+  },
+];
+
+/**
  * Demo data: one booking in every state, between the demo customers and contractors, made through the same
  * service calls as the apps' (requests, the parties' actions, the payments and admin steps). Times are set
  * around `now` so each state is plausible; requests skip the availability check, the hours being chosen here.
+ * Then past work, finished and paid, that the demo's reviews are about. Returns every booking made.
  */
 export async function seedDemoBookings(
   service: BookingsService,
   people: DemoBookingPeople,
   now: Date,
-): Promise<void> {
+): Promise<DemoBooking[]> {
+  const made: DemoBooking[] = [];
   for (const [index, story] of stories.entries()) {
     const customer = people.customers[index % people.customers.length];
     const contractor = people.contractors[index % people.contractors.length];
@@ -129,5 +257,58 @@ export async function seedDemoBookings(
     ];
     steps.cancelled = [...fund, () => service.act(asCustomer, id, "cancel")];
     for (const step of steps[story.status]) await step();
+    made.push({ id, status: story.status, customerId: customer.id, contractorId: contractor.id });
   }
+  // Past work first: it is what the demo's reviews are written about, in this order.
+  return [...(await seedPastWork(service, people, now)), ...made];
+}
+
+/** The finished work of `pastWork`, taken through the machine from request to the money reaching the contractor. */
+async function seedPastWork(
+  service: BookingsService,
+  people: DemoBookingPeople,
+  now: Date,
+): Promise<DemoBooking[]> {
+  const made: DemoBooking[] = [];
+  for (const work of pastWork) {
+    const customer = people.customers[work.customer % people.customers.length];
+    const contractor = people.contractors[work.contractor];
+    // Fewer contractors than the story needs: their past work is left out.
+    if (!customer || !contractor) continue;
+    const start = new Date(Math.round((now.getTime() - work.daysAgo * 24 * HOUR_MS) / HOUR_MS) * HOUR_MS);
+    const { id } = await service.createRequest(customer.id, {
+      contractorId: contractor.id,
+      categorySlug: contractor.category,
+      description: work.description,
+      scheduledStart: start,
+      scheduledEnd: new Date(start.getTime() + 4 * HOUR_MS),
+      location: { lat: customer.lat, lng: customer.lng, address: customer.address },
+      price: { amount: work.price, currency: "gbp" },
+    });
+    const asCustomer = { id: customer.id, role: "customer" as const };
+    const asContractor = { id: contractor.id, role: "contractor" as const };
+    const commission = Math.floor(work.price / 10);
+    await service.act(asContractor, id, "accept");
+    await service.markFunded(id, {
+      by: "system",
+      amounts: { commission, contractorAmount: work.price - commission },
+    });
+    await service.act(asContractor, id, "start");
+    await service.act(asContractor, id, "complete");
+    let status: BookingStatus = "released";
+    if (work.end === "confirm") await service.act(asCustomer, id, "confirm");
+    else if (work.end === "autoRelease") await service.autoRelease(id);
+    else {
+      await service.act(asCustomer, id, "dispute", { disputeReason: "Part of the job was not done" });
+      const partial = work.end === "resolvePartial";
+      await service.resolveDispute(id, {
+        by: people.adminId,
+        refundAmount: partial ? Math.floor(work.price / 5) : 0,
+        note: partial ? "A fifth back for the wall left unpainted" : "The work was done as agreed",
+      });
+      if (partial) status = "partially_refunded";
+    }
+    made.push({ id, status, customerId: customer.id, contractorId: contractor.id });
+  }
+  return made;
 }

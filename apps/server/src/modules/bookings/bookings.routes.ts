@@ -205,12 +205,18 @@ export function bookingRoutes(service: BookingsService) {
       path: "/bookings/:id",
       tags: ["Bookings"],
       summary: "One booking, with its history oldest first",
-      description: "Only its customer, its contractor and admins may read it; anyone else gets 404.",
+      description:
+        "Only its customer, its contractor and admins may read it; anyone else gets 404. The contractor and admins also get `customerRating`, how contractors rated the customer.",
       access: "user",
       params: bookingParams,
       response: { status: 200, description: "The booking", schema: bookingSchema },
       errors: [bookingErrors.notFound],
-      examples: { response: exampleBooking("funded", [requested, accepted, funded], paid) },
+      examples: {
+        response: exampleBooking("funded", [requested, accepted, funded], {
+          ...paid,
+          customerRating: { average: 4.5, count: 2 },
+        }),
+      },
       handler: ({ user, params }) => service.get(user, params.id),
     });
 

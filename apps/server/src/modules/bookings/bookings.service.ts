@@ -49,6 +49,11 @@ export interface BookingsDeps {
   clock: Clock;
   contractors: ContractorsService;
   settings: BookingSettings;
+  /**
+   * How contractors rated these customers (the reviews module), shown to a booking's contractor and to
+   * admins so they can judge a request; never to the customer.
+   */
+  customerRatings?: (customerIds: string[]) => Promise<Map<string, { average: number; count: number }>>;
 }
 
 /** What a `booking.changed` event carries: one transition, already committed. */
@@ -455,6 +460,18 @@ export function createBookingsService(deps: BookingsDeps) {
     });
   }
 
+  /** Adds the customer's rating to the views the caller sees as the booking's contractor or as an admin. */
+  async function withCustomerRating(user: Caller, views: BookingView[]): Promise<BookingView[]> {
+    const judged = views.filter((view) => view.contractor.id === user.id || user.role === "admin");
+    if (!deps.customerRatings || judged.length === 0) return views;
+    const ratings = await deps.customerRatings(judged.map((view) => view.customer.id));
+    return views.map((view) =>
+      judged.includes(view)
+        ? { ...view, customerRating: ratings.get(view.customer.id) ?? { average: 0, count: 0 } }
+        : view,
+    );
+  }
+
   async function contractorToBook(contractorId: string) {
     const [user] = await db
       .select({ name: userDirectory.name, role: userDirectory.role, status: userDirectory.status })
@@ -600,7 +617,7 @@ export function createBookingsService(deps: BookingsDeps) {
       const [row] = await db.select().from(bookings).where(eq(bookings.id, bookingId));
       if (!row) throw new AppError(bookingErrors.notFound, "No booking with this id");
       actorOf(user, row);
-      const [view] = await present(db, [row]);
+      const [view] = await withCustomerRating(user, await present(db, [row]));
       if (!view) throw new AppError(bookingErrors.notFound, "No booking with this id");
       return view;
     },
@@ -628,7 +645,10 @@ export function createBookingsService(deps: BookingsDeps) {
         (row) => [row.id],
         (row) => row,
       );
-      return { items: await present(db, page.items), nextCursor: page.nextCursor };
+      return {
+        items: await withCustomerRating(user, await present(db, page.items)),
+        nextCursor: page.nextCursor,
+      };
     },
 
     /** The expiry timer: an unanswered request expires; one answered in time is left alone. */

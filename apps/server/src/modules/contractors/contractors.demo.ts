@@ -20,13 +20,11 @@ export interface DemoContractorProfile {
   radiusKm: number;
   years: number;
   verified: boolean;
-  /** Average and count, as reviews would have left them. */
-  rating: [number, number];
 }
 
 /**
  * Demo data for a new development database: a contractor's profile with weekday hours in London. Writes what
- * no public route may (verification, ratings), which is why it is its own function and not the service's.
+ * no public route may (verification), which is why it is its own function and not the service's.
  */
 export async function seedDemoContractor(
   db: Executor,
@@ -45,8 +43,6 @@ export async function seedDemoContractor(
     lng: profile.lng,
     serviceRadiusKm: profile.radiusKm,
     verified: profile.verified,
-    ratingAverage: profile.rating[0],
-    ratingCount: profile.rating[1],
     timezone: "Europe/London",
     searchDocument: searchDocument(userId, profile.headline, profile.bio),
     createdAt: now,

@@ -341,3 +341,19 @@ export async function eraseAccountData(db: Executor, userId: string): Promise<vo
   await db.delete(contractorProfiles).where(eq(contractorProfiles.userId, userId));
   await db.delete(customerProfiles).where(eq(customerProfiles.userId, userId));
 }
+
+/**
+ * For the reviews module, inside the transaction of a review change: the rating search and the public profile
+ * show (average to two decimals, count), copied from the reviews module's aggregate so that search sorts and
+ * filters on an indexed column. A contractor without a profile (deleted) has nothing to update.
+ */
+export async function setRating(
+  db: Executor,
+  contractorId: string,
+  rating: { average: number; count: number },
+): Promise<void> {
+  await db
+    .update(contractorProfiles)
+    .set({ ratingAverage: rating.average, ratingCount: rating.count })
+    .where(eq(contractorProfiles.userId, contractorId));
+}

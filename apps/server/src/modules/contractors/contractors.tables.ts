@@ -58,7 +58,7 @@ export const contractorProfiles = pgTable(
     serviceLongitudes: int4range().generatedAlwaysAs(serviceArea.longitudes),
     /** Set only by an admin's decision on a verification request. */
     verified: boolean().notNull().default(false),
-    /** Maintained by the reviews module. */
+    /** The reviews module's aggregate of visible reviews, copied here by `setRating` in the same transaction. */
     ratingAverage: numeric({ precision: 3, scale: 2, mode: "number" }).notNull().default(0),
     ratingCount: integer().notNull().default(0),
     /** IANA zone of the weekly hours; null until availability is set. */

@@ -15,7 +15,7 @@ export {
   createContractorsModule,
 } from "./contractors.module.js";
 /** @public For bookings: a contractor without a profile cannot be booked. */
-export { hasProfile } from "./contractors.service.js";
+export { hasProfile, setRating } from "./contractors.service.js";
 export {
   type Coverage,
   coverageOf,

@@ -119,6 +119,10 @@ export const jobSchema = z
     distanceKm: z.number().optional().meta({
       description: "Contractors: from their service area's public centre to the job's rounded place",
     }),
+    customerRating: z.object({ average: z.number(), count: z.number().int() }).optional().meta({
+      description:
+        "Contractors and admins: how contractors rated the job's customer (average 0 when never rated); never shown to the customer",
+    }),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })

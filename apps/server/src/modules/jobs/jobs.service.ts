@@ -64,6 +64,8 @@ export interface JobsDeps {
   bookings: Pick<BookingsService, "createFromQuote">;
   /** How long a job stays open for quotes. */
   expirySeconds: number;
+  /** How contractors rated these customers (the reviews module): shown to contractors and admins, never the owner. */
+  customerRatings?: (customerIds: string[]) => Promise<Map<string, { average: number; count: number }>>;
 }
 
 /** What `files.attachedKind` says of a job attachment. */
@@ -204,6 +206,12 @@ export function createJobsService(deps: JobsDeps) {
     const counts = rows.some(({ audience }) => audience.kind !== "contractor")
       ? await quoteCounts(executor, ids)
       : new Map<string, number>();
+    // A contractor deciding whether to quote, and an admin, see how contractors rated the customer.
+    const judged = rows.filter(({ audience }) => audience.kind !== "owner").map(({ row }) => row.customerId);
+    const ratings =
+      deps.customerRatings && judged.length > 0
+        ? await deps.customerRatings(judged)
+        : new Map<string, { average: number; count: number }>();
     return rows.map(({ row, audience }) => {
       const assignedToViewer =
         audience.kind === "contractor" && row.assignedContractorId === audience.contractorId;
@@ -232,6 +240,9 @@ export function createJobsService(deps: JobsDeps) {
             ? {}
             : { distanceKm: Math.round(audience.distanceKm * 10) / 10 }
           : { quoteCount: counts.get(row.id) ?? 0 }),
+        ...(audience.kind !== "owner" && ratings.has(row.customerId)
+          ? { customerRating: ratings.get(row.customerId) }
+          : {}),
         createdAt: row.createdAt.toISOString(),
         updatedAt: row.updatedAt.toISOString(),
       };

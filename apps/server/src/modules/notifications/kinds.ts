@@ -20,6 +20,8 @@ export const notificationKinds = [
   "withdrawalFailed",
   "newMessage",
   "verificationDecided",
+  "newReview",
+  "reviewReplied",
 ] as const;
 export type NotificationKind = (typeof notificationKinds)[number];
 
@@ -35,6 +37,8 @@ export interface Facts {
   text?: string;
   approved?: boolean;
   reason?: string;
+  /** A review's stars, 1 to 5. */
+  rating?: number;
 }
 
 interface KindDef {
@@ -142,6 +146,17 @@ export const kinds: Record<NotificationKind, KindDef> = {
       f.approved
         ? "Your documents were approved: your profile now shows the verified badge."
         : `Your verification request was declined${f.reason ? `: ${f.reason}` : ""}. You may send new documents.`,
+    email: false,
+  },
+  newReview: {
+    title: () => "New review",
+    body: (f) =>
+      `${someone(f, "A customer")} reviewed the booking${about(f)}${f.rating ? `: ${f.rating} of 5 stars` : ""}. You may reply once.`,
+    email: false,
+  },
+  reviewReplied: {
+    title: () => "Reply to your review",
+    body: (f) => `${someone(f, "The contractor")} replied to your review of the booking${about(f)}.`,
     email: false,
   },
 };

@@ -22,6 +22,7 @@ export const notificationSchema = z
         jobId: z.uuid().optional(),
         quoteId: z.uuid().optional(),
         withdrawalId: z.string().optional(),
+        reviewId: z.uuid().optional(),
       })
       .meta({
         description:

@@ -13,6 +13,7 @@ import type { Logger } from "../../logger.js";
 import type { BookingChange, BookingView } from "../bookings/index.js";
 import type { VerificationDecided } from "../contractors/index.js";
 import type { QuoteEvent } from "../jobs/index.js";
+import type { ReviewEvent } from "../reviews/index.js";
 import { userDirectory } from "../users/index.js";
 import {
   defaultPreference,
@@ -369,6 +370,24 @@ export function createNotificationsService(deps: NotificationsDeps) {
             approved: event.decision === "approved",
             ...(event.reason ? { reason: event.reason } : {}),
           },
+        },
+      ]);
+    },
+
+    /** The reviews module's `onReview` consumer, after the review or reply committed. */
+    async reviewEvent(event: ReviewEvent): Promise<void> {
+      const created = event.kind === "review.created";
+      const [recipient, author] = created
+        ? [event.contractorId, event.customerId]
+        : [event.customerId, event.contractorId];
+      const names = await namesOf([author]);
+      await notify([
+        {
+          userId: recipient,
+          kind: created ? "newReview" : "reviewReplied",
+          eventKey: `review:${event.reviewId}:${created ? "created" : "replied"}`,
+          facts: { name: names.get(author), ...(created ? { rating: event.rating } : {}) },
+          data: { bookingId: event.bookingId, reviewId: event.reviewId },
         },
       ]);
     },

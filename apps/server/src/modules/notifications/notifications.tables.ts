@@ -22,6 +22,7 @@ export interface NotificationData {
   jobId?: string;
   quoteId?: string;
   withdrawalId?: string;
+  reviewId?: string;
 }
 
 /**
