@@ -264,18 +264,24 @@ export function createChatService(deps: ChatDeps) {
   }
 
   /** The pair's conversation, created when there is none; one per pair, whoever races to create it. */
+  /**
+   * The pair's conversation, opened if it does not exist. Joins the caller's transaction when there is one (a
+   * quote opens it with the quote's commit, on the quote's connection).
+   */
   async function ensureConversation(customerId: string, contractorId: string): Promise<ConversationRow> {
     const now = clock.now();
-    await db
-      .insert(conversations)
-      .values({ id: newId(), customerId, contractorId, activityAt: now, createdAt: now })
-      .onConflictDoNothing({ target: [conversations.customerId, conversations.contractorId] });
-    const [row] = await db
-      .select()
-      .from(conversations)
-      .where(and(eq(conversations.customerId, customerId), eq(conversations.contractorId, contractorId)));
-    if (!row) throw new Error("the conversation vanished after it was ensured");
-    return row;
+    return transaction(pool, async (tx) => {
+      await tx.db
+        .insert(conversations)
+        .values({ id: newId(), customerId, contractorId, activityAt: now, createdAt: now })
+        .onConflictDoNothing({ target: [conversations.customerId, conversations.contractorId] });
+      const [row] = await tx.db
+        .select()
+        .from(conversations)
+        .where(and(eq(conversations.customerId, customerId), eq(conversations.contractorId, contractorId)));
+      if (!row) throw new Error("the conversation vanished after it was ensured");
+      return row;
+    });
   }
 
   async function storedByClientId(

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Clock } from "../../clock.js";
 import type { Database, Executor } from "../../db/client.js";
 import { newId } from "../../db/columns.js";
-import { type Tx, transaction } from "../../db/transaction.js";
+import { transaction } from "../../db/transaction.js";
 import type { AuthUser } from "../../http/auth.js";
 import { AppError, coreErrors } from "../../http/errors.js";
 import { decodeCursor, type Page, toPage } from "../../http/pagination.js";
@@ -72,9 +72,9 @@ export interface JobsDeps {
 export const jobAttachmentKind = "job";
 
 /**
- * A quote event (a new quote, a quote accepted), enqueued in the transaction that makes it and handed to the
- * consumers registered with `onQuote` (notifications, the chat) after it commits, once per event; consumers are
- * idempotent, as a failed one is retried.
+ * A quote event (a new quote, a quote accepted), told to the consumers registered with `onQuote`
+ * (notifications, the chat) inside the transaction that makes it, so what they write and enqueue commits with
+ * it or not at all.
  */
 export interface QuoteEvent {
   type: "created" | "accepted";
@@ -92,9 +92,6 @@ export type QuoteListener = (event: QuoteEvent) => Promise<void>;
 
 /** The pg-boss queue of expiry timers, one job per posted job, due at its expiry. */
 export const expiryQueue = "jobs.expire";
-
-/** The outbox of quote events: one job per event, enqueued with it, delivered to `onQuote` listeners. */
-export const quotedQueue = "jobs.quoted";
 
 const cursorParts = z.tuple([z.iso.datetime({ offset: true }), z.uuid()]);
 
@@ -168,9 +165,9 @@ function presentQuote(row: QuoteWithName): QuoteView {
 export function createJobsService(deps: JobsDeps) {
   const { db, pool, clock, files } = deps;
   const quoteListeners: QuoteListener[] = [];
-  /** Enqueues a quote event in the transaction that makes it: it is delivered only if that commits. */
-  async function tell(tx: Tx, event: QuoteEvent): Promise<void> {
-    await deps.jobs.send(quotedQueue, event, { db: tx, retryLimit: 5, retryDelay: 2, retryBackoff: true });
+  /** Tells the quote's consumers, inside the caller's transaction (theirs join it). */
+  async function tell(event: QuoteEvent): Promise<void> {
+    for (const listener of quoteListeners) await listener(event);
   }
 
   async function present(
@@ -513,7 +510,7 @@ export function createJobsService(deps: JobsDeps) {
         }
         const named = await quoteById(tx.db, jobId, quote.id);
         if (!named) throw quoteNotFound();
-        await tell(tx, {
+        await tell({
           type: "created",
           quoteId: quote.id,
           jobId,
@@ -627,7 +624,7 @@ export function createJobsService(deps: JobsDeps) {
         });
         // The row is locked since ownOpenJob, so only a broken invariant lands here.
         if (!assigned) throw new Error(`job ${jobId} left the open state while locked`);
-        await tell(tx, {
+        await tell({
           type: "accepted",
           quoteId,
           jobId,
@@ -689,14 +686,9 @@ export function createJobsService(deps: JobsDeps) {
 
     expire,
 
-    /** Registers a consumer of quote events (notifications tell the parties; the chat opens their conversation). */
+    /** Registers a consumer of quote events, run inside their transaction (notifications; the chat's conversation). */
     onQuote(listener: QuoteListener): void {
       quoteListeners.push(listener);
-    },
-
-    /** Runs the consumers of one committed quote event; the module's `jobs.quoted` worker calls it. */
-    async deliverQuote(event: QuoteEvent): Promise<void> {
-      for (const listener of quoteListeners) await listener(event);
     },
 
     /** Hourly: expires what the timers missed (a queue restored from a backup, a clock moved by hand). */
