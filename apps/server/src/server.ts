@@ -43,6 +43,7 @@ import {
   type FilesService,
 } from "./modules/files/index.js";
 import { createJobsModule } from "./modules/jobs/index.js";
+import { createLedgerModule } from "./modules/ledger/index.js";
 import type { Module } from "./modules/module.js";
 import { createMailer, createNotificationsModule } from "./modules/notifications/index.js";
 import { type AccountDeletionHook, createUsersModule } from "./modules/users/index.js";
@@ -228,6 +229,8 @@ export async function startServer(
       expirySeconds: config.jobs.expirySeconds,
     });
     users.service.onAccountDeletion({ erase: jobsModule.service.eraseAccount });
+    // The double-entry ledger: payments posts every money movement through `ledger.service.post`.
+    const ledger = createLedgerModule({ pool, clock });
     const modules: Module<unknown>[] = [
       files,
       users,
@@ -239,6 +242,7 @@ export async function startServer(
       audit,
       admin,
       jobsModule,
+      ledger,
     ];
 
     // Queue creation on an empty database deadlocks when several instances start at once: one at a time.

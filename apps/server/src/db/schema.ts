@@ -8,6 +8,7 @@ export * from "../modules/catalog/catalog.tables.js";
 export * from "../modules/contractors/contractors.tables.js";
 export * from "../modules/files/files.tables.js";
 export * from "../modules/jobs/jobs.tables.js";
+export * from "../modules/ledger/ledger.tables.js";
 export * from "../modules/notifications/mail.tables.js";
 export * from "../modules/users/users.tables.js";
 export * from "../realtime/realtime.tables.js";

@@ -100,3 +100,9 @@ async function savepoint<T>(parent: Frame, work: (tx: Tx) => Promise<T>): Promis
     finished();
   }
 }
+
+/** True while a transaction on `pool` is open in this async context (what `transaction` would join). */
+export function inTransaction(pool: pg.Pool): boolean {
+  const frame = ambient.getStore();
+  return frame !== undefined && frame.pool === pool && frame.root.open;
+}
