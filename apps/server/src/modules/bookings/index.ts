@@ -8,7 +8,10 @@ export { createBookingsModule } from "./bookings.module.js";
 export type {
   BookingChange,
   BookingChangeListener,
+  BookingMoney,
   BookingSettings,
   BookingsService,
+  BookingTransition,
+  BookingTransitionHook,
   QuoteBookingInput,
 } from "./bookings.service.js";
