@@ -3,7 +3,7 @@ import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
-import type pg from "pg";
+import pg from "pg";
 import { z } from "zod";
 import { createApp } from "./app.js";
 import type { Clock } from "./clock.js";
@@ -46,6 +46,12 @@ import { createJobsModule } from "./modules/jobs/index.js";
 import { createLedgerModule } from "./modules/ledger/index.js";
 import type { Module } from "./modules/module.js";
 import { createMailer, createNotificationsModule } from "./modules/notifications/index.js";
+import {
+  createPaymentsModule,
+  type PaymentsService,
+  type StripeModel,
+  simulatedModel,
+} from "./modules/payments/index.js";
 import { type AccountDeletionHook, createUsersModule } from "./modules/users/index.js";
 import { adapterConnections } from "./realtime/adapter-connections.js";
 import {
@@ -76,6 +82,9 @@ export interface RunningServer {
   files: FilesService;
   /** The bookings service, for tests standing in for modules still to come (payments marks bookings funded). */
   bookings: BookingsService;
+  /** For tests: the payments service (reconciliation) and, in simulated mode, its model of Stripe. */
+  payments: PaymentsService;
+  simulatedStripe: StripeModel | undefined;
   /** What the probes report (stopping, database lost). */
   health: HealthState;
   /**
@@ -231,6 +240,27 @@ export async function startServer(
     users.service.onAccountDeletion({ erase: jobsModule.service.eraseAccount });
     // The double-entry ledger: payments posts every money movement through `ledger.service.post`.
     const ledger = createLedgerModule({ pool, clock });
+    const payments = createPaymentsModule({
+      db,
+      pool,
+      simulatedPool: () => {
+        const own = new pg.Pool({
+          connectionString: databaseUrl,
+          max: 2,
+          application_name: "jobsphere-simulated-stripe",
+        });
+        own.on("error", () => {});
+        cleanup.push(() => own.end());
+        return own;
+      },
+      jobs,
+      clock,
+      bookings: bookings.service,
+      ledger: ledger.service,
+      audit: audit.service,
+      baseUrl: () => baseUrl ?? "",
+      settings: config.payments,
+    });
     const modules: Module<unknown>[] = [
       files,
       users,
@@ -243,6 +273,7 @@ export async function startServer(
       admin,
       jobsModule,
       ledger,
+      payments,
     ];
 
     // Queue creation on an empty database deadlocks when several instances start at once: one at a time.
@@ -372,6 +403,8 @@ export async function startServer(
       jobs,
       files: files.service,
       bookings: bookings.service,
+      payments: payments.service,
+      simulatedStripe: simulatedModel(payments.gateway),
       health,
       close,
     };

@@ -10,5 +10,6 @@ export * from "../modules/files/files.tables.js";
 export * from "../modules/jobs/jobs.tables.js";
 export * from "../modules/ledger/ledger.tables.js";
 export * from "../modules/notifications/mail.tables.js";
+export * from "../modules/payments/payments.tables.js";
 export * from "../modules/users/users.tables.js";
 export * from "../realtime/realtime.tables.js";
