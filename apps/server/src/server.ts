@@ -64,11 +64,15 @@ import {
 } from "./realtime/socket.js";
 import { checkWritableFolder } from "./startup-checks.js";
 
-/** A sessions-ended notification, checked: anyone with database access can NOTIFY the channel. */
-const endedSessionsPayload = z.object({
-  userId: z.uuid(),
-  sessionIds: z.array(z.uuid()).optional(),
-});
+/**
+ * What the sessions channel carries, checked: anyone with database access can NOTIFY it. Sessions ended (sent
+ * by the instance that ended them), or an account row changed (sent by a trigger on `users`, migration 0016,
+ * at the commit of any change to it).
+ */
+const sessionsChannelPayload = z.union([
+  z.strictObject({ kind: z.literal("account_changed"), userId: z.uuid() }),
+  z.object({ userId: z.uuid(), sessionIds: z.array(z.uuid()).optional() }),
+]);
 
 export interface RunningServer {
   /** Base URL the server listens on (http://host:port). */
@@ -332,9 +336,13 @@ export async function startServer(
     // the notification arrives. A notification that cannot be understood empties the session cache: anyone
     // with database access can NOTIFY the channel, and a doubt costs reads, never access.
     sessionsChannel.subscribe((payload) => {
-      const ended = endedSessionsPayload.safeParse(parseJson(payload));
-      auth.service.sessionsEndedElsewhere(ended.success ? ended.data : undefined);
-      if (ended.success) void disconnect(ended.data);
+      const message = sessionsChannelPayload.safeParse(parseJson(payload));
+      if (message.success && "kind" in message.data) {
+        auth.service.accountChanged(message.data.userId);
+        return;
+      }
+      auth.service.sessionsEndedElsewhere(message.success ? message.data : undefined);
+      if (message.success) void disconnect(message.data);
       else logger.warn({ payload }, "ignored a malformed sessions-ended notification");
     });
     auth.service.onSessionsEnded((ended) => {

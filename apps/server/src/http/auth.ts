@@ -4,12 +4,31 @@ import { AppError, coreErrors, type ErrorDef } from "./errors.js";
 export const roles = ["customer", "contractor", "admin"] as const;
 export type Role = (typeof roles)[number];
 
+/**
+ * The caller's account as stored, read with their session: what `GET /me` shows. Every change to the account
+ * row tells each instance to drop the cached copy (a trigger on `users` notifies), so it is as fresh as the
+ * session it came with.
+ */
+export interface AccountSnapshot {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  phone: string | null;
+  avatarKey: string | null;
+  emailVerifiedAt: Date | null;
+  status: "active" | "suspended" | "deleted";
+  createdAt: Date;
+}
+
 /** Who is calling: established from a verified access token. */
 export interface AuthUser {
   id: string;
   role: Role;
   /** The login session (refresh-token family) the access token belongs to. */
   sessionId: string;
+  /** The account as read with the session (HTTP requests; absent where only the identity matters). */
+  account?: AccountSnapshot;
 }
 
 /** Verifies access tokens; implemented by the auth module, injected so HTTP and sockets share it. */
@@ -39,6 +58,7 @@ export interface HeldSession {
   /** The account's role as stored (not as claimed by the token). */
   role: Role;
   expiresAt: Date;
+  account: AccountSnapshot;
 }
 
 export interface SessionCacheOptions {
@@ -66,7 +86,10 @@ export interface SessionCache {
     nowMs: number,
     load: () => Promise<HeldSession>,
   ): Promise<HeldSession>;
-  /** Drops what is cached of these sessions (all the user's without `sessionIds`); nothing given: everything. */
+  /**
+   * Drops what is cached of these sessions (all the user's without `sessionIds`: their sessions ended, or
+   * their account changed); nothing given: everything.
+   */
   forget(ended?: { userId: string; sessionIds?: readonly string[] | undefined }): void;
 }
 

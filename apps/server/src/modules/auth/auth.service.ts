@@ -146,8 +146,17 @@ export function createAuthService(deps: AuthDeps) {
   // session cache runs it.
   const sessionState = db
     .select({
-      status: userDirectory.status,
-      role: userDirectory.role,
+      account: {
+        id: userDirectory.id,
+        email: userDirectory.email,
+        name: userDirectory.name,
+        role: userDirectory.role,
+        phone: userDirectory.phone,
+        avatarKey: userDirectory.avatarKey,
+        emailVerifiedAt: userDirectory.emailVerifiedAt,
+        status: userDirectory.status,
+        createdAt: userDirectory.createdAt,
+      },
       revokedAt: sessions.revokedAt,
       expiresAt: sessions.expiresAt,
     })
@@ -160,13 +169,13 @@ export function createAuthService(deps: AuthDeps) {
   async function loadSession(userId: string, sessionId: string, now: Date): Promise<HeldSession> {
     const [row] = await sessionState.execute({ sessionId, userId });
     // Suspension first: it is the reason the user needs to hear, even though it also ended the session.
-    if (row?.status === "suspended") {
+    if (row?.account.status === "suspended") {
       throw new AppError(authErrors.accountSuspended, "This account is suspended; contact support");
     }
     if (!row || row.revokedAt !== null || row.expiresAt <= now) {
       throw new AppError(authErrors.sessionEnded, "This session has ended; sign in again");
     }
-    return { userId, role: row.role, expiresAt: row.expiresAt };
+    return { userId, role: row.account.role, expiresAt: row.expiresAt, account: row.account };
   }
 
   /** Whether the account has ever had a session opened from this address (sessions keep their address). */
@@ -331,10 +340,10 @@ export function createAuthService(deps: AuthDeps) {
     async authenticate(accessToken: string): Promise<AuthUser> {
       const now = clock.now();
       const claims = await tokens.verifyAccessToken(accessToken, now);
-      const { role } = await sessionCache.get(claims.userId, claims.sessionId, now.getTime(), () =>
+      const { role, account } = await sessionCache.get(claims.userId, claims.sessionId, now.getTime(), () =>
         loadSession(claims.userId, claims.sessionId, now),
       );
-      return { id: claims.userId, role, sessionId: claims.sessionId };
+      return { id: claims.userId, role, sessionId: claims.sessionId, account };
     },
     errors: [
       authErrors.tokenExpired,
@@ -364,6 +373,11 @@ export function createAuthService(deps: AuthDeps) {
      */
     sessionsEndedElsewhere(ended?: SessionsEnded): void {
       sessionCache.forget(ended);
+    },
+
+    /** An account row changed (on any instance): its sessions are read again, with the account as it is now. */
+    accountChanged(userId: string): void {
+      sessionCache.forget({ userId });
     },
 
     /**

@@ -5,6 +5,7 @@ export { type DemoBookingPeople, seedDemoBookings } from "./bookings.demo.js";
 export { bookingErrors } from "./bookings.errors.js";
 export type { BookingStatus } from "./bookings.machine.js";
 export { createBookingsModule } from "./bookings.module.js";
+export { bookingMoney, fundsHeldStatuses } from "./bookings.read.js";
 export type {
   BookingChange,
   BookingChangeListener,

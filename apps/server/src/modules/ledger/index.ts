@@ -1,4 +1,5 @@
 export { accounts } from "./ledger.accounts.js";
+export { type CheckResult, type LedgerCheck, ledgerChecks, runLedgerChecks } from "./ledger.checks.js";
 /** @public For modules that post (payments): the errors `post` may answer. */
 export { ledgerErrors } from "./ledger.errors.js";
 export { createLedgerModule, type LedgerModuleDeps } from "./ledger.module.js";

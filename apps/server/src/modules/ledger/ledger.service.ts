@@ -1,4 +1,4 @@
-import { and, desc, eq, exists, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
 import type pg from "pg";
 import { z } from "zod";
 import type { Clock } from "../../clock.js";
@@ -117,7 +117,8 @@ export interface LedgerDeps {
 // Advisory locks taken with two keys live apart from single-key ones (the migration lock, pg-boss).
 const accountLockClass = 0x1ed6e7;
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// Lower case, as PostgreSQL returns ids: a retry compares the ids it sends with the ones stored.
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const idCursor = z.tuple([z.uuid()]);
 const balanceCursor = z.tuple([z.string(), z.string()]);
 
@@ -133,8 +134,9 @@ function checkPostInput(input: PostInput): void {
       throw invalid(`${name} must be 1 to ${max} characters without NUL`);
     if (pattern && !pattern.test(value)) throw invalid(`${name} ${JSON.stringify(value)} is not valid`);
   };
+  for (const name of ["key", "kind", "currency"] as const)
+    if (input[name] === undefined) throw invalid(`${name} is required`);
   text("key", input.key);
-  if (input.key === undefined) throw invalid("key is required");
   text("kind", input.kind, /^[a-z][a-z0-9_]{0,49}$/);
   text("currency", input.currency, /^[a-z]{3}$/);
   text("bookingId", input.bookingId, uuidPattern);
@@ -308,9 +310,7 @@ export function createLedgerService(deps: LedgerDeps): LedgerService {
       if (query.account !== undefined) {
         const account = query.account;
         conditions.push(
-          exists(
-            sql`select 1 from ${ledgerEntries} where ${ledgerEntries.transactionId} = ${ledgerTransactions.id} and ${ledgerEntries.account} = ${account}`,
-          ),
+          sql`exists (select 1 from ${ledgerEntries} where ${ledgerEntries.transactionId} = ${ledgerTransactions.id} and ${ledgerEntries.account} = ${account})`,
         );
       }
       if (query.cursor !== undefined) {
@@ -384,7 +384,8 @@ export function createLedgerService(deps: LedgerDeps): LedgerService {
           .from(ledgerEntries)
           .where(and(...conditions))
           .groupBy(ledgerEntries.account, ledgerEntries.currency)
-          .orderBy(ledgerEntries.account, ledgerEntries.currency)
+          // Byte order, so the listing and its cursors read the same under any database collation.
+          .orderBy(sql`${ledgerEntries.account} collate "C"`, sql`${ledgerEntries.currency} collate "C"`)
           .limit(query.limit + 1),
       );
       return toPage(

@@ -16,7 +16,7 @@ import { bookings } from "../bookings/bookings.tables.js";
 /**
  * One money movement of the double-entry ledger (docs/architecture.md, "The ledger"). Rows are never updated
  * nor deleted (a trigger refuses it); a correction is a new transaction. Its entries sum to zero per currency,
- * which a deferred constraint trigger checks at commit (migration 0015).
+ * which a deferred constraint trigger checks at commit (the `ledger` migration).
  */
 export const ledgerTransactions = pgTable(
   "ledger_transactions",

@@ -195,6 +195,21 @@ describe("ledger", () => {
     });
   });
 
+  describe("inside a caller's transaction", () => {
+    it("lets a caller that catches a refused posting go on, keeping what it posted before and after", async () => {
+      await transaction(handle.pool, async () => {
+        await ledger.post(funding("funding:caller-1", 100));
+        const error = await rejection(ledger.post(funding("funding:caller-1", 999)));
+        expect(error.code).toBe("ledger.key_reused");
+        await ledger.post(funding("funding:caller-2", 200));
+      });
+      const { rows } = await handle.pool.query(
+        "select key from ledger_transactions where key like 'funding:caller-%' order by key",
+      );
+      expect(rows.map((row) => row.key)).toEqual(["funding:caller-1", "funding:caller-2"]);
+    });
+  });
+
   describe("lock", () => {
     it("lets concurrent withdrawals check the balance and post without overdrawing", async () => {
       const owner = randomUUID();

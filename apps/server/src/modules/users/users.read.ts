@@ -16,6 +16,7 @@ export const userDirectory = new QueryBuilder({ casing: "snake_case" })
     phone: users.phone,
     role: users.role,
     status: users.status,
+    emailVerifiedAt: users.emailVerifiedAt,
     createdAt: users.createdAt,
     avatarKey: fileKeys.storageKey,
   })

@@ -15,7 +15,7 @@ export function usersRoutes(service: UsersService) {
       response: { status: 200, description: "The user", schema: userSchema },
       errors: [userErrors.notFound],
       examples: { response: userExample },
-      handler: ({ user }) => service.me(user.id),
+      handler: ({ user }) => service.me(user),
     });
 
     api.route({

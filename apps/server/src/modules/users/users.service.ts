@@ -3,6 +3,7 @@ import type pg from "pg";
 import type { Clock } from "../../clock.js";
 import type { Database, Executor } from "../../db/client.js";
 import { transaction } from "../../db/transaction.js";
+import type { AccountSnapshot, AuthUser } from "../../http/auth.js";
 import { AppError } from "../../http/errors.js";
 import type { FilesService } from "../files/index.js";
 import { fileKeys } from "../files/index.js";
@@ -31,7 +32,7 @@ export function selectUsers(db: Executor) {
     .leftJoin(fileKeys, eq(fileKeys.id, users.avatarFileId));
 }
 
-export function presentUser(row: UserWithAvatar, publicUrl: PublicUrl): User {
+export function presentUser(row: AccountSnapshot, publicUrl: PublicUrl): User {
   return {
     id: row.id,
     email: row.email,
@@ -219,7 +220,7 @@ export interface UsersDeps {
 
 /** The signed-in user's own account, as the API shows it. */
 export function createUsersService(deps: UsersDeps) {
-  const present = (row: UserWithAvatar) => presentUser(row, deps.files.publicUrl);
+  const present = (row: AccountSnapshot) => presentUser(row, deps.files.publicUrl);
   const deletionHooks: AccountDeletionHook[] = [];
   // Every app reads GET /me often: one named statement, prepared once per pooled connection.
   const meStatement = selectUsers(deps.db)
@@ -278,8 +279,10 @@ export function createUsersService(deps: UsersDeps) {
       return deps.files.eraseOwner(db, userId);
     },
 
-    async me(id: string): Promise<User> {
-      const [row] = await meStatement.execute({ id });
+    /** The caller's account: as read with their session when the request carries it, else from the table. */
+    async me(user: AuthUser): Promise<User> {
+      if (user.account) return present(user.account);
+      const [row] = await meStatement.execute({ id: user.id });
       if (!row) throw new AppError(userErrors.notFound, "No user with this id");
       return present(row);
     },
