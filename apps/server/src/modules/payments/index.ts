@@ -2,6 +2,8 @@ export type { PaymentGateway } from "./gateway.js";
 export { simulatedModel } from "./gateway.simulated.js";
 export { createPaymentsModule, type PaymentsModuleDeps } from "./payments.module.js";
 export type { MoneyEvent, MoneyEventListener, PaymentsService } from "./payments.service.js";
+/** @public For `npm run ledger:check` and the tests' ledger check: reconciliation with the gateway. */
+export { paymentChecks } from "./reconcile.js";
 /** @public For the Stripe HTTP double of the tests: the same model of Stripe the simulated gateway runs. */
 export {
   createStripeModel,

@@ -29,7 +29,6 @@ import {
   paymentAccounts,
   withdrawals,
 } from "./payments.tables.js";
-import { reconcilePayments } from "./reconcile.js";
 import type { StripeEvent, StripeObject } from "./stripe-model.js";
 
 export const settleQueue = "payment.settle";
@@ -947,9 +946,6 @@ export function createPaymentsService(deps: PaymentsDeps) {
         nextCursor: page.nextCursor,
       };
     },
-
-    /** Our rows against the gateway's objects and the ledger's balances: one line per problem (`ledger:check`). */
-    reconcile: () => reconcilePayments({ db, gateway, ledger }),
 
     /** Registers a consumer of money events (the notifications module's seam), called after commit. */
     onMoneyEvent(listener: MoneyEventListener): void {

@@ -1,10 +1,12 @@
+import fc from "fast-check";
 import Stripe from "stripe";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Account, login, register, strongPassword } from "../../../test/accounts.js";
 import { createContractor } from "../../../test/fixtures.js";
+import { expectLedgerBalanced } from "../../../test/ledger.js";
 import { startTestServer, type TestServer } from "../../../test/server.js";
 import { type StripeDouble, startStripeDouble } from "../../../test/stripe-double.js";
-import type { StripeModel, StripeObject } from "./index.js";
+import { paymentChecks, type StripeModel, type StripeObject } from "./index.js";
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -79,7 +81,8 @@ describe.each(["simulated", "stripe"] as const)("payments through the %s gateway
   afterEach(async () => {
     await quiet();
     // The ledger balances to zero and agrees with the gateway's objects after every test.
-    expect(await app.server.payments.reconcile()).toEqual([]);
+    const pool = app.server.database.pool;
+    await expectLedgerBalanced(pool, paymentChecks({ pool, settings: app.config.payments }));
   });
 
   async function bookableContractor(name: string): Promise<Account> {
@@ -666,4 +669,83 @@ describe.each(["simulated", "stripe"] as const)("payments through the %s gateway
     expect(after.available.amount).toBe(21600 - 5000);
     expect(after.paidOut.amount).toBe(5000);
   });
+
+  it("keeps every balance exact over random sequences of payments, releases, refunds and withdrawals", async () => {
+    const earner = await bookableContractor("Rita Random");
+    await onboard(earner);
+    const ending = fc.oneof(
+      fc.constant({ kind: "confirm" as const }),
+      fc.constant({ kind: "cancel" as const }),
+      fc.record({ kind: fc.constant("resolve" as const), share: fc.integer({ min: 0, max: 10_000 }) }),
+      fc.record({ kind: fc.constant("refundAfter" as const), share: fc.integer({ min: 1, max: 10_000 }) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ price: fc.integer({ min: 1, max: 500_000 }), ending }), {
+          minLength: 1,
+          maxLength: 3,
+        }),
+        fc.integer({ min: 0, max: 10_000 }),
+        async (steps, withdrawShare) => {
+          const before = (await earnings(earner)).available.amount;
+          let expectedGain = 0;
+          for (const step of steps) {
+            const id = await funded({ price: { amount: step.price, currency: "gbp" } }, earner);
+            const { commission } = await read(id);
+            const share = (refund: number) => {
+              const released = step.price - refund;
+              const onReleased = Math.floor(
+                (2 * commission.amount * released + step.price) / (2 * step.price),
+              );
+              return released - onReleased;
+            };
+            if (step.ending.kind === "cancel") {
+              expect((await act(customer, id, "cancel")).status).toBe(200);
+              continue;
+            }
+            expect((await act(earner, id, "start")).status).toBe(200);
+            expect((await act(earner, id, "complete")).status).toBe(200);
+            if (step.ending.kind === "resolve") {
+              const refund = Math.floor((step.price * step.ending.share) / 10_000);
+              expect((await act(customer, id, "dispute", { reason: "random" })).status).toBe(200);
+              const resolved = await app.request("POST", `/api/v1/admin/disputes/${id}/resolve`, {
+                token: admin.accessToken,
+                body: { refundAmount: { amount: refund, currency: "gbp" }, note: "random" },
+              });
+              expect(resolved.status, JSON.stringify(resolved.body)).toBe(200);
+              expectedGain += share(refund);
+              continue;
+            }
+            expect((await act(customer, id, "confirm")).status).toBe(200);
+            if (step.ending.kind === "refundAfter") {
+              await quiet();
+              const refund = Math.max(1, Math.floor((step.price * step.ending.share) / 10_000));
+              const refunded = await app.request("POST", `/api/v1/admin/bookings/${id}/refund`, {
+                token: admin.accessToken,
+                body: { refundAmount: { amount: refund, currency: "gbp" }, note: "random" },
+              });
+              expect(refunded.status, JSON.stringify(refunded.body)).toBe(200);
+              expectedGain += share(refund);
+            } else expectedGain += share(0);
+          }
+          await quiet();
+          const available = (await earnings(earner)).available.amount;
+          expect(available - before).toBe(expectedGain);
+          const amount = Math.floor((available * withdrawShare) / 10_000);
+          if (amount > 0) {
+            const made = await app.request("POST", "/api/v1/withdrawals", {
+              token: earner.accessToken,
+              body: { amount: { amount, currency: "gbp" } },
+            });
+            expect(made.status, JSON.stringify(made.body)).toBe(201);
+            await quiet();
+            expect((await earnings(earner)).available.amount).toBe(available - amount);
+          }
+          const pool = app.server.database.pool;
+          await expectLedgerBalanced(pool, paymentChecks({ pool, settings: app.config.payments }));
+        },
+      ),
+      { numRuns: 4 },
+    );
+  }, 240_000);
 });

@@ -1,18 +1,22 @@
+import type pg from "pg";
+import { systemClock } from "../../clock.js";
 import type { Database } from "../../db/client.js";
-import { type AccountBalance, accounts, type LedgerService } from "../ledger/index.js";
+import { accounts, createLedgerModule, type LedgerCheck, type LedgerService } from "../ledger/index.js";
 import type { PaymentGateway } from "./gateway.js";
+import { createSimulatedGateway } from "./gateway.simulated.js";
+import { createStripeGateway } from "./gateway.stripe.js";
 import { bookingPayments, withdrawals } from "./payments.tables.js";
 
-/** Every balance of the ledger, page after page. */
-async function allBalances(ledger: LedgerService): Promise<AccountBalance[]> {
-  const all: AccountBalance[] = [];
+/** Per account, what the ledger's entries for one booking add up to. */
+async function bookingSums(ledger: LedgerService, bookingId: string): Promise<Map<string, number>> {
+  const sums = new Map<string, number>();
   let cursor: string | undefined;
   do {
-    const page = await ledger.balances({ limit: 100, ...(cursor ? { cursor } : {}) });
-    all.push(...page.items);
+    const page = await ledger.entries({ bookingId, limit: 100, ...(cursor ? { cursor } : {}) });
+    for (const entry of page.items) sums.set(entry.account, (sums.get(entry.account) ?? 0) + entry.amount);
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
-  return all;
+  return sums;
 }
 
 /**
@@ -24,8 +28,10 @@ async function allBalances(ledger: LedgerService): Promise<AccountBalance[]> {
  * - every release has one Transfer of the recorded amount, from the booking's charge, to the contractor's
  *   account, reversed by exactly what the refunds after release took back;
  * - every withdrawal made has one Payout of its amount, paid or failed as the withdrawal says;
- * - `platform_cash`, `refunds`, `payouts` and each contractor's `contractor_payable` and
- *   `contractor_transferred` hold what those rows add up to.
+ * - each paid booking's ledger entries on `platform_cash`, `refunds` and its contractor's accounts add up to
+ *   what its payment row says was paid, refunded and transferred;
+ * - each contractor's `contractor_payable` and `contractor_transferred` hold what their bookings and
+ *   withdrawals add up to. (That every transaction balances is the ledger's own check.)
  */
 export async function reconcilePayments(deps: {
   db: Database;
@@ -34,6 +40,7 @@ export async function reconcilePayments(deps: {
 }): Promise<string[]> {
   const { db, gateway, ledger } = deps;
   const problems: string[] = [];
+  // Contractors' balances, from their bookings' and withdrawals' rows (only contractors the payments module knows).
   const expected = new Map<string, number>();
   const add = (account: string, currency: string, amount: number) => {
     const key = `${account}|${currency}`;
@@ -58,13 +65,23 @@ export async function reconcilePayments(deps: {
     if (row.status !== "succeeded" && intent.status === "succeeded")
       problems.push(`${where}: the PaymentIntent succeeded but no payment was recorded`);
     if (row.status !== "succeeded") continue;
-    add(accounts.platformCash, row.currency, row.amount - row.refundSettledAmount);
-    add(accounts.refunds, row.currency, -(row.refundedAmount - row.refundSettledAmount));
+    const kept = row.transferAmount === null ? 0 : row.transferAmount - row.reversedAmount;
+    const own: [string, number][] = [
+      [accounts.platformCash, row.amount - row.refundSettledAmount - kept],
+      [accounts.refunds, -(row.refundedAmount - row.refundSettledAmount)],
+      [accounts.contractorTransferred(row.contractorId), kept],
+      [accounts.contractorPayable(row.contractorId), -kept],
+    ];
+    const posted = await bookingSums(ledger, row.bookingId);
+    for (const [account, amount] of own) {
+      if ((posted.get(account) ?? 0) !== amount)
+        problems.push(
+          `${where}: the ledger has ${posted.get(account) ?? 0} on ${account}, its payment row says ${amount}`,
+        );
+    }
+    add(accounts.contractorTransferred(row.contractorId), row.currency, kept);
+    add(accounts.contractorPayable(row.contractorId), row.currency, -kept);
     if (row.transferAmount !== null) {
-      const kept = row.transferAmount - row.reversedAmount;
-      add(accounts.platformCash, row.currency, -kept);
-      add(accounts.contractorTransferred(row.contractorId), row.currency, kept);
-      add(accounts.contractorPayable(row.contractorId), row.currency, -kept);
       if (row.transferAmount > 0) {
         const transfer = row.transferId
           ? await gateway.retrieveTransfer(row.transferId).catch(() => undefined)
@@ -111,21 +128,44 @@ export async function reconcilePayments(deps: {
       problems.push(`${where}: ${row.status}, its Payout is ${payout.status}`);
   }
 
-  const actual = new Map<string, number>();
-  const sums = new Map<string, number>();
-  for (const balance of await allBalances(ledger)) {
-    actual.set(`${balance.account}|${balance.currency}`, balance.balance);
-    sums.set(balance.currency, (sums.get(balance.currency) ?? 0) + balance.balance);
-  }
-  for (const [currency, sum] of sums) {
-    if (sum !== 0) problems.push(`ledger: the balances in ${currency} sum to ${sum}, not 0`);
-  }
-  const checked = /^(platform_cash|refunds|payouts|contractor_payable:.*|contractor_transferred:.*)\|/;
-  for (const key of new Set([...expected.keys(), ...[...actual.keys()].filter((key) => checked.test(key))])) {
-    const want = expected.get(key) ?? 0;
-    const have = actual.get(key) ?? 0;
+  for (const [key, want] of expected) {
+    const [account = "", currency = ""] = key.split("|");
+    const have = await ledger.balance(account, currency);
     if (want !== have)
-      problems.push(`ledger: ${key.replace("|", " in ")} is ${have}, the payments add up to ${want}`);
+      problems.push(`ledger: ${account} in ${currency} is ${have}, the payments add up to ${want}`);
   }
   return problems;
+}
+
+/**
+ * The payments part of `npm run ledger:check`: one check that runs `reconcilePayments` against the configured
+ * gateway (Stripe's API, or the simulated gateway's stored objects). Read-only: it only retrieves objects.
+ */
+export function paymentChecks(deps: {
+  pool: pg.Pool;
+  settings: {
+    gateway: "stripe" | "simulated";
+    stripeSecretKey: string | undefined;
+    apiBase: string | undefined;
+    timeoutMs: number;
+  };
+}): LedgerCheck[] {
+  return [
+    {
+      name: "payments agree with the gateway's objects and the ledger's balances",
+      async run(tx) {
+        const { settings } = deps;
+        const gateway =
+          settings.gateway === "stripe" && settings.stripeSecretKey
+            ? createStripeGateway({
+                secretKey: settings.stripeSecretKey,
+                apiBase: settings.apiBase,
+                timeoutMs: settings.timeoutMs,
+              })
+            : createSimulatedGateway({ pool: deps.pool, deliver: async () => {} });
+        const ledger = createLedgerModule({ pool: deps.pool, clock: systemClock }).service;
+        return reconcilePayments({ db: tx.db, gateway, ledger });
+      },
+    },
+  ];
 }
