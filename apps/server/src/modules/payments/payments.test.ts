@@ -670,6 +670,51 @@ describe.each(["simulated", "stripe"] as const)("payments through the %s gateway
     expect(after.paidOut.amount).toBe(5000);
   });
 
+  it("refuses malformed, oversized and misdirected payment requests with clear 4xx answers", async () => {
+    const id = await book();
+    const nul = await app.request("POST", `/api/v1/bookings/${id}/payment`, {
+      token: customer.accessToken,
+      body: { paymentMethodId: "pm_card_visa\u0000" },
+    });
+    expect(nul.status).toBe(400);
+    expect(nul.body.code).toBe("validation.failed");
+    const unknownField = await app.request("POST", `/api/v1/bookings/${id}/payment`, {
+      token: customer.accessToken,
+      body: { paymentMethodId: "pm_card_visa", amount: 1 },
+    });
+    expect(unknownField.status).toBe(400);
+    const byContractor = await app.request("POST", `/api/v1/bookings/${id}/payment`, {
+      token: contractor.accessToken,
+      body: {},
+    });
+    expect(byContractor.status).toBe(403);
+    const huge = await app.request("POST", "/api/v1/webhooks/stripe", {
+      rawBody: JSON.stringify({ id: "evt_huge", padding: "x".repeat(300 * 1024) }),
+      headers: { "content-type": "application/json", "stripe-signature": "t=1,v1=00" },
+    });
+    expect(huge.status).toBe(413);
+    const badCursor = await app.request("GET", "/api/v1/withdrawals?cursor=not-a-cursor", {
+      token: contractor.accessToken,
+    });
+    expect(badCursor.status).toBe(400);
+    expect(badCursor.body.code).toBe("pagination.invalid_cursor");
+    const customerEarnings = await app.request("GET", "/api/v1/earnings", { token: customer.accessToken });
+    expect(customerEarnings.status).toBe(403);
+    const newcomer = await bookableContractor("Nora Notyet");
+    const early = await app.request("POST", "/api/v1/withdrawals", {
+      token: newcomer.accessToken,
+      body: { amount: { amount: 100, currency: "gbp" } },
+    });
+    expect(early.status).toBe(409);
+    expect(early.body.code).toBe("withdrawal.not_onboarded");
+    const zero = await app.request("POST", "/api/v1/withdrawals", {
+      token: contractor.accessToken,
+      body: { amount: { amount: 0, currency: "gbp" } },
+    });
+    expect(zero.status).toBe(422);
+    expect((await read(id)).status).toBe("accepted");
+  });
+
   it("keeps every balance exact over random sequences of payments, releases, refunds and withdrawals", async () => {
     const earner = await bookableContractor("Rita Random");
     await onboard(earner);
