@@ -72,7 +72,9 @@ export function createApp(deps: AppDeps): App {
       maxAge: 600,
     }),
   );
-  app.use(express.json({ limit: config.bodyLimit, type: ["application/json", "application/*+json"] }));
+  const json = express.json({ limit: config.bodyLimit, type: ["application/json", "application/*+json"] });
+  // A webhook's signature covers the exact bytes sent: its route reads the body itself, unparsed.
+  app.use((req, res, next) => (req.path.startsWith("/api/v1/webhooks/") ? next() : json(req, res, next)));
 
   const api = new ApiRouter({ authenticator: deps.authenticator, idempotency: deps.idempotency });
   for (const register of deps.modules) register(api);

@@ -275,6 +275,27 @@ const schema = z.object({
     .default(8),
   PUSH_RETRY_DELAY: duration("5s"),
   REVIEW_EDIT_WINDOW: duration("7d"),
+  STRIPE_SECRET_KEY: z.preprocess((value) => (value === "" ? undefined : value), z.string().optional()),
+  STRIPE_WEBHOOK_SECRET: z.preprocess((value) => (value === "" ? undefined : value), z.string().optional()),
+  STRIPE_API_BASE: optionalUrl,
+  STRIPE_WEBHOOK_TOLERANCE: duration("300s"),
+  STRIPE_TIMEOUT_MS: milliseconds.default(20_000),
+  STRIPE_CONNECT_RETURN_URL: optionalUrl,
+  STRIPE_CONNECT_REFRESH_URL: optionalUrl,
+  COMMISSION_RATE_BPS: z.coerce
+    .number({ error: "must be a number" })
+    .int("must be a whole number of basis points")
+    .min(0, "must be between 0 and 10000")
+    .max(10_000, "must be between 0 and 10000")
+    .default(1000),
+  COMMISSION_FIXED_FEE: z
+    .string()
+    .regex(/^\s*\d+\s+[a-zA-Z]{3}\s*$/, 'must look like "0 usd" (minor units and a currency)')
+    .default("0 usd")
+    .transform((value) => {
+      const [amount, currency] = value.trim().split(/\s+/);
+      return { amount: Number(amount), currency: (currency ?? "usd").toLowerCase() };
+    }),
 });
 
 /** The fields of a Firebase service account key that sending needs (the JSON file names them in snake_case). */
@@ -446,6 +467,26 @@ export interface Config {
   };
   /** An admin account created at start when no account has this email yet. */
   bootstrapAdmin: { email: string; password: string } | undefined;
+  payments: {
+    /** `stripe` when STRIPE_SECRET_KEY is set, else `simulated` (offline, Stripe test mode's behaviour). */
+    gateway: "stripe" | "simulated";
+    stripeSecretKey: string | undefined;
+    /**
+     * Verifies webhook signatures. Required with a secret key; the simulated gateway signs its own events with
+     * it, or with a random secret of this process when unset.
+     */
+    webhookSecret: string | undefined;
+    /** Another Stripe API base (a local double in tests). */
+    apiBase: string | undefined;
+    /** A signed webhook older than this is refused (replay protection). */
+    webhookToleranceSeconds: number;
+    timeoutMs: number;
+    /** Where Stripe sends a contractor after onboarding, and when an onboarding link has expired. */
+    connectReturnUrl: string | undefined;
+    connectRefreshUrl: string | undefined;
+    /** The commission until an admin saves one. */
+    defaultCommission: { rateBps: number; fixedFee: { amount: number; currency: string } };
+  };
   jobs: {
     /** How long a posted job stays open for quotes before it expires. */
     expirySeconds: number;
@@ -485,6 +526,8 @@ export interface Config {
 
 /** Settings whose values are secrets or may hold credentials: an error names them, never shows them. */
 const secretVariables = new Set([
+  "STRIPE_SECRET_KEY",
+  "STRIPE_WEBHOOK_SECRET",
   "DATABASE_URL",
   "SMTP_URL",
   "JWT_PRIVATE_KEY",
@@ -523,6 +566,11 @@ export function loadConfig(env: Environment): Config {
   if (value.NODE_ENV === "production" && !value.JWT_PRIVATE_KEY) {
     throw new ConfigError(
       "Invalid configuration: JWT_PRIVATE_KEY is required in production (all instances must sign with the same key)",
+    );
+  }
+  if (value.STRIPE_SECRET_KEY && !value.STRIPE_WEBHOOK_SECRET) {
+    throw new ConfigError(
+      "Invalid configuration: STRIPE_WEBHOOK_SECRET is required with STRIPE_SECRET_KEY (webhooks cannot be verified without it)",
     );
   }
   if (value.STORAGE_DRIVER === "s3" && !value.S3_BUCKET) {
@@ -657,6 +705,17 @@ export function loadConfig(env: Environment): Config {
       retryDelaySeconds: value.PUSH_RETRY_DELAY,
     },
     reviews: { editWindowSeconds: value.REVIEW_EDIT_WINDOW },
+    payments: {
+      gateway: value.STRIPE_SECRET_KEY ? "stripe" : "simulated",
+      stripeSecretKey: value.STRIPE_SECRET_KEY,
+      webhookSecret: value.STRIPE_WEBHOOK_SECRET,
+      apiBase: value.STRIPE_API_BASE?.replace(/\/+$/, ""),
+      webhookToleranceSeconds: value.STRIPE_WEBHOOK_TOLERANCE,
+      timeoutMs: value.STRIPE_TIMEOUT_MS,
+      connectReturnUrl: value.STRIPE_CONNECT_RETURN_URL,
+      connectRefreshUrl: value.STRIPE_CONNECT_REFRESH_URL,
+      defaultCommission: { rateBps: value.COMMISSION_RATE_BPS, fixedFee: value.COMMISSION_FIXED_FEE },
+    },
   };
 }
 

@@ -4,7 +4,7 @@ import type { Agent } from "node:https";
 import type { AddressInfo } from "node:net";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
-import type pg from "pg";
+import pg from "pg";
 import { z } from "zod";
 import { createApp } from "./app.js";
 import type { Clock } from "./clock.js";
@@ -53,6 +53,12 @@ import {
   createPushProvider,
   type NotificationsService,
 } from "./modules/notifications/index.js";
+import {
+  createPaymentsModule,
+  type PaymentsService,
+  type StripeModel,
+  simulatedModel,
+} from "./modules/payments/index.js";
 import { createReviewsModule, type ReviewsService } from "./modules/reviews/index.js";
 import { type AccountDeletionHook, createUsersModule } from "./modules/users/index.js";
 import { adapterConnections } from "./realtime/adapter-connections.js";
@@ -92,6 +98,9 @@ export interface RunningServer {
   notifications: NotificationsService;
   /** The reviews service, for tests standing in for the consumers of its events (notifications). */
   reviews: ReviewsService;
+  /** For tests: the payments service (reconciliation) and, in simulated mode, its model of Stripe. */
+  payments: PaymentsService;
+  simulatedStripe: StripeModel | undefined;
   /** What the probes report (stopping, database lost). */
   health: HealthState;
   /**
@@ -258,6 +267,27 @@ export async function startServer(
     users.service.onAccountDeletion({ erase: jobsModule.service.eraseAccount });
     // The double-entry ledger: payments posts every money movement through `ledger.service.post`.
     const ledger = createLedgerModule({ pool, clock });
+    const payments = createPaymentsModule({
+      db,
+      pool,
+      simulatedPool: () => {
+        const own = new pg.Pool({
+          connectionString: databaseUrl,
+          max: 2,
+          application_name: "jobsphere-simulated-stripe",
+        });
+        own.on("error", () => {});
+        cleanup.push(() => own.end());
+        return own;
+      },
+      jobs,
+      clock,
+      bookings: bookings.service,
+      ledger: ledger.service,
+      audit: audit.service,
+      baseUrl: () => baseUrl ?? "",
+      settings: config.payments,
+    });
     const chat = createChatModule({
       db,
       pool,
@@ -268,7 +298,7 @@ export async function startServer(
       typingThrottleMs: config.chat.typingThrottleMs,
     });
     users.service.onAccountDeletion({ erase: chat.service.eraseAccount });
-    // A quote or a new booking opens the pair's conversation (after its commit, from the owners' queues).
+    // A quote opens the pair's conversation inside its transaction, a new booking after its commit.
     jobsModule.service.onQuote((quote) =>
       chat.service.ensureConversation(quote.customerId, quote.contractorId).then(() => {}),
     );
@@ -287,8 +317,8 @@ export async function startServer(
       jobs: jobsModule.service,
       metricsMaxDays: config.admin.metricsMaxDays,
     });
-    // Events that notify: committed booking transitions and quote events (from their owners' outbox queues),
-    // and verification decisions (inside their transaction).
+    // Events that notify: committed booking transitions (from the booking.changed worker), quote events and
+    // verification decisions (inside their transactions), reviews, chat messages and money events.
     bookings.service.onChange(notifications.service.bookingChanged);
     jobsModule.service.onQuote(notifications.service.quoteEvent);
     contractors.service.verification.onDecided(notifications.service.verificationDecided);
@@ -302,6 +332,25 @@ export async function startServer(
         text: message.text,
       }),
     );
+    payments.service.onMoneyEvent(async (event) => {
+      switch (event.kind) {
+        case "payment_received":
+        case "funds_released":
+          return notifications.service.notifyMoneyEvent({
+            ...event,
+            type: event.kind === "payment_received" ? "payment.received" : "funds.released",
+          });
+        case "withdrawal_paid":
+        case "withdrawal_failed":
+          return notifications.service.notifyMoneyEvent({
+            ...event,
+            type: event.kind === "withdrawal_paid" ? "withdrawal.paid" : "withdrawal.failed",
+          });
+        case "refund":
+          // Told by the booking's own transition (cancelled, refunded, partially refunded) to both parties.
+          return;
+      }
+    });
     const modules: Module<unknown>[] = [
       files,
       users,
@@ -316,6 +365,7 @@ export async function startServer(
       ledger,
       chat,
       reviews,
+      payments,
     ];
 
     // Queue creation on an empty database deadlocks when several instances start at once: one at a time.
@@ -454,6 +504,8 @@ export async function startServer(
       bookings: bookings.service,
       notifications: notifications.service,
       reviews: reviews.service,
+      payments: payments.service,
+      simulatedStripe: simulatedModel(payments.gateway),
       health,
       close,
     };

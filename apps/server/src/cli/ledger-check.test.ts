@@ -137,7 +137,7 @@ describe("npm run ledger:check", { timeout: 120_000 }, () => {
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^ok {3}transactions balance$/m);
-    expect(result.stdout).toContain("ledger:check: all 9 checks hold (6 transactions, 13 entries)");
+    expect(result.stdout).toContain("ledger:check: all 10 checks hold (6 transactions, 13 entries)");
   });
 
   it("exits 2 saying why when it cannot reach the database", async () => {
@@ -198,7 +198,7 @@ describe("npm run ledger:check", { timeout: 120_000 }, () => {
       `booking ${heldBookingId} (funded) has 0 eur held in customer_funds_held; expected 9900`,
     );
     expect(result.stderr).toMatch(
-      /^ledger:check: 7 violations in 6 of 9 checks \(8 transactions, 18 entries\)/,
+      /^ledger:check: 7 violations in 6 of 10 checks \(8 transactions, 18 entries\)/,
     );
   });
 });

@@ -9,12 +9,13 @@ const { ConfigError, loadConfig, readEnvironment } = await import("../config.js"
 const { withDatabase } = await import("../db/open.js");
 const { createLogger } = await import("../logger.js");
 const { ledgerChecks, runLedgerChecks } = await import("../modules/ledger/index.js");
+const { paymentChecks } = await import("../modules/payments/index.js");
 
 /**
  * The checks run, in order: the ledger's own, then those of modules whose records the ledger must agree with
  * (payments appends its reconciliation with the gateway's objects here).
  */
-const checks = [...ledgerChecks];
+const baseChecks = [...ledgerChecks];
 
 async function main(): Promise<number> {
   const config = loadConfig(readEnvironment());
@@ -23,6 +24,7 @@ async function main(): Promise<number> {
     config,
     logger,
     async (database) => {
+      const checks = [...baseChecks, ...paymentChecks({ pool: database.pool, settings: config.payments })];
       const results = await runLedgerChecks(database.pool, checks);
       const failed = results.filter((result) => result.violations.length > 0);
       for (const result of results) {

@@ -12,6 +12,7 @@ export * from "../modules/jobs/jobs.tables.js";
 export * from "../modules/ledger/ledger.tables.js";
 export * from "../modules/notifications/mail.tables.js";
 export * from "../modules/notifications/notifications.tables.js";
+export * from "../modules/payments/payments.tables.js";
 export * from "../modules/reviews/reviews.tables.js";
 export * from "../modules/users/users.tables.js";
 export * from "../realtime/realtime.tables.js";

@@ -16,14 +16,7 @@ const actors: Actor[] = ["customer", "contractor", "admin", "system"];
 
 describe("the booking state machine", () => {
   it("has the API's transitions and terminal states", () => {
-    expect(terminalStatuses).toEqual([
-      "declined",
-      "expired",
-      "released",
-      "refunded",
-      "partially_refunded",
-      "cancelled",
-    ]);
+    expect(terminalStatuses).toEqual(["declined", "expired", "refunded", "partially_refunded", "cancelled"]);
     expect(decide("accept", "contractor", "requested")).toMatchObject({ ok: true, to: "accepted" });
     expect(decide("accept", "customer", "requested")).toEqual({ ok: false, reason: "forbidden" });
     expect(decide("confirm", "customer", "funded")).toEqual({ ok: false, reason: "invalid_transition" });

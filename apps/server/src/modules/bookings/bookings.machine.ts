@@ -69,6 +69,22 @@ export const transitions = {
     to: "partially_refunded",
     effects: ["storeRefund"],
   },
+  // A card-network chargeback (Stripe `charge.dispute.created`) holds the money like a customer's dispute; a
+  // booking already released stays released and the chargeback is shown to admins beside the disputes.
+  chargeback: {
+    by: ["system"],
+    from: ["funded", "in_progress", "completed"],
+    to: "disputed",
+    effects: ["storeReason"],
+  },
+  // An admin refunding money already released: the payments module reverses the contractor's transfer.
+  refundReleased: { by: ["admin"], from: ["released"], to: "refunded", effects: ["storeRefund"] },
+  partialRefundReleased: {
+    by: ["admin"],
+    from: ["released"],
+    to: "partially_refunded",
+    effects: ["storeRefund"],
+  },
 } as const satisfies Record<string, Transition>;
 
 export type Action = keyof typeof transitions;

@@ -66,6 +66,33 @@ export interface BookingChange {
   at: string;
 }
 
+/**
+ * A transition as seen from inside its transaction, by a module whose own rows must change with it (payments
+ * enqueues the money movement a release or refund owes, so the status and the owed movement commit together).
+ */
+export interface BookingTransition {
+  bookingId: string;
+  action: Action;
+  from: BookingStatus;
+  to: BookingStatus;
+}
+
+/** Runs inside the transition's transaction; throwing rolls the transition back. */
+export type BookingTransitionHook = (tx: Tx, transition: BookingTransition) => Promise<void>;
+
+/** What the payments module reads of a booking to move its money. */
+export interface BookingMoney {
+  id: string;
+  status: BookingStatus;
+  customerId: string;
+  contractorId: string;
+  price: number;
+  currency: string;
+  commission: number | null;
+  contractorAmount: number | null;
+  refundAmount: number | null;
+}
+
 /** A consumer of booking changes (notifications, later): called once per transition, after the commit. */
 export type BookingChangeListener = (change: BookingChange, booking: BookingView) => Promise<void>;
 
@@ -288,6 +315,7 @@ function assertAvailable(
 export function createBookingsService(deps: BookingsDeps) {
   const { db, pool, jobs, clock, settings } = deps;
   const listeners: BookingChangeListener[] = [];
+  const transitionHooks: BookingTransitionHook[] = [];
 
   async function enqueueChange(tx: Tx, change: BookingChange): Promise<void> {
     await jobs.send(bookingChangedQueue, change, {
@@ -387,6 +415,7 @@ export function createBookingsService(deps: BookingsDeps) {
         note: options.note ?? null,
         at: now,
       });
+      for (const hook of transitionHooks) await hook(tx, { bookingId, action, from, to: decision.to });
       if (has("autoRelease")) {
         await jobs.send(
           bookingAutoReleaseQueue,
@@ -423,6 +452,9 @@ export function createBookingsService(deps: BookingsDeps) {
           resolveRelease: "released by a dispute resolution",
           resolveRefund: "refunded by a dispute resolution",
           resolvePartial: "partially refunded by a dispute resolution",
+          chargeback: "disputed by a chargeback",
+          refundReleased: "refunded",
+          partialRefundReleased: "partially refunded",
         }[action]
       } now`,
       { extensions: { currentStatus: status } },
@@ -490,7 +522,7 @@ export function createBookingsService(deps: BookingsDeps) {
     return profile;
   }
 
-  return {
+  const service = {
     /** `POST /bookings`: a customer asks a contractor for a time; expires unless answered in time. */
     async request(customerId: string, input: CreateBookingInput): Promise<BookingView> {
       const now = clock.now();
@@ -570,48 +602,150 @@ export function createBookingsService(deps: BookingsDeps) {
       bookingId: string,
       options: { by: string; refundAmount: number; note: string },
     ): Promise<BookingView> {
-      // In one transaction, so the price read is the one the resolution applies to (and demo data, seeded in
-      // one transaction, sees its own rows).
-      return transaction(pool, async (tx) => {
-        const [row] = await tx.db
-          .select({ price: bookings.priceAmount })
-          .from(bookings)
-          .where(eq(bookings.id, bookingId));
-        if (!row) throw new AppError(bookingErrors.notFound, "No booking with this id");
-        if (
-          !Number.isInteger(options.refundAmount) ||
-          options.refundAmount < 0 ||
-          options.refundAmount > row.price
-        ) {
-          throw new AppError(
-            coreErrors.validation,
-            `The refund must be a whole amount from 0 to ${row.price}`,
-            {
-              errors: [
-                {
-                  path: "refundAmount.amount",
-                  code: "invalid_value",
-                  message: "is out of range",
-                  in: "body",
-                },
-              ],
-            },
-          );
-        }
-        const action: Action =
-          options.refundAmount === 0
+      return settleByAdmin(bookingId, options, "disputed");
+    },
+
+    /**
+     * For the payments module: an admin refunds a released booking, in full or in part (1 to the price); the
+     * contractor's transfer is reversed for their share.
+     * @public
+     */
+    refundReleased(
+      bookingId: string,
+      options: { by: string; refundAmount: number; note: string },
+    ): Promise<BookingView> {
+      return settleByAdmin(bookingId, options, "released");
+    },
+
+    /**
+     * For the payments module: a card-network chargeback on the booking's payment holds it as disputed. False
+     * when the booking's status does not allow it (released already, refunded, cancelled): nothing changes.
+     * @public
+     */
+    async chargeback(bookingId: string, reason: string): Promise<boolean> {
+      try {
+        await transition(bookingId, "chargeback", { system: true }, { disputeReason: reason, note: reason });
+        return true;
+      } catch (error) {
+        if (error instanceof AppError && error.def === bookingErrors.invalidTransition) return false;
+        throw error;
+      }
+    },
+
+    /**
+     * For the payments module: the amounts of a booking, read through the caller's transaction when there is
+     * one (`executor`). Undefined when there is no such booking.
+     * @public
+     */
+    async money(bookingId: string, executor: Executor = db): Promise<BookingMoney | undefined> {
+      const [row] = await executor.select().from(bookings).where(eq(bookings.id, bookingId));
+      if (!row) return undefined;
+      return {
+        id: row.id,
+        status: row.status as BookingStatus,
+        customerId: row.customerId,
+        contractorId: row.contractorId,
+        price: row.priceAmount,
+        currency: row.currency,
+        commission: row.commissionAmount,
+        contractorAmount: row.contractorAmount,
+        refundAmount: row.refundAmount,
+      };
+    },
+
+    /** For the payments module: runs `hook` inside every transition's transaction. @public */
+    onTransition(hook: BookingTransitionHook): void {
+      transitionHooks.push(hook);
+    },
+
+    /**
+     * For the payments module's `GET /admin/disputes`: disputed bookings, newest first.
+     * @public
+     */
+    async listDisputed(query: { limit: number; cursor?: string | undefined }): Promise<Page<BookingView>> {
+      const conditions: (SQL | undefined)[] = [eq(bookings.status, "disputed")];
+      if (query.cursor) {
+        const [after] = decodeCursor({ ...query, cursor: query.cursor }, z.tuple([z.uuid()]));
+        conditions.push(lt(bookings.id, after));
+      }
+      const rows = await db
+        .select()
+        .from(bookings)
+        .where(and(...conditions))
+        .orderBy(desc(bookings.id))
+        .limit(query.limit + 1);
+      const page = toPage(
+        rows,
+        query,
+        (row) => [row.id],
+        (row) => row,
+      );
+      return { items: await present(db, page.items), nextCursor: page.nextCursor };
+    },
+
+    /** For the payments module: the booking as its parties see it. @public */
+    view: (bookingId: string): Promise<BookingView> => viewOf(db, bookingId),
+  };
+
+  /**
+   * An admin's settlement of a disputed booking (0 to the price: release, partial, full refund) or of a
+   * released one (1 to the price: partial or full refund).
+   */
+  async function settleByAdmin(
+    bookingId: string,
+    options: { by: string; refundAmount: number; note: string },
+    expected: "disputed" | "released",
+  ): Promise<BookingView> {
+    // In one transaction, so the price read is the one the resolution applies to (and demo data, seeded in
+    // one transaction, sees its own rows).
+    return transaction(pool, async (tx) => {
+      const [row] = await tx.db
+        .select({ price: bookings.priceAmount })
+        .from(bookings)
+        .where(eq(bookings.id, bookingId));
+      if (!row) throw new AppError(bookingErrors.notFound, "No booking with this id");
+      const least = expected === "released" ? 1 : 0;
+      if (
+        !Number.isInteger(options.refundAmount) ||
+        options.refundAmount < least ||
+        options.refundAmount > row.price
+      ) {
+        throw new AppError(
+          coreErrors.validation,
+          `The refund must be a whole amount from ${least} to ${row.price}`,
+          {
+            errors: [
+              {
+                path: "refundAmount.amount",
+                code: "invalid_value",
+                message: "is out of range",
+                in: "body",
+              },
+            ],
+          },
+        );
+      }
+      const action: Action =
+        expected === "released"
+          ? options.refundAmount === row.price
+            ? "refundReleased"
+            : "partialRefundReleased"
+          : options.refundAmount === 0
             ? "resolveRelease"
             : options.refundAmount === row.price
               ? "resolveRefund"
               : "resolvePartial";
-        return transition(
-          bookingId,
-          action,
-          { admin: options.by },
-          { refundAmount: options.refundAmount, note: options.note },
-        );
-      });
-    },
+      return transition(
+        bookingId,
+        action,
+        { admin: options.by },
+        { refundAmount: options.refundAmount, note: options.note },
+      );
+    });
+  }
+
+  return {
+    ...service,
 
     async get(user: AuthUser, bookingId: string): Promise<BookingView> {
       const [row] = await db.select().from(bookings).where(eq(bookings.id, bookingId));

@@ -12,7 +12,10 @@ export { bookingFacts, bookingMoney, bookingsBetween, fundsHeldStatuses } from "
 export type {
   BookingChange,
   BookingChangeListener,
+  BookingMoney,
   BookingSettings,
   BookingsService,
+  BookingTransition,
+  BookingTransitionHook,
   QuoteBookingInput,
 } from "./bookings.service.js";
