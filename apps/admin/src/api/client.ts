@@ -54,61 +54,7 @@ function toApiError(error: unknown, response: Response): ApiError {
   });
 }
 
-/**
- * Routes this dashboard is built against (API.md) that a server may not have yet: called untyped, and a
- * 404 `route.not_found` means "not available on this server".
- */
-export async function callRoute<T>(method: "GET" | "PUT" | "POST", path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`/api/v1${path}`, {
-    method,
-    headers: {
-      ...(accessToken ? { Authorization: `Bearer ${accessToken}` } : {}),
-      ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-    },
-    body: body === undefined ? null : JSON.stringify(body),
-  });
-  const text = await response.text();
-  const parsed: unknown = text ? JSON.parse(text) : undefined;
-  if (!response.ok) throw toApiError(parsed, response);
-  return parsed as T;
-}
-
-/** The paths this server's OpenAPI document declares, as `METHOD /api/v1/…` with `{id}` placeholders. */
-let declared: Promise<Set<string>> | undefined;
-export function declaredOperations(): Promise<Set<string>> {
-  declared ??= fetch("/api/v1/openapi.json")
-    .then((response) => response.json() as Promise<{ paths: Record<string, Record<string, unknown>> }>)
-    .then(
-      (document) =>
-        new Set(
-          Object.entries(document.paths).flatMap(([path, item]) =>
-            Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
-          ),
-        ),
-    );
-  return declared;
-}
-
-/**
- * Calls a route this dashboard knows from API.md but this server may not offer: when its document does not
- * declare it, the call is not made and the answer is the same "not available" a 404 would give.
- */
-export async function callDeclaredRoute<T>(
-  method: "GET" | "PUT" | "POST",
-  template: string,
-  path: string,
-  body?: unknown,
-): Promise<T> {
-  if (!(await declaredOperations()).has(`${method} /api/v1${template}`)) {
-    throw new ApiError({
-      status: 404,
-      code: "route.not_found",
-      detail: `This server has no ${method} ${template}`,
-    });
-  }
-  return callRoute<T>(method, path, body);
-}
-
+/** A 404 for a route the server does not have (a server older than this dashboard). */
 export function isMissingRoute(error: unknown): boolean {
   return (
     error instanceof ApiError && error.problem.status === 404 && error.problem.code === "route.not_found"

@@ -378,6 +378,144 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your notifications, newest first
+         * @description The in-app inbox. `unread=true` keeps only unread ones. Each one's `data` is what the push carried: route on `data.kind` and the ids beside it.
+         *
+         *     Any signed-in user.
+         */
+        get: operations["listNotifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/unread-count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How many of your notifications are unread
+         * @description For the app's badge; `notification:new` tells when it grows.
+         *
+         *     Any signed-in user.
+         */
+        get: operations["getNotificationsUnreadCount"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark notifications read: some by id, or all
+         * @description Send `{ ids }` (up to 100) or `{ all: true }`. Ids that are not yours, or already read, are ignored. Answers what stays unread.
+         *
+         *     Any signed-in user.
+         */
+        post: operations["readNotifications"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Which kinds you receive as push and as email
+         * @description Every kind, in a fixed order. The inbox always keeps every notification; `push` and `email` choose the other channels. `email` is null for kinds that are never emailed.
+         *
+         *     Any signed-in user.
+         */
+        get: operations["getNotificationsPreferences"];
+        /**
+         * Change which kinds you receive as push and as email
+         * @description Send the kinds to change (what `GET` answered, edited, is accepted as it is); kinds left out keep their settings. `email` must be null for kinds never emailed and a boolean for the others.
+         *
+         *     Any signed-in user.
+         */
+        put: operations["setNotificationsPreferences"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register this device for push notifications
+         * @description Send the FCM registration token (Android, web, and iOS through FCM) or the APNs device token, after sign-in and whenever the platform hands out a new one. A token registered by another account moves to yours (a shared or resold phone); registering it again is harmless.
+         *
+         *     Any signed-in user.
+         */
+        post: operations["createDevice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/devices/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Stop pushing to this device
+         * @description Call it at sign-out, with the token URL-encoded. A token not registered to you answers 404.
+         *
+         *     Any signed-in user.
+         */
+        delete: operations["deleteDevice"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/categories": {
         parameters: {
             query?: never;
@@ -655,7 +793,7 @@ export interface paths {
         };
         /**
          * One booking, with its history oldest first
-         * @description Only its customer, its contractor and admins may read it; anyone else gets 404.
+         * @description Only its customer, its contractor and admins may read it; anyone else gets 404. The contractor and admins also get `customerRating`, how contractors rated the customer.
          *
          *     Any signed-in user.
          */
@@ -1214,6 +1352,576 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/transactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ledger transactions, newest first, each with its entries
+         * @description Every money movement is one transaction whose entries sum to zero (positive debits, negative credits). Filter by booking, by an account the transaction touches, by kind, or by when it was recorded (`from` inclusive, `to` exclusive).
+         *
+         *     Signed-in admin accounts.
+         */
+        get: operations["adminListTransactions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/ledger/balances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Balance of every ledger account, by account name
+         * @description Signed like entries: asset accounts (`platform_cash`, `contractor_transferred:<id>`) are normally positive; what is owed, earned or in flight (`customer_funds_held`, `platform_commission`, `contractor_payable:<id>`, `refunds`, `payouts`) normally negative. All balances of a currency sum to zero.
+         *
+         *     Signed-in admin accounts.
+         */
+        get: operations["adminListLedgerBalances"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your conversations, most recent activity first
+         * @description Each with its last message, your unread count and the bookings between the pair. Admins see every conversation (or one user's, with `participantId`), with no unread counts.
+         *
+         *     Any signed-in user.
+         */
+        get: operations["listConversations"];
+        put?: never;
+        /**
+         * Open the conversation with a customer or a contractor
+         * @description One conversation per customer–contractor pair: this returns the existing one when there is one. A conversation is also opened by itself when a contractor quotes for a customer's job or a booking is made between them.
+         *
+         *     Signed-in customer or contractor accounts.
+         */
+        post: operations["createConversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A conversation
+         * @description Its participants and admins may read it; anyone else gets 404.
+         *
+         *     Any signed-in user.
+         */
+        get: operations["getConversation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A conversation's messages
+         * @description Newest first, in pages that stay stable while messages arrive (follow `nextCursor`). After a reconnection, `after=<id of the newest message you have>` returns what you missed, oldest first.
+         *
+         *     Any signed-in user.
+         */
+        get: operations["listConversationMessages"];
+        put?: never;
+        /**
+         * Send a message
+         * @description Text (trimmed, at most 4000 characters) and/or up to 10 `chat_attachment` files you uploaded. The message is stored before it is answered and delivered as `message:new` to the other participant's devices and your own. A resend with the same `clientMessageId` (or `Idempotency-Key`) returns the stored message. Messages per user are limited (`LIMIT_CHAT_MESSAGES`, sockets included).
+         *
+         *     Signed-in customer or contractor accounts.
+         */
+        post: operations["createConversationMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark messages read up to one
+         * @description Your read position moves forward to this message (never back); the other participant gets `message:read`, and your unread count follows.
+         *
+         *     Signed-in customer or contractor accounts.
+         */
+        post: operations["readConversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bookings/{id}/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Review the contractor of a finished booking (customer)
+         * @description Once per booking, by its customer, after its payment is released (`released`, also by a dispute resolved in the contractor's favour) or after a dispute ended in a partial refund (`partially_refunded`). Any other status answers 409 `review.booking_not_finished` naming it; a second review 409 `review.exists`. Someone who is neither party gets 404; the contractor gets 403. The contractor's rating changes in the same transaction. The review can be changed for `REVIEW_EDIT_WINDOW` (`editableUntil`).
+         *
+         *     Signed-in customer accounts.
+         */
+        post: operations["createBookingReview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reviews/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change your review's rating or comment
+         * @description By its author, until `editableUntil` (`REVIEW_EDIT_WINDOW` after it was written); later answers 409 `review.edit_window_closed`. `comment: null` removes the comment. A review hidden by a moderator cannot be changed (409 `review.hidden`).
+         *
+         *     Signed-in customer accounts.
+         */
+        patch: operations["updateReview"];
+        trace?: never;
+    };
+    "/api/v1/reviews/{id}/reply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reply to a review of your work (the reviewed contractor)
+         * @description Once per review, by the reviewed contractor only (anyone else: 403 `review.not_reviewed_contractor`); a second reply answers 409 `review.reply_exists`. The reply shows under the review in the public list.
+         *
+         *     Any signed-in user.
+         */
+        post: operations["createReviewReply"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/contractors/{id}/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A contractor's reviews, newest first, with their rating
+         * @description Public. Reviews hidden by a moderator are left out, and so are they from `rating` (average, count and how many reviews gave each number of stars). Each review names its reviewer by first name only and the category of the reviewed booking.
+         *
+         *     Anyone may call this; an `Authorization` header is ignored.
+         */
+        get: operations["listContractorReviews"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bookings/{id}/customer-rating": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rate the customer of a finished booking (contractor)
+         * @description Once per booking, by its contractor, in the same statuses as a review (`released`, `partially_refunded`); a second one answers 409 `customer_rating.exists`. Only contractors and admins ever see a customer's rating: in `GET /customers/{id}/rating` and in the contractor's view of a booking (`customerRating`). The customer never does.
+         *
+         *     Signed-in contractor accounts.
+         */
+        post: operations["createBookingCustomerRating"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/{id}/rating": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A customer's rating from contractors (contractors and admins)
+         * @description The average and count of the ratings contractors gave this customer, so a contractor can judge a request. Customers cannot read it, their own included.
+         *
+         *     Signed-in contractor or admin accounts.
+         */
+        get: operations["getCustomerRating"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every review, newest first, for moderation
+         * @description `status` keeps only visible or only hidden reviews; `contractorId` one contractor's. Hidden reviews carry who hid them, when and why.
+         *
+         *     Signed-in admin accounts.
+         */
+        get: operations["adminListReviews"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/reviews/{id}/hide": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Hide a review (moderation)
+         * @description The review leaves the public list and the contractor's rating in one transaction, and the action is written to the audit log with its reason. Its author and the contractor still see it as hidden; it cannot be changed or replied to while hidden. An already hidden review answers 409 `review.already_hidden`.
+         *
+         *     Signed-in admin accounts.
+         */
+        post: operations["adminCreateReviewHide"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/reviews/{id}/unhide": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Show a hidden review again (moderation)
+         * @description The review returns to the public list and the contractor's rating in one transaction; audit-logged, with the optional reason. A visible review answers 409 `review.not_hidden`.
+         *
+         *     Signed-in admin accounts.
+         */
+        post: operations["adminCreateReviewUnhide"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bookings/{id}/payment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pay for an accepted booking (customer)
+         * @description Creates (once per booking) a PaymentIntent for the booking's price on the platform account, held in escrow until release. Send `paymentMethodId` to confirm at once, or confirm in the app with the Stripe SDK and `clientSecret` (also for 3-D Secure, `requires_action`). The booking turns `funded` only when Stripe reports `payment_intent.succeeded`, never on this answer alone: watch `booking:updated` or read the booking. Calling again for the same booking answers the same PaymentIntent (a declined card may be replaced by another `paymentMethodId`). A declined card is 402 `payment.declined`; a contractor who has not finished Stripe onboarding makes the booking unpayable (409 `payment.contractor_not_onboarded`).
+         *
+         *     Signed-in customer accounts.
+         */
+        post: operations["createBookingPayment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/payments/connect/onboarding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start or continue Stripe onboarding (contractor)
+         * @description Creates your Stripe Connect Express account on the first call (payouts on a manual schedule: money reaches your bank when you withdraw) and answers a fresh onboarding link each time. With the simulated gateway, onboarding completes at once.
+         *
+         *     Signed-in contractor accounts.
+         */
+        post: operations["createPaymentsConnectOnboarding"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/payments/connect/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your Stripe onboarding status (contractor)
+         * @description Kept current by Stripe's `account.updated` events. All false before onboarding starts.
+         *
+         *     Signed-in contractor accounts.
+         */
+        get: operations["getPaymentsConnectStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/earnings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your earnings (contractor)
+         * @description `held`: your share of paid bookings not released yet; `available`: released to you and not withdrawn; `paidOut`: withdrawn to your bank. `entries` are the ledger entries of your available balance, newest first (`limit`, `cursor` page them).
+         *
+         *     Signed-in contractor accounts.
+         */
+        get: operations["getEarnings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/withdrawals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your withdrawals, newest first (contractor)
+         * @description Signed-in contractor accounts.
+         */
+        get: operations["listWithdrawals"];
+        put?: never;
+        /**
+         * Withdraw available earnings to your bank (contractor)
+         * @description Takes the amount from your available balance at once and pays it out from your Stripe account (a Payout). Beyond the available balance: 422 `withdrawal.insufficient_funds` (its `available` says how much you may take). Send an `Idempotency-Key` so a retry cannot withdraw twice. A payout the bank returns makes the money available again.
+         *
+         *     Signed-in contractor accounts.
+         */
+        post: operations["createWithdrawal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/disputes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Disputed bookings, newest first
+         * @description Bookings held as `disputed`, by their customer or by a card-network chargeback (listed with each).
+         *
+         *     Signed-in admin accounts.
+         */
+        get: operations["adminListDisputes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/disputes/{id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve a dispute: refund part, release the rest
+         * @description `refundAmount` (0 to the price, in the booking's currency) goes back to the customer; the rest is released to the contractor less the commission on the released part (rounded half up). The booking becomes `released`, `partially_refunded` or `refunded` at once; the refund and the Transfer follow within seconds. Audit-logged with the note.
+         *
+         *     Signed-in admin accounts.
+         */
+        post: operations["adminResolveDispute"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/bookings/{id}/refund": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refund a released booking, in part or in full
+         * @description For money already released: `refundAmount` (1 to the price) goes back to the customer, the contractor's Transfer is reversed for their share of it and the commission on it is given back. The booking becomes `partially_refunded` or `refunded`. Audit-logged with the note.
+         *
+         *     Signed-in admin accounts.
+         */
+        post: operations["adminCreateBookingRefund"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/settings/commission": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The commission in force
+         * @description Signed-in admin accounts.
+         */
+        get: operations["adminGetSettingsCommission"];
+        /**
+         * Change the commission
+         * @description Applies to bookings paid from now on; a booking already paid keeps the commission frozen on it. Audit-logged.
+         *
+         *     Signed-in admin accounts.
+         */
+        put: operations["adminSetSettingsCommission"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/stripe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stripe webhook endpoint
+         * @description For Stripe only. The `Stripe-Signature` header is verified on the raw body with `STRIPE_WEBHOOK_SECRET` (tolerance `STRIPE_WEBHOOK_TOLERANCE`); a bad or stale signature is 400 and nothing is stored. Each event is stored by id and processed once, in the background; a repeated delivery is answered `duplicate: true` and changes nothing.
+         *
+         *     Anyone may call this; an `Authorization` header is ignored.
+         */
+        post: operations["createWebhooksStripe"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health/live": {
         parameters: {
             query?: never;
@@ -1289,7 +1997,7 @@ export interface components {
              * @description Stable, dotted error code clients switch on
              * @enum {string}
              */
-            code: "admin.cannot_suspend_self" | "auth.account_suspended" | "auth.code_attempts_exceeded" | "auth.code_expired" | "auth.email_already_verified" | "auth.email_taken" | "auth.forbidden" | "auth.invalid_code" | "auth.invalid_credentials" | "auth.invalid_refresh_token" | "auth.invalid_token" | "auth.origin_refused" | "auth.refresh_reused" | "auth.session_ended" | "auth.token_expired" | "auth.unauthenticated" | "auth.wrong_password" | "booking.action_not_allowed" | "booking.category_not_offered" | "booking.contractor_not_found" | "booking.contractor_unavailable" | "booking.invalid_transition" | "booking.not_found" | "booking.outside_availability" | "catalog.unknown_category" | "contractor.not_found" | "contractor.profile_missing" | "database.busy" | "database.unavailable" | "file.already_attached" | "file.heic_unsupported" | "file.link_invalid" | "file.malformed_multipart" | "file.missing_part" | "file.not_found" | "file.not_multipart" | "file.too_large" | "file.too_many_pixels" | "file.unsupported_type" | "file.wrong_purpose" | "idempotency.in_progress" | "idempotency.invalid_key" | "idempotency.key_reused" | "internal" | "job.invalid_state" | "job.not_found" | "job.start_missing" | "job.start_passed" | "pagination.invalid_cursor" | "portfolio.not_found" | "quote.already_exists" | "quote.invalid_state" | "quote.not_found" | "rate_limited" | "request.malformed_json" | "request.timeout" | "request.too_large" | "request.unsupported_media_type" | "resource.not_found" | "route.method_not_allowed" | "route.not_found" | "service.unavailable" | "user.deleted" | "user.deletion_blocked" | "user.last_admin" | "user.not_found" | "validation.failed" | "verification.already_decided" | "verification.already_pending" | "verification.already_verified" | "verification.not_found";
+            code: "admin.cannot_suspend_self" | "auth.account_suspended" | "auth.code_attempts_exceeded" | "auth.code_expired" | "auth.email_already_verified" | "auth.email_taken" | "auth.forbidden" | "auth.invalid_code" | "auth.invalid_credentials" | "auth.invalid_refresh_token" | "auth.invalid_token" | "auth.origin_refused" | "auth.refresh_reused" | "auth.session_ended" | "auth.token_expired" | "auth.unauthenticated" | "auth.wrong_password" | "booking.action_not_allowed" | "booking.category_not_offered" | "booking.contractor_not_found" | "booking.contractor_unavailable" | "booking.invalid_transition" | "booking.not_found" | "booking.outside_availability" | "catalog.unknown_category" | "chat.client_message_id_reused" | "chat.invalid_participant" | "chat.message_not_found" | "chat.not_found" | "chat.not_participant" | "chat.participant_not_found" | "chat.rate_limited" | "contractor.not_found" | "contractor.profile_missing" | "customer_rating.exists" | "database.busy" | "database.unavailable" | "device.not_found" | "file.already_attached" | "file.heic_unsupported" | "file.link_invalid" | "file.malformed_multipart" | "file.missing_part" | "file.not_found" | "file.not_multipart" | "file.too_large" | "file.too_many_pixels" | "file.unsupported_type" | "file.wrong_purpose" | "idempotency.in_progress" | "idempotency.invalid_key" | "idempotency.key_reused" | "internal" | "job.invalid_state" | "job.not_found" | "job.start_missing" | "job.start_passed" | "ledger.invalid_posting" | "ledger.key_reused" | "ledger.unbalanced" | "pagination.invalid_cursor" | "payment.contractor_not_onboarded" | "payment.currency_mismatch" | "payment.declined" | "payment.gateway_failed" | "portfolio.not_found" | "quote.already_exists" | "quote.invalid_state" | "quote.not_found" | "rate_limited" | "request.malformed_json" | "request.timeout" | "request.too_large" | "request.unsupported_media_type" | "resource.not_found" | "review.already_hidden" | "review.booking_not_finished" | "review.booking_not_found" | "review.contractor_not_found" | "review.customer_not_found" | "review.edit_window_closed" | "review.exists" | "review.hidden" | "review.not_author" | "review.not_found" | "review.not_hidden" | "review.not_reviewed_contractor" | "review.reply_exists" | "review.wrong_party" | "route.method_not_allowed" | "route.not_found" | "service.unavailable" | "user.deleted" | "user.deletion_blocked" | "user.last_admin" | "user.not_found" | "validation.failed" | "verification.already_decided" | "verification.already_pending" | "verification.already_verified" | "verification.not_found" | "webhook.invalid_signature" | "withdrawal.insufficient_funds" | "withdrawal.not_onboarded";
             requestId?: string;
             errors?: {
                 path: string;
@@ -1426,6 +2134,89 @@ export interface components {
             accessToken: string;
             /** Format: date-time */
             accessTokenExpiresAt: string;
+        };
+        NotificationPage: {
+            items: components["schemas"]["Notification"][];
+            nextCursor: string | null;
+        };
+        Notification: {
+            /** Format: uuid */
+            id: string;
+            kind: components["schemas"]["NotificationKind"];
+            title: string;
+            body: string;
+            /** @description What the app opens when the notification is tapped; the same keys arrive as the push's data payload */
+            data: {
+                kind: components["schemas"]["NotificationKind"];
+                /** Format: uuid */
+                bookingId?: string;
+                /** Format: uuid */
+                conversationId?: string;
+                /** Format: uuid */
+                jobId?: string;
+                /** Format: uuid */
+                quoteId?: string;
+                withdrawalId?: string;
+                /** Format: uuid */
+                reviewId?: string;
+            };
+            /** Format: date-time */
+            readAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        /**
+         * @description What happened; the app routes on it together with the ids in `data`
+         * @enum {string}
+         */
+        NotificationKind: "newQuote" | "quoteAccepted" | "bookingRequested" | "bookingAccepted" | "bookingDeclined" | "bookingExpired" | "bookingCancelled" | "paymentReceived" | "jobStarted" | "jobCompleted" | "fundsReleased" | "disputeOpened" | "disputeResolved" | "withdrawalPaid" | "withdrawalFailed" | "newMessage" | "verificationDecided" | "newReview" | "reviewReplied";
+        /** @description How many of your notifications are unread */
+        UnreadCount: {
+            unreadCount: number;
+        };
+        /** @description Either `ids` or `all: true` */
+        MarkNotificationsRead: {
+            /** @description Notifications to mark read; ids that are not yours are ignored */
+            ids: string[];
+        } | {
+            /**
+             * @description Mark every notification read
+             * @enum {boolean}
+             */
+            all: true;
+        };
+        NotificationPreferences: {
+            preferences: components["schemas"]["NotificationPreference"][];
+        };
+        NotificationPreference: {
+            kind: components["schemas"]["NotificationKind"];
+            /** @description Send a mobile push for this kind */
+            push: boolean;
+            /** @description Also email it; null for kinds that are never emailed */
+            email: boolean | null;
+        };
+        NotificationPreferencesInput: {
+            /** @description The kinds to change; kinds left out keep their settings */
+            preferences: {
+                kind: components["schemas"]["NotificationKind"];
+                /** @description Send a mobile push for this kind */
+                push: boolean;
+                /** @description Also email it; null for kinds that are never emailed */
+                email: boolean | null;
+            }[];
+        };
+        Device: {
+            token: string;
+            /** @enum {string} */
+            platform: "android" | "ios" | "web";
+            /** Format: date-time */
+            registeredAt: string;
+        };
+        DeviceInput: {
+            /** @description The FCM registration token (Android, web, iOS through FCM) or APNs device token */
+            token: string;
+            /** @enum {string} */
+            platform: "android" | "ios" | "web";
         };
         CategoryList: {
             items: components["schemas"]["Category"][];
@@ -1690,6 +2481,11 @@ export interface components {
             updatedAt: string;
             /** @description Every status change, oldest first */
             history: components["schemas"]["BookingHistoryEntry"][];
+            /** @description How contractors rated the customer (average 0 when never rated): only in the answers of GET /bookings and GET /bookings/{id} to the booking's contractor and admins, never to the customer */
+            customerRating?: {
+                average: number;
+                count: number;
+            };
         };
         /** @enum {string} */
         BookingStatus: "requested" | "accepted" | "declined" | "expired" | "funded" | "in_progress" | "completed" | "released" | "disputed" | "refunded" | "partially_refunded" | "cancelled";
@@ -1917,6 +2713,11 @@ export interface components {
             quoteCount?: number;
             /** @description Contractors: from their service area's public centre to the job's rounded place */
             distanceKm?: number;
+            /** @description Contractors and admins: how contractors rated the job's customer (average 0 when never rated); never shown to the customer */
+            customerRating?: {
+                average: number;
+                count: number;
+            };
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -2020,6 +2821,398 @@ export interface components {
             message?: string;
             /** Format: date-time */
             proposedStart?: string | null;
+        };
+        LedgerTransactionPage: {
+            items: components["schemas"]["LedgerTransaction"][];
+            nextCursor: string | null;
+        };
+        LedgerTransaction: {
+            /** Format: uuid */
+            id: string;
+            /** @description The idempotency key the movement was recorded under */
+            key: string;
+            /** @description What happened: funding, release, transfer, refund, withdrawal… */
+            kind: string;
+            currency: string;
+            /** Format: uuid */
+            bookingId: string | null;
+            /** Format: uuid */
+            withdrawalId: string | null;
+            memo: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description Debits first; they sum to zero */
+            entries: components["schemas"]["LedgerPosting"][];
+        };
+        /** @description One entry of a ledger transaction */
+        LedgerPosting: {
+            account: string;
+            /** @description Signed minor units: positive debits the account, negative credits it */
+            amount: number;
+        };
+        LedgerBalancePage: {
+            items: components["schemas"]["LedgerAccountBalance"][];
+            nextCursor: string | null;
+        };
+        LedgerAccountBalance: {
+            account: string;
+            currency: string;
+            /** @description Signed minor units: positive debits the account, negative credits it */
+            balance: number;
+        };
+        ConversationPage: {
+            items: components["schemas"]["Conversation"][];
+            nextCursor: string | null;
+        };
+        Conversation: {
+            /** Format: uuid */
+            id: string;
+            customer: components["schemas"]["ConversationPerson"];
+            contractor: components["schemas"]["ConversationPerson"];
+            /** @description The pair's bookings, newest first */
+            bookings: components["schemas"]["LinkedBooking"][];
+            lastMessage: components["schemas"]["Message"];
+            /** @description Messages from the other side after your read position (always 0 for admins) */
+            unreadCount: number;
+            /**
+             * Format: uuid
+             * @description The newest message the other side has read (for a participant: the other one; for admins: null)
+             */
+            otherReadUpToMessageId: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        ConversationPerson: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            avatarUrl: string | null;
+        };
+        LinkedBooking: {
+            /** Format: uuid */
+            id: string;
+            status: string;
+            /** Format: date-time */
+            scheduledStart: string;
+        };
+        Message: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            conversationId: string;
+            /** Format: uuid */
+            senderId: string;
+            text: string;
+            attachments: components["schemas"]["MessageAttachment"][];
+            clientMessageId: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        } | null;
+        MessageAttachment: {
+            /** Format: uuid */
+            id: string;
+            contentType: string;
+            size: number;
+            /** @description Signed; valid for `SIGNED_URL_TTL_SECONDS` (fetch the message again for a fresh one) */
+            url: string;
+            /** @description Images only: a small WebP, signed likewise */
+            thumbnailUrl: string | null;
+            originalName: string | null;
+        };
+        ConversationInput: {
+            /**
+             * Format: uuid
+             * @description The other side: a contractor when you are a customer, a customer when you are a contractor
+             */
+            participantId: string;
+        };
+        MessagePage: {
+            items: components["schemas"]["Message"][];
+            nextCursor: string | null;
+        };
+        MessageInput: {
+            /** @description Trimmed; at most 4000 characters; may be left out when attachments are sent */
+            text?: string;
+            /** @description Ids of `chat_attachment` files you uploaded, in display order */
+            attachmentFileIds?: string[];
+            /** @description Your own id for this message (a UUID made on the device): a resend with the same one returns the stored message instead of sending it twice */
+            clientMessageId?: string;
+        };
+        ReadReceipt: {
+            /** Format: uuid */
+            conversationId: string;
+            /** Format: uuid */
+            userId: string;
+            /**
+             * Format: uuid
+             * @description Your read position now (it never moves back)
+             */
+            upToMessageId: string;
+            /** Format: date-time */
+            readAt: string;
+            unreadCount: number;
+        };
+        ReadReceiptInput: {
+            /**
+             * Format: uuid
+             * @description The newest message you have shown; it and every earlier message count as read
+             */
+            upToMessageId: string;
+        };
+        Review: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            bookingId: string;
+            /** Format: uuid */
+            contractorId: string;
+            categorySlug: string;
+            rating: number;
+            comment: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            editedAt: string | null;
+            /**
+             * Format: date-time
+             * @description The customer may change the rating and comment until then (REVIEW_EDIT_WINDOW)
+             */
+            editableUntil: string;
+            reply: components["schemas"]["ReviewReply"];
+            /** @description Hidden by a moderator: out of the public list and the rating */
+            hidden: boolean;
+        };
+        /** @description The reviewed contractor's one reply */
+        ReviewReply: {
+            text: string;
+            /** Format: date-time */
+            createdAt: string;
+        } | null;
+        ReviewInput: {
+            /** @description Stars, 1 (poor) to 5 (excellent) */
+            rating: number;
+            comment?: string;
+        };
+        ReviewChange: {
+            /** @description Stars, 1 (poor) to 5 (excellent) */
+            rating?: number;
+            /** @description null removes the comment */
+            comment?: string | null;
+        };
+        ReviewReplyInput: {
+            text: string;
+        };
+        ContractorReviewsPage: {
+            items: components["schemas"]["PublicReview"][];
+            nextCursor: string | null;
+            rating: components["schemas"]["RatingSummary"];
+        };
+        PublicReview: {
+            /** Format: uuid */
+            id: string;
+            rating: number;
+            comment: string | null;
+            reviewer: {
+                firstName: string;
+            };
+            /** @description The service category of the reviewed booking */
+            categorySlug: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            editedAt: string | null;
+            reply: components["schemas"]["ReviewReply"];
+        };
+        RatingSummary: {
+            /** @description Mean stars of the visible reviews, to two decimals; 0 when none */
+            average: number;
+            count: number;
+            /** @description How many visible reviews gave each number of stars */
+            distribution: {
+                1: number;
+                2: number;
+                3: number;
+                4: number;
+                5: number;
+            };
+        };
+        CustomerRating: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            bookingId: string;
+            /** Format: uuid */
+            customerId: string;
+            rating: number;
+            comment: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        CustomerRatingInput: {
+            /** @description Stars, 1 (poor) to 5 (excellent) */
+            rating: number;
+            comment?: string;
+        };
+        CustomerRatingSummary: {
+            /** Format: uuid */
+            customerId: string;
+            /** @description Mean stars contractors gave, to two decimals; 0 when none */
+            average: number;
+            count: number;
+        };
+        AdminReviewPage: {
+            items: components["schemas"]["AdminReview"][];
+            nextCursor: string | null;
+        };
+        AdminReview: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            bookingId: string;
+            categorySlug: string;
+            rating: number;
+            comment: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            editedAt: string | null;
+            /**
+             * Format: date-time
+             * @description The customer may change the rating and comment until then (REVIEW_EDIT_WINDOW)
+             */
+            editableUntil: string;
+            reply: components["schemas"]["ReviewReply"];
+            /** @description Hidden by a moderator: out of the public list and the rating */
+            hidden: boolean;
+            customer: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            };
+            contractor: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            };
+            /** @description Why and when an admin hid the review; null while it is visible */
+            moderation: {
+                /** Format: date-time */
+                hiddenAt: string;
+                reason: string;
+                /** Format: uuid */
+                by: string;
+            } | null;
+        };
+        ReviewHideInput: {
+            reason: string;
+        };
+        ReviewUnhideInput: {
+            reason?: string;
+        };
+        Payment: {
+            /** @description The PaymentIntent's status: `requires_payment_method`, `requires_action` (3-D Secure: finish it with `clientSecret`), `processing`, `succeeded`, `canceled`. The booking turns `funded` only once Stripe reports the payment succeeded. */
+            status: string;
+            /** @description For the Stripe SDK in the app (confirm, 3-D Secure); null once paid */
+            clientSecret: string | null;
+            paymentIntentId: string;
+            amount: components["schemas"]["Money"];
+        };
+        PaymentRequest: {
+            /** @description A PaymentMethod to confirm with now (simulated mode: `pm_card_visa`, `pm_card_chargeDeclined`, `pm_card_authenticationRequired`). Leave it out to confirm in the app with `clientSecret`. */
+            paymentMethodId?: string;
+        };
+        ConnectOnboarding: {
+            /**
+             * Format: uri
+             * @description Open it in a browser: Stripe's onboarding for this account
+             */
+            url: string;
+        };
+        ConnectStatus: {
+            chargesEnabled: boolean;
+            payoutsEnabled: boolean;
+            detailsSubmitted: boolean;
+            /** @description Bookings with you can be paid only when this is true */
+            transfersEnabled: boolean;
+        };
+        Earnings: {
+            /** @description Your share of paid bookings not released yet */
+            held: {
+                amount: number;
+                currency: string;
+            };
+            /** @description Released to you and not withdrawn: what you may withdraw */
+            available: {
+                amount: number;
+                currency: string;
+            };
+            /** @description Withdrawn to your bank */
+            paidOut: {
+                amount: number;
+                currency: string;
+            };
+            /** @description The ledger entries behind `available`, newest first */
+            entries: components["schemas"]["EarningsEntry"][];
+            nextCursor: string | null;
+        };
+        EarningsEntry: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            transactionId: string;
+            /** @description payment, release, reversal, refund, withdrawal, payout_paid, payout_failed… */
+            kind: string;
+            account: string;
+            /** @description Signed minor units: negative (a credit) adds to what you are owed, positive takes from it */
+            amount: number;
+            currency: string;
+            /** Format: uuid */
+            bookingId: string | null;
+            /** Format: uuid */
+            withdrawalId: string | null;
+            memo: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        Withdrawal: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description `pending`: asked; `in_transit`: the payout is on its way to your bank; `paid`; `failed`: the bank returned it and the money is available again
+             * @enum {string}
+             */
+            status: "pending" | "in_transit" | "paid" | "failed";
+            amount: components["schemas"]["Money"];
+            failureCode: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        Dispute: {
+            booking: components["schemas"]["Booking"];
+            chargebacks: {
+                id: string;
+                amount: components["schemas"]["Money"];
+                reason: string;
+                status: string;
+                /** Format: date-time */
+                createdAt: string;
+            }[];
+        };
+        CommissionSettings: {
+            /** @description Basis points of the price (1000 = 10%) */
+            rateBps: number;
+            /** @description Added to every booking paid in this currency (bookings in other currencies pay the rate only) */
+            fixedFee: {
+                amount: number;
+                currency: string;
+            };
+        };
+        WebhookReceipt: {
+            /** @enum {boolean} */
+            received: true;
+            duplicate: boolean;
         };
         Liveness: {
             /** @enum {string} */
@@ -4386,6 +5579,808 @@ export interface operations {
             };
             /** @description `auth.origin_refused`: The sign-in cookie may be used only by this server's own pages */
             403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listNotifications: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                /** @description `true`: only unread notifications */
+                unread?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of notifications */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0193a2b4-5d6e-7f80-9a1b-2c3d4e5f6a7b",
+                     *           "kind": "bookingAccepted",
+                     *           "title": "Booking confirmed",
+                     *           "body": "Priya Patel accepted your booking \"Replace the fuse board\". Pay to secure it.",
+                     *           "data": {
+                     *             "kind": "bookingAccepted",
+                     *             "bookingId": "0193a2b4-1c2d-7e3f-8a4b-5c6d7e8f9a0b"
+                     *           },
+                     *           "readAt": null,
+                     *           "createdAt": "2026-12-01T11:02:01.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["NotificationPage"];
+                };
+            };
+            /** @description `pagination.invalid_cursor`: The cursor is not valid; `validation.failed`: The request is not valid */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.account_suspended`: This account is suspended */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getNotificationsUnreadCount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The unread count */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "unreadCount": 3
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UnreadCount"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.account_suspended`: This account is suspended */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    readNotifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "ids": [
+                 *         "0193a2b4-5d6e-7f80-9a1b-2c3d4e5f6a7b"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["MarkNotificationsRead"];
+            };
+        };
+        responses: {
+            /** @description What stays unread */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "unreadCount": 2
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UnreadCount"];
+                };
+            };
+            /** @description `validation.failed`: The request is not valid; `request.malformed_json`: The request body is not valid JSON */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.account_suspended`: This account is suspended */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: The request body must be application/json */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getNotificationsPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Your choices */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "preferences": [
+                     *         {
+                     *           "kind": "bookingAccepted",
+                     *           "push": true,
+                     *           "email": true
+                     *         },
+                     *         {
+                     *           "kind": "newMessage",
+                     *           "push": false,
+                     *           "email": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["NotificationPreferences"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.account_suspended`: This account is suspended */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setNotificationsPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "preferences": [
+                 *         {
+                 *           "kind": "newMessage",
+                 *           "push": false,
+                 *           "email": null
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["NotificationPreferencesInput"];
+            };
+        };
+        responses: {
+            /** @description All your choices after the change */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "preferences": [
+                     *         {
+                     *           "kind": "bookingAccepted",
+                     *           "push": true,
+                     *           "email": true
+                     *         },
+                     *         {
+                     *           "kind": "newMessage",
+                     *           "push": false,
+                     *           "email": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["NotificationPreferences"];
+                };
+            };
+            /** @description `validation.failed`: The request is not valid; `request.malformed_json`: The request body is not valid JSON */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.account_suspended`: This account is suspended */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: The request body must be application/json */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createDevice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "token": "dXk3b1RjQ0lTZ2U6APA91bHqL8m2X0bYz4kq1m7Wv8rN3c5tS9uJ2eF6hG0iK4lM7nO1pQ3rS5tU7vW9xY1zA3bC5dE7fG9hI1jK3",
+                 *       "platform": "android"
+                 *     }
+                 */
+                "application/json": components["schemas"]["DeviceInput"];
+            };
+        };
+        responses: {
+            /** @description The registered device */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "token": "dXk3b1RjQ0lTZ2U6APA91bHqL8m2X0bYz4kq1m7Wv8rN3c5tS9uJ2eF6hG0iK4lM7nO1pQ3rS5tU7vW9xY1zA3bC5dE7fG9hI1jK3",
+                     *       "platform": "android",
+                     *       "registeredAt": "2026-12-01T10:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Device"];
+                };
+            };
+            /** @description `validation.failed`: The request is not valid; `request.malformed_json`: The request body is not valid JSON */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.account_suspended`: This account is suspended */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: The request body must be application/json */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteDevice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The device no longer receives your pushes */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `validation.failed`: The request is not valid */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.account_suspended`: This account is suspended */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `device.not_found`: No device with this token is registered to you */
+            404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -7335,7 +9330,11 @@ export interface operations {
                      *           "by": "system",
                      *           "note": null
                      *         }
-                     *       ]
+                     *       ],
+                     *       "customerRating": {
+                     *         "average": 4.5,
+                     *         "count": 2
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["Booking"];
@@ -11962,6 +13961,4304 @@ export interface operations {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminListTransactions: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                bookingId?: string;
+                /** @description Only transactions with an entry on this account */
+                account?: string;
+                kind?: string;
+                /** @description Only transactions recorded at or after this instant (ISO 8601) */
+                from?: string;
+                /** @description Only transactions recorded before this instant (ISO 8601) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of transactions */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0192e7a0-1b2c-7d3e-8f40-5a6b7c8d9e0f",
+                     *           "key": "release:0192e6f0-4a1b-7c2d-8e3f-4a5b6c7d8e9f",
+                     *           "kind": "release",
+                     *           "currency": "usd",
+                     *           "bookingId": "0192e6f0-4a1b-7c2d-8e3f-4a5b6c7d8e9f",
+                     *           "withdrawalId": null,
+                     *           "memo": null,
+                     *           "createdAt": "2026-03-14T16:20:05.112Z",
+                     *           "entries": [
+                     *             {
+                     *               "account": "customer_funds_held",
+                     *               "amount": 12500
+                     *             },
+                     *             {
+                     *               "account": "platform_commission",
+                     *               "amount": -1250
+                     *             },
+                     *             {
+                     *               "account": "contractor_payable:0192e6d1-3f7a-7c45-8b12-9a0e4d6c2f18",
+                     *               "amount": -11250
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "nextCursor": "WyJTb1UzZHZKVTdDRmhRYk1WR0p4V3JBIiwiMDE5MmU3YTAtMWIyYy03ZDNlLThmNDAtNWE2YjdjOGQ5ZTBmIl0"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LedgerTransactionPage"];
+                };
+            };
+            /** @description `pagination.invalid_cursor`: The cursor is not valid; `validation.failed`: The request is not valid */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.account_suspended`: This account is suspended; `auth.forbidden`: Not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminListLedgerBalances: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                /** @description Only accounts whose name starts with this, e.g. `contractor_payable:` */
+                accountPrefix?: string;
+                currency?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of balances */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "account": "contractor_payable:0192e6d1-3f7a-7c45-8b12-9a0e4d6c2f18",
+                     *           "currency": "usd",
+                     *           "balance": -11250
+                     *         },
+                     *         {
+                     *           "account": "contractor_transferred:0192e6d1-3f7a-7c45-8b12-9a0e4d6c2f18",
+                     *           "currency": "usd",
+                     *           "balance": 11250
+                     *         },
+                     *         {
+                     *           "account": "platform_cash",
+                     *           "currency": "usd",
+                     *           "balance": 1250
+                     *         },
+                     *         {
+                     *           "account": "platform_commission",
+                     *           "currency": "usd",
+                     *           "balance": -1250
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LedgerBalancePage"];
+                };
+            };
+            /** @description `pagination.invalid_cursor`: The cursor is not valid; `validation.failed`: The request is not valid */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.account_suspended`: This account is suspended; `auth.forbidden`: Not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listConversations: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                /** @description Admins only: the conversations this user takes part in */
+                participantId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of conversations */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "01963b10-2a3b-7c4d-8e5f-6a7b8c9d0e1f",
+                     *           "customer": {
+                     *             "id": "0192f3a4-5b6c-7d8e-9f01-23456789abcd",
+                     *             "name": "Maria Lopez",
+                     *             "avatarUrl": null
+                     *           },
+                     *           "contractor": {
+                     *             "id": "01963a40-5d6e-7f8a-9b0c-1d2e3f4a5b6c",
+                     *             "name": "Tom Walker",
+                     *             "avatarUrl": "https://api.example.com/storage/public/01963a41-6e7f-7a8b-9c0d-1e2f3a4b5c6d.jpg"
+                     *           },
+                     *           "bookings": [
+                     *             {
+                     *               "id": "01963b00-1a2b-7c3d-8e4f-5a6b7c8d9e0f",
+                     *               "status": "accepted",
+                     *               "scheduledStart": "2026-12-03T09:00:00.000Z"
+                     *             }
+                     *           ],
+                     *           "lastMessage": {
+                     *             "id": "01963b12-4c5d-7e6f-8a9b-0c1d2e3f4a5b",
+                     *             "conversationId": "01963b10-2a3b-7c4d-8e5f-6a7b8c9d0e1f",
+                     *             "senderId": "0192f3a4-5b6c-7d8e-9f01-23456789abcd",
+                     *             "text": "Hi Tom, here is the leaking joint under the sink.",
+                     *             "attachments": [
+                     *               {
+                     *                 "id": "01963b11-3b4c-7d5e-8f6a-7b8c9d0e1f2a",
+                     *                 "contentType": "image/jpeg",
+                     *                 "size": 201733,
+                     *                 "url": "https://api.example.com/storage/private/01963b11-3b4c-7d5e-8f6a-7b8c9d0e1f2a.jpg?expires=1764500000&signature=9b2e",
+                     *                 "thumbnailUrl": "https://api.example.com/storage/private/01963b11-3b4c-7d5e-8f6a-7b8c9d0e1f2a.thumb.webp?expires=1764500000&signature=4c7a",
+                     *                 "originalName": "sink.jpg"
+                     *               }
+                     *             ],
+                     *             "clientMessageId": "6f1c2d9e-8b7a-4e3f-9c1d-2b3a4c5d6e7f",
+                     *             "createdAt": "2026-11-30T10:15:00.000Z"
+                     *           },
+                     *           "unreadCount": 2,
+                     *           "otherReadUpToMessageId": null,
+                     *           "createdAt": "2026-11-29T16:02:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConversationPage"];
+                };
+            };
+            /** @description `pagination.invalid_cursor`: The cursor is not valid; `validation.failed`: The request is not valid */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.account_suspended`: This account is suspended */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "participantId": "01963a40-5d6e-7f8a-9b0c-1d2e3f4a5b6c"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ConversationInput"];
+            };
+        };
+        responses: {
+            /** @description The pair's conversation */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "01963b10-2a3b-7c4d-8e5f-6a7b8c9d0e1f",
+                     *       "customer": {
+                     *         "id": "0192f3a4-5b6c-7d8e-9f01-23456789abcd",
+                     *         "name": "Maria Lopez",
+                     *         "avatarUrl": null
+                     *       },
+                     *       "contractor": {
+                     *         "id": "01963a40-5d6e-7f8a-9b0c-1d2e3f4a5b6c",
+                     *         "name": "Tom Walker",
+                     *         "avatarUrl": "https://api.example.com/storage/public/01963a41-6e7f-7a8b-9c0d-1e2f3a4b5c6d.jpg"
+                     *       },
+                     *       "bookings": [
+                     *         {
+                     *           "id": "01963b00-1a2b-7c3d-8e4f-5a6b7c8d9e0f",
+                     *           "status": "accepted",
+                     *           "scheduledStart": "2026-12-03T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "lastMessage": {
+                     *         "id": "01963b12-4c5d-7e6f-8a9b-0c1d2e3f4a5b",
+                     *         "conversationId": "01963b10-2a3b-7c4d-8e5f-6a7b8c9d0e1f",
+                     *         "senderId": "0192f3a4-5b6c-7d8e-9f01-23456789abcd",
+                     *         "text": "Hi Tom, here is the leaking joint under the sink.",
+                     *         "attachments": [
+                     *           {
+                     *             "id": "01963b11-3b4c-7d5e-8f6a-7b8c9d0e1f2a",
+                     *             "contentType": "image/jpeg",
+                     *             "size": 201733,
+                     *             "url": "https://api.example.com/storage/private/01963b11-3b4c-7d5e-8f6a-7b8c9d0e1f2a.jpg?expires=1764500000&signature=9b2e",
+                     *             "thumbnailUrl": "https://api.example.com/storage/private/01963b11-3b4c-7d5e-8f6a-7b8c9d0e1f2a.thumb.webp?expires=1764500000&signature=4c7a",
+                     *             "originalName": "sink.jpg"
+                     *           }
+                     *         ],
+                     *         "clientMessageId": "6f1c2d9e-8b7a-4e3f-9c1d-2b3a4c5d6e7f",
+                     *         "createdAt": "2026-11-30T10:15:00.000Z"
+                     *       },
+                     *       "unreadCount": 0,
+                     *       "otherReadUpToMessageId": null,
+                     *       "createdAt": "2026-11-29T16:02:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Conversation"];
+                };
+            };
+            /** @description `validation.failed`: The request is not valid; `request.malformed_json`: The request body is not valid JSON */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.account_suspended`: This account is suspended; `auth.forbidden`: Not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `chat.participant_not_found`: No such user to talk to */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: The request body must be application/json */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `chat.invalid_participant`: A conversation is between one customer and one contractor */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The conversation */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "01963b10-2a3b-7c4d-8e5f-6a7b8c9d0e1f",
+                     *       "customer": {
+                     *         "id": "0192f3a4-5b6c-7d8e-9f01-23456789abcd",
+                     *         "name": "Maria Lopez",
+                     *         "avatarUrl": null
+                     *       },
+                     *       "contractor": {
+                     *         "id": "01963a40-5d6e-7f8a-9b0c-1d2e3f4a5b6c",
+                     *         "name": "Tom Walker",
+                     *         "avatarUrl": "https://api.example.com/storage/public/01963a41-6e7f-7a8b-9c0d-1e2f3a4b5c6d.jpg"
+                     *       },
+                     *       "bookings": [
+                     *         {
+                     *           "id": "01963b00-1a2b-7c3d-8e4f-5a6b7c8d9e0f",
+                     *           "status": "accepted",
+                     *           "scheduledStart": "2026-12-03T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "lastMessage": {
+                     *         "id": "01963b12-4c5d-7e6f-8a9b-0c1d2e3f4a5b",
+                     *         "conversationId": "01963b10-2a3b-7c4d-8e5f-6a7b8c9d0e1f",
+                     *         "senderId": "0192f3a4-5b6c-7d8e-9f01-23456789abcd",
+                     *         "text": "Hi Tom, here is the leaking joint under the sink.",
+                     *         "attachments": [
+                     *           {
+                     *             "id": "01963b11-3b4c-7d5e-8f6a-7b8c9d0e1f2a",
+                     *             "contentType": "image/jpeg",
+                     *             "size": 201733,
+                     *             "url": "https://api.example.com/storage/private/01963b11-3b4c-7d5e-8f6a-7b8c9d0e1f2a.jpg?expires=1764500000&signature=9b2e",
+                     *             "thumbnailUrl": "https://api.example.com/storage/private/01963b11-3b4c-7d5e-8f6a-7b8c9d0e1f2a.thumb.webp?expires=1764500000&signature=4c7a",
+                     *             "originalName": "sink.jpg"
+                     *           }
+                     *         ],
+                     *         "clientMessageId": "6f1c2d9e-8b7a-4e3f-9c1d-2b3a4c5d6e7f",
+                     *         "createdAt": "2026-11-30T10:15:00.000Z"
+                     *       },
+                     *       "unreadCount": 2,
+                     *       "otherReadUpToMessageId": null,
+                     *       "createdAt": "2026-11-29T16:02:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Conversation"];
+                };
+            };
+            /** @description `validation.failed`: The request is not valid */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.account_suspended`: This account is suspended */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `chat.not_found`: No such conversation among yours */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listConversationMessages: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                /** @description Catch-up after a reconnection: only messages after this one, oldest first (follow `nextCursor` for more) */
+                after?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of messages */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "01963b12-4c5d-7e6f-8a9b-0c1d2e3f4a5b",
+                     *           "conversationId": "01963b10-2a3b-7c4d-8e5f-6a7b8c9d0e1f",
+                     *           "senderId": "0192f3a4-5b6c-7d8e-9f01-23456789abcd",
+                     *           "text": "Hi Tom, here is the leaking joint under the sink.",
+                     *           "attachments": [
+                     *             {
+                     *               "id": "01963b11-3b4c-7d5e-8f6a-7b8c9d0e1f2a",
+                     *               "contentType": "image/jpeg",
+                     *               "size": 201733,
+                     *               "url": "https://api.example.com/storage/private/01963b11-3b4c-7d5e-8f6a-7b8c9d0e1f2a.jpg?expires=1764500000&signature=9b2e",
+                     *               "thumbnailUrl": "https://api.example.com/storage/private/01963b11-3b4c-7d5e-8f6a-7b8c9d0e1f2a.thumb.webp?expires=1764500000&signature=4c7a",
+                     *               "originalName": "sink.jpg"
+                     *             }
+                     *           ],
+                     *           "clientMessageId": "6f1c2d9e-8b7a-4e3f-9c1d-2b3a4c5d6e7f",
+                     *           "createdAt": "2026-11-30T10:15:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MessagePage"];
+                };
+            };
+            /** @description `pagination.invalid_cursor`: The cursor is not valid; `validation.failed`: The request is not valid */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.account_suspended`: This account is suspended */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `chat.not_found`: No such conversation among yours; `chat.message_not_found`: No such message in this conversation */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createConversationMessage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string; a retry with the same key and body replays the first answer */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "text": "Hi Tom, here is the leaking joint under the sink.",
+                 *       "attachmentFileIds": [
+                 *         "01963b11-3b4c-7d5e-8f6a-7b8c9d0e1f2a"
+                 *       ],
+                 *       "clientMessageId": "6f1c2d9e-8b7a-4e3f-9c1d-2b3a4c5d6e7f"
+                 *     }
+                 */
+                "application/json": components["schemas"]["MessageInput"];
+            };
+        };
+        responses: {
+            /** @description The stored message */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "01963b12-4c5d-7e6f-8a9b-0c1d2e3f4a5b",
+                     *       "conversationId": "01963b10-2a3b-7c4d-8e5f-6a7b8c9d0e1f",
+                     *       "senderId": "0192f3a4-5b6c-7d8e-9f01-23456789abcd",
+                     *       "text": "Hi Tom, here is the leaking joint under the sink.",
+                     *       "attachments": [
+                     *         {
+                     *           "id": "01963b11-3b4c-7d5e-8f6a-7b8c9d0e1f2a",
+                     *           "contentType": "image/jpeg",
+                     *           "size": 201733,
+                     *           "url": "https://api.example.com/storage/private/01963b11-3b4c-7d5e-8f6a-7b8c9d0e1f2a.jpg?expires=1764500000&signature=9b2e",
+                     *           "thumbnailUrl": "https://api.example.com/storage/private/01963b11-3b4c-7d5e-8f6a-7b8c9d0e1f2a.thumb.webp?expires=1764500000&signature=4c7a",
+                     *           "originalName": "sink.jpg"
+                     *         }
+                     *       ],
+                     *       "clientMessageId": "6f1c2d9e-8b7a-4e3f-9c1d-2b3a4c5d6e7f",
+                     *       "createdAt": "2026-11-30T10:15:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description `validation.failed`: The request is not valid; `request.malformed_json`: The request body is not valid JSON; `idempotency.invalid_key`: The Idempotency-Key header is not valid */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `chat.not_participant`: Admins read conversations but take no part in them; `auth.account_suspended`: This account is suspended; `auth.forbidden`: Not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `chat.not_found`: No such conversation among yours; `file.not_found`: No such file */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `chat.client_message_id_reused`: This clientMessageId already names one of your messages in another conversation; `file.already_attached`: This file is already used elsewhere; `idempotency.key_reused`: The Idempotency-Key was already used with another request; `idempotency.in_progress`: A request with this Idempotency-Key is still being processed */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: The request body must be application/json */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `file.wrong_purpose`: This file was uploaded for another purpose */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `chat.rate_limited`: Too many messages; wait before sending more */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    readConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "upToMessageId": "01963b12-4c5d-7e6f-8a9b-0c1d2e3f4a5b"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ReadReceiptInput"];
+            };
+        };
+        responses: {
+            /** @description Your read position */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "conversationId": "01963b10-2a3b-7c4d-8e5f-6a7b8c9d0e1f",
+                     *       "userId": "01963a40-5d6e-7f8a-9b0c-1d2e3f4a5b6c",
+                     *       "upToMessageId": "01963b12-4c5d-7e6f-8a9b-0c1d2e3f4a5b",
+                     *       "readAt": "2026-11-30T10:16:02.000Z",
+                     *       "unreadCount": 0
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ReadReceipt"];
+                };
+            };
+            /** @description `validation.failed`: The request is not valid; `request.malformed_json`: The request body is not valid JSON */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `chat.not_participant`: Admins read conversations but take no part in them; `auth.account_suspended`: This account is suspended; `auth.forbidden`: Not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `chat.not_found`: No such conversation among yours; `chat.message_not_found`: No such message in this conversation */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: The request body must be application/json */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createBookingReview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "rating": 5,
+                 *       "comment": "Arrived on time, explained the new fuse board and left the kitchen spotless."
+                 *     }
+                 */
+                "application/json": components["schemas"]["ReviewInput"];
+            };
+        };
+        responses: {
+            /** @description The review */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193b7c2-4d5e-7f60-8a1b-2c3d4e5f6a7b",
+                     *       "bookingId": "0193a2b4-1c2d-7e3f-8a4b-5c6d7e8f9a0b",
+                     *       "contractorId": "0192f0a4-6c2f-7d4e-9fa0-1b2c3d4e5f60",
+                     *       "categorySlug": "electrician",
+                     *       "rating": 5,
+                     *       "comment": "Arrived on time, explained the new fuse board and left the kitchen spotless.",
+                     *       "createdAt": "2026-12-07T18:30:00.000Z",
+                     *       "editedAt": null,
+                     *       "editableUntil": "2026-12-14T18:30:00.000Z",
+                     *       "reply": null,
+                     *       "hidden": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Review"];
+                };
+            };
+            /** @description `validation.failed`: The request is not valid; `request.malformed_json`: The request body is not valid JSON */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `review.wrong_party`: Only the other party of the booking may rate this side of it; `auth.account_suspended`: This account is suspended; `auth.forbidden`: Not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `review.booking_not_found`: No such booking */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `review.booking_not_finished`: The booking cannot be rated until its payment is released; `review.exists`: This booking already has a review */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: The request body must be application/json */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateReview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "rating": 4,
+                 *       "comment": "Good work; the invoice came a week late."
+                 *     }
+                 */
+                "application/json": components["schemas"]["ReviewChange"];
+            };
+        };
+        responses: {
+            /** @description The review after the change */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193b7c2-4d5e-7f60-8a1b-2c3d4e5f6a7b",
+                     *       "bookingId": "0193a2b4-1c2d-7e3f-8a4b-5c6d7e8f9a0b",
+                     *       "contractorId": "0192f0a4-6c2f-7d4e-9fa0-1b2c3d4e5f60",
+                     *       "categorySlug": "electrician",
+                     *       "rating": 4,
+                     *       "comment": "Good work; the invoice came a week late.",
+                     *       "createdAt": "2026-12-07T18:30:00.000Z",
+                     *       "editedAt": "2026-12-09T10:00:00.000Z",
+                     *       "editableUntil": "2026-12-14T18:30:00.000Z",
+                     *       "reply": null,
+                     *       "hidden": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Review"];
+                };
+            };
+            /** @description `validation.failed`: The request is not valid; `request.malformed_json`: The request body is not valid JSON */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `review.not_author`: Only the review's author may change it; `auth.account_suspended`: This account is suspended; `auth.forbidden`: Not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `review.not_found`: No such review */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `review.edit_window_closed`: The review can no longer be changed; `review.hidden`: The review is hidden by a moderator */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: The request body must be application/json */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createReviewReply: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "text": "Thank you, Alice: it was a pleasure. Enjoy the new sockets!"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ReviewReplyInput"];
+            };
+        };
+        responses: {
+            /** @description The review with its reply */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193b7c2-4d5e-7f60-8a1b-2c3d4e5f6a7b",
+                     *       "bookingId": "0193a2b4-1c2d-7e3f-8a4b-5c6d7e8f9a0b",
+                     *       "contractorId": "0192f0a4-6c2f-7d4e-9fa0-1b2c3d4e5f60",
+                     *       "categorySlug": "electrician",
+                     *       "rating": 5,
+                     *       "comment": "Arrived on time, explained the new fuse board and left the kitchen spotless.",
+                     *       "createdAt": "2026-12-07T18:30:00.000Z",
+                     *       "editedAt": null,
+                     *       "editableUntil": "2026-12-14T18:30:00.000Z",
+                     *       "reply": {
+                     *         "text": "Thank you, Alice: it was a pleasure. Enjoy the new sockets!",
+                     *         "createdAt": "2026-12-08T08:05:00.000Z"
+                     *       },
+                     *       "hidden": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Review"];
+                };
+            };
+            /** @description `validation.failed`: The request is not valid; `request.malformed_json`: The request body is not valid JSON */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `review.not_reviewed_contractor`: Only the reviewed contractor may reply; `auth.account_suspended`: This account is suspended */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `review.not_found`: No such review */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `review.reply_exists`: The review already has a reply; `review.hidden`: The review is hidden by a moderator */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: The request body must be application/json */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listContractorReviews: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of reviews */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0193b7c2-4d5e-7f60-8a1b-2c3d4e5f6a7b",
+                     *           "rating": 5,
+                     *           "comment": "Arrived on time, explained the new fuse board and left the kitchen spotless.",
+                     *           "reviewer": {
+                     *             "firstName": "Alice"
+                     *           },
+                     *           "categorySlug": "electrician",
+                     *           "createdAt": "2026-12-07T18:30:00.000Z",
+                     *           "editedAt": null,
+                     *           "reply": {
+                     *             "text": "Thank you, Alice: it was a pleasure. Enjoy the new sockets!",
+                     *             "createdAt": "2026-12-08T08:05:00.000Z"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "nextCursor": null,
+                     *       "rating": {
+                     *         "average": 4.67,
+                     *         "count": 3,
+                     *         "distribution": {
+                     *           "1": 0,
+                     *           "2": 0,
+                     *           "3": 0,
+                     *           "4": 1,
+                     *           "5": 2
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ContractorReviewsPage"];
+                };
+            };
+            /** @description `pagination.invalid_cursor`: The cursor is not valid; `validation.failed`: The request is not valid */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `review.contractor_not_found`: No such contractor */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createBookingCustomerRating: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "rating": 5,
+                 *       "comment": "Clear instructions and the parking was sorted."
+                 *     }
+                 */
+                "application/json": components["schemas"]["CustomerRatingInput"];
+            };
+        };
+        responses: {
+            /** @description The rating */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193b7c2-5e6f-7a81-9b2c-3d4e5f6a7b8c",
+                     *       "bookingId": "0193a2b4-1c2d-7e3f-8a4b-5c6d7e8f9a0b",
+                     *       "customerId": "0192f0a4-5b1e-7c3d-8e9f-0a1b2c3d4e5f",
+                     *       "rating": 5,
+                     *       "comment": "Clear instructions and the parking was sorted.",
+                     *       "createdAt": "2026-12-07T19:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomerRating"];
+                };
+            };
+            /** @description `validation.failed`: The request is not valid; `request.malformed_json`: The request body is not valid JSON */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `review.wrong_party`: Only the other party of the booking may rate this side of it; `auth.account_suspended`: This account is suspended; `auth.forbidden`: Not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `review.booking_not_found`: No such booking */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `review.booking_not_finished`: The booking cannot be rated until its payment is released; `customer_rating.exists`: This booking's customer has already been rated */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: The request body must be application/json */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getCustomerRating: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The customer's rating */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "customerId": "0192f0a4-5b1e-7c3d-8e9f-0a1b2c3d4e5f",
+                     *       "average": 4.5,
+                     *       "count": 2
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomerRatingSummary"];
+                };
+            };
+            /** @description `validation.failed`: The request is not valid */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.account_suspended`: This account is suspended; `auth.forbidden`: Not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `review.customer_not_found`: No such customer */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminListReviews: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                /** @description Only visible or only hidden reviews; both by default */
+                status?: "visible" | "hidden";
+                /** @description Only the reviews of this contractor */
+                contractorId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of reviews */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0193b7c2-4d5e-7f60-8a1b-2c3d4e5f6a7b",
+                     *           "bookingId": "0193a2b4-1c2d-7e3f-8a4b-5c6d7e8f9a0b",
+                     *           "categorySlug": "electrician",
+                     *           "rating": 1,
+                     *           "comment": "Call this number for a cheaper job: 07700 900123",
+                     *           "createdAt": "2026-12-07T18:30:00.000Z",
+                     *           "editedAt": null,
+                     *           "editableUntil": "2026-12-14T18:30:00.000Z",
+                     *           "reply": null,
+                     *           "hidden": true,
+                     *           "customer": {
+                     *             "id": "0192f0a4-5b1e-7c3d-8e9f-0a1b2c3d4e5f",
+                     *             "name": "Alice Brown"
+                     *           },
+                     *           "contractor": {
+                     *             "id": "0192f0a4-6c2f-7d4e-9fa0-1b2c3d4e5f60",
+                     *             "name": "Priya Patel"
+                     *           },
+                     *           "moderation": {
+                     *             "hiddenAt": "2026-12-08T09:12:00.000Z",
+                     *             "reason": "Advertising in the comment",
+                     *             "by": "0192f0a4-7d30-7e5f-a0b1-2c3d4e5f6a71"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AdminReviewPage"];
+                };
+            };
+            /** @description `pagination.invalid_cursor`: The cursor is not valid; `validation.failed`: The request is not valid */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.account_suspended`: This account is suspended; `auth.forbidden`: Not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminCreateReviewHide: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "Advertising in the comment"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ReviewHideInput"];
+            };
+        };
+        responses: {
+            /** @description The hidden review */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193b7c2-4d5e-7f60-8a1b-2c3d4e5f6a7b",
+                     *       "bookingId": "0193a2b4-1c2d-7e3f-8a4b-5c6d7e8f9a0b",
+                     *       "categorySlug": "electrician",
+                     *       "rating": 1,
+                     *       "comment": "Call this number for a cheaper job: 07700 900123",
+                     *       "createdAt": "2026-12-07T18:30:00.000Z",
+                     *       "editedAt": null,
+                     *       "editableUntil": "2026-12-14T18:30:00.000Z",
+                     *       "reply": null,
+                     *       "hidden": true,
+                     *       "customer": {
+                     *         "id": "0192f0a4-5b1e-7c3d-8e9f-0a1b2c3d4e5f",
+                     *         "name": "Alice Brown"
+                     *       },
+                     *       "contractor": {
+                     *         "id": "0192f0a4-6c2f-7d4e-9fa0-1b2c3d4e5f60",
+                     *         "name": "Priya Patel"
+                     *       },
+                     *       "moderation": {
+                     *         "hiddenAt": "2026-12-08T09:12:00.000Z",
+                     *         "reason": "Advertising in the comment",
+                     *         "by": "0192f0a4-7d30-7e5f-a0b1-2c3d4e5f6a71"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AdminReview"];
+                };
+            };
+            /** @description `validation.failed`: The request is not valid; `request.malformed_json`: The request body is not valid JSON */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.account_suspended`: This account is suspended; `auth.forbidden`: Not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `review.not_found`: No such review */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `review.already_hidden`: The review is already hidden */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: The request body must be application/json */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminCreateReviewUnhide: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "The number was the customer's own"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ReviewUnhideInput"];
+            };
+        };
+        responses: {
+            /** @description The visible review */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193b7c2-4d5e-7f60-8a1b-2c3d4e5f6a7b",
+                     *       "bookingId": "0193a2b4-1c2d-7e3f-8a4b-5c6d7e8f9a0b",
+                     *       "categorySlug": "electrician",
+                     *       "rating": 1,
+                     *       "comment": "Call this number for a cheaper job: 07700 900123",
+                     *       "createdAt": "2026-12-07T18:30:00.000Z",
+                     *       "editedAt": null,
+                     *       "editableUntil": "2026-12-14T18:30:00.000Z",
+                     *       "reply": null,
+                     *       "hidden": false,
+                     *       "customer": {
+                     *         "id": "0192f0a4-5b1e-7c3d-8e9f-0a1b2c3d4e5f",
+                     *         "name": "Alice Brown"
+                     *       },
+                     *       "contractor": {
+                     *         "id": "0192f0a4-6c2f-7d4e-9fa0-1b2c3d4e5f60",
+                     *         "name": "Priya Patel"
+                     *       },
+                     *       "moderation": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AdminReview"];
+                };
+            };
+            /** @description `validation.failed`: The request is not valid; `request.malformed_json`: The request body is not valid JSON */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.account_suspended`: This account is suspended; `auth.forbidden`: Not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `review.not_found`: No such review */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `review.not_hidden`: The review is not hidden */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: The request body must be application/json */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createBookingPayment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string; a retry with the same key and body replays the first answer */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "paymentMethodId": "pm_card_visa"
+                 *     }
+                 */
+                "application/json": components["schemas"]["PaymentRequest"];
+            };
+        };
+        responses: {
+            /** @description The payment as it stands */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "succeeded",
+                     *       "clientSecret": null,
+                     *       "paymentIntentId": "pi_3QyZ8bLkdIwHu7ix0h1aBcDe",
+                     *       "amount": {
+                     *         "amount": 24000,
+                     *         "currency": "gbp"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Payment"];
+                };
+            };
+            /** @description `validation.failed`: The request is not valid; `request.malformed_json`: The request body is not valid JSON; `idempotency.invalid_key`: The Idempotency-Key header is not valid */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payment.declined`: The card was declined */
+            402: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.account_suspended`: This account is suspended; `auth.forbidden`: Not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `booking.not_found`: No such booking */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `booking.invalid_transition`: The booking's current state does not allow this action; `payment.contractor_not_onboarded`: The contractor cannot receive payments yet (Stripe onboarding is not complete); `idempotency.key_reused`: The Idempotency-Key was already used with another request; `idempotency.in_progress`: A request with this Idempotency-Key is still being processed */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: The request body must be application/json */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payment.gateway_failed`: The payment processor could not be reached or refused the request; try again */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createPaymentsConnectOnboarding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The onboarding link */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "url": "https://connect.stripe.com/setup/e/acct_1QyZ8bLkdIwHu7ix/Jk3s9aQ2"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConnectOnboarding"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.account_suspended`: This account is suspended; `auth.forbidden`: Not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payment.gateway_failed`: The payment processor could not be reached or refused the request; try again */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPaymentsConnectStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What your account may do */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "chargesEnabled": true,
+                     *       "payoutsEnabled": true,
+                     *       "detailsSubmitted": true,
+                     *       "transfersEnabled": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConnectStatus"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.account_suspended`: This account is suspended; `auth.forbidden`: Not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getEarnings: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                /** @description Default: the currency of your latest paid booking */
+                currency?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Balances and entries */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "held": {
+                     *         "amount": 21600,
+                     *         "currency": "gbp"
+                     *       },
+                     *       "available": {
+                     *         "amount": 6600,
+                     *         "currency": "gbp"
+                     *       },
+                     *       "paidOut": {
+                     *         "amount": 15000,
+                     *         "currency": "gbp"
+                     *       },
+                     *       "entries": [
+                     *         {
+                     *           "id": "0193b1c2-3d4e-7f50-8a6b-7c8d9e0f1a3c",
+                     *           "transactionId": "0193b1c2-3d4e-7f50-8a6b-7c8d9e0f1a3d",
+                     *           "kind": "withdrawal",
+                     *           "account": "contractor_payable:0192f0a4-6c2f-7d4e-9fa0-1b2c3d4e5f60",
+                     *           "amount": 15000,
+                     *           "currency": "gbp",
+                     *           "bookingId": null,
+                     *           "withdrawalId": "0193b1c2-3d4e-7f50-8a6b-7c8d9e0f1a2b",
+                     *           "memo": "Withdrawal asked",
+                     *           "createdAt": "2026-12-09T08:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Earnings"];
+                };
+            };
+            /** @description `pagination.invalid_cursor`: The cursor is not valid; `validation.failed`: The request is not valid */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.account_suspended`: This account is suspended; `auth.forbidden`: Not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWithdrawals: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of withdrawals */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0193b1c2-3d4e-7f50-8a6b-7c8d9e0f1a2b",
+                     *           "status": "in_transit",
+                     *           "amount": {
+                     *             "amount": 15000,
+                     *             "currency": "gbp"
+                     *           },
+                     *           "failureCode": null,
+                     *           "createdAt": "2026-12-09T08:00:00.000Z",
+                     *           "updatedAt": "2026-12-09T08:00:01.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["Withdrawal"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description `pagination.invalid_cursor`: The cursor is not valid; `validation.failed`: The request is not valid */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.account_suspended`: This account is suspended; `auth.forbidden`: Not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createWithdrawal: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any unique string; a retry with the same key and body replays the first answer */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "amount": {
+                 *         "amount": 15000,
+                 *         "currency": "gbp"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    amount: {
+                        amount: number;
+                        currency: string;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The withdrawal */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193b1c2-3d4e-7f50-8a6b-7c8d9e0f1a2b",
+                     *       "status": "pending",
+                     *       "amount": {
+                     *         "amount": 15000,
+                     *         "currency": "gbp"
+                     *       },
+                     *       "failureCode": null,
+                     *       "createdAt": "2026-12-09T08:00:00.000Z",
+                     *       "updatedAt": "2026-12-09T08:00:01.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Withdrawal"];
+                };
+            };
+            /** @description `validation.failed`: The request is not valid; `request.malformed_json`: The request body is not valid JSON; `idempotency.invalid_key`: The Idempotency-Key header is not valid */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.account_suspended`: This account is suspended; `auth.forbidden`: Not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `withdrawal.not_onboarded`: Finish Stripe onboarding before withdrawing; `ledger.key_reused`: The ledger key was already used for a different transaction; `idempotency.key_reused`: The Idempotency-Key was already used with another request; `idempotency.in_progress`: A request with this Idempotency-Key is still being processed */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: The request body must be application/json */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `withdrawal.insufficient_funds`: The amount is more than your available balance */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminListDisputes: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of disputes */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "booking": {
+                     *             "id": "0193a2b4-1c2d-7e3f-8a4b-5c6d7e8f9a0b",
+                     *             "status": "disputed",
+                     *             "customer": {
+                     *               "id": "0192f0a4-5b1e-7c3d-8e9f-0a1b2c3d4e5f",
+                     *               "name": "Alice Brown"
+                     *             },
+                     *             "contractor": {
+                     *               "id": "0192f0a4-6c2f-7d4e-9fa0-1b2c3d4e5f60",
+                     *               "name": "Priya Patel"
+                     *             },
+                     *             "categorySlug": "electrician",
+                     *             "description": "Replace the fuse board and add two sockets in the kitchen",
+                     *             "scheduledStart": "2026-12-07T09:00:00Z",
+                     *             "scheduledEnd": "2026-12-07T13:00:00Z",
+                     *             "location": {
+                     *               "lat": 51.5238,
+                     *               "lng": -0.1586,
+                     *               "address": "221B Baker Street, London NW1 6XE"
+                     *             },
+                     *             "price": {
+                     *               "amount": 24000,
+                     *               "currency": "gbp"
+                     *             },
+                     *             "commission": {
+                     *               "amount": 2400,
+                     *               "currency": "gbp"
+                     *             },
+                     *             "contractorAmount": {
+                     *               "amount": 21600,
+                     *               "currency": "gbp"
+                     *             },
+                     *             "refundAmount": null,
+                     *             "disputeReason": "The new sockets do not work",
+                     *             "createdAt": "2026-12-01T10:15:00.000Z",
+                     *             "updatedAt": "2026-12-07T19:30:00.000Z",
+                     *             "history": [
+                     *               {
+                     *                 "status": "requested",
+                     *                 "from": null,
+                     *                 "at": "2026-12-01T10:15:00.000Z",
+                     *                 "by": "0192f0a4-5b1e-7c3d-8e9f-0a1b2c3d4e5f",
+                     *                 "note": null
+                     *               },
+                     *               {
+                     *                 "status": "accepted",
+                     *                 "from": "requested",
+                     *                 "at": "2026-12-01T11:02:00.000Z",
+                     *                 "by": "0192f0a4-6c2f-7d4e-9fa0-1b2c3d4e5f60",
+                     *                 "note": null
+                     *               },
+                     *               {
+                     *                 "status": "funded",
+                     *                 "from": "accepted",
+                     *                 "at": "2026-12-01T11:20:00.000Z",
+                     *                 "by": "system",
+                     *                 "note": null
+                     *               },
+                     *               {
+                     *                 "status": "disputed",
+                     *                 "from": "funded",
+                     *                 "at": "2026-12-07T19:30:00.000Z",
+                     *                 "by": "0192f0a4-5b1e-7c3d-8e9f-0a1b2c3d4e5f",
+                     *                 "note": "The new sockets do not work"
+                     *               }
+                     *             ]
+                     *           },
+                     *           "chargebacks": []
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["Dispute"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description `pagination.invalid_cursor`: The cursor is not valid; `validation.failed`: The request is not valid */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.account_suspended`: This account is suspended; `auth.forbidden`: Not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminResolveDispute: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "refundAmount": {
+                 *         "amount": 6000,
+                 *         "currency": "gbp"
+                 *       },
+                 *       "note": "Two of eight sockets faulty: a quarter back"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description To the customer: 0 releases everything to the contractor, the full price refunds everything */
+                    refundAmount: {
+                        amount: number;
+                        currency: string;
+                    };
+                    note: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The booking after the resolution */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193a2b4-1c2d-7e3f-8a4b-5c6d7e8f9a0b",
+                     *       "status": "partially_refunded",
+                     *       "customer": {
+                     *         "id": "0192f0a4-5b1e-7c3d-8e9f-0a1b2c3d4e5f",
+                     *         "name": "Alice Brown"
+                     *       },
+                     *       "contractor": {
+                     *         "id": "0192f0a4-6c2f-7d4e-9fa0-1b2c3d4e5f60",
+                     *         "name": "Priya Patel"
+                     *       },
+                     *       "categorySlug": "electrician",
+                     *       "description": "Replace the fuse board and add two sockets in the kitchen",
+                     *       "scheduledStart": "2026-12-07T09:00:00Z",
+                     *       "scheduledEnd": "2026-12-07T13:00:00Z",
+                     *       "location": {
+                     *         "lat": 51.5238,
+                     *         "lng": -0.1586,
+                     *         "address": "221B Baker Street, London NW1 6XE"
+                     *       },
+                     *       "price": {
+                     *         "amount": 24000,
+                     *         "currency": "gbp"
+                     *       },
+                     *       "commission": {
+                     *         "amount": 2400,
+                     *         "currency": "gbp"
+                     *       },
+                     *       "contractorAmount": {
+                     *         "amount": 21600,
+                     *         "currency": "gbp"
+                     *       },
+                     *       "refundAmount": {
+                     *         "amount": 6000,
+                     *         "currency": "gbp"
+                     *       },
+                     *       "disputeReason": "The new sockets do not work",
+                     *       "createdAt": "2026-12-01T10:15:00.000Z",
+                     *       "updatedAt": "2026-12-08T09:00:00.000Z",
+                     *       "history": [
+                     *         {
+                     *           "status": "requested",
+                     *           "from": null,
+                     *           "at": "2026-12-01T10:15:00.000Z",
+                     *           "by": "0192f0a4-5b1e-7c3d-8e9f-0a1b2c3d4e5f",
+                     *           "note": null
+                     *         },
+                     *         {
+                     *           "status": "accepted",
+                     *           "from": "requested",
+                     *           "at": "2026-12-01T11:02:00.000Z",
+                     *           "by": "0192f0a4-6c2f-7d4e-9fa0-1b2c3d4e5f60",
+                     *           "note": null
+                     *         },
+                     *         {
+                     *           "status": "funded",
+                     *           "from": "accepted",
+                     *           "at": "2026-12-01T11:20:00.000Z",
+                     *           "by": "system",
+                     *           "note": null
+                     *         },
+                     *         {
+                     *           "status": "disputed",
+                     *           "from": "funded",
+                     *           "at": "2026-12-07T19:30:00.000Z",
+                     *           "by": "0192f0a4-5b1e-7c3d-8e9f-0a1b2c3d4e5f",
+                     *           "note": "The new sockets do not work"
+                     *         },
+                     *         {
+                     *           "status": "partially_refunded",
+                     *           "from": "disputed",
+                     *           "at": "2026-12-08T09:00:00.000Z",
+                     *           "by": "0192f0a4-7d30-7e5f-8fb1-2c3d4e5f6a71",
+                     *           "note": "Two of eight sockets faulty: a quarter back"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Booking"];
+                };
+            };
+            /** @description `validation.failed`: The request is not valid; `request.malformed_json`: The request body is not valid JSON */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.account_suspended`: This account is suspended; `auth.forbidden`: Not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `booking.not_found`: No such booking */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `booking.invalid_transition`: The booking's current state does not allow this action */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: The request body must be application/json */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payment.currency_mismatch`: The amount is not in the booking's (or the balance's) currency */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminCreateBookingRefund: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "refundAmount": {
+                 *         "amount": 24000,
+                 *         "currency": "gbp"
+                 *       },
+                 *       "note": "Work redone by another contractor"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description To the customer: 0 releases everything to the contractor, the full price refunds everything */
+                    refundAmount: {
+                        amount: number;
+                        currency: string;
+                    };
+                    note: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The booking after the refund */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193a2b4-1c2d-7e3f-8a4b-5c6d7e8f9a0b",
+                     *       "status": "refunded",
+                     *       "customer": {
+                     *         "id": "0192f0a4-5b1e-7c3d-8e9f-0a1b2c3d4e5f",
+                     *         "name": "Alice Brown"
+                     *       },
+                     *       "contractor": {
+                     *         "id": "0192f0a4-6c2f-7d4e-9fa0-1b2c3d4e5f60",
+                     *         "name": "Priya Patel"
+                     *       },
+                     *       "categorySlug": "electrician",
+                     *       "description": "Replace the fuse board and add two sockets in the kitchen",
+                     *       "scheduledStart": "2026-12-07T09:00:00Z",
+                     *       "scheduledEnd": "2026-12-07T13:00:00Z",
+                     *       "location": {
+                     *         "lat": 51.5238,
+                     *         "lng": -0.1586,
+                     *         "address": "221B Baker Street, London NW1 6XE"
+                     *       },
+                     *       "price": {
+                     *         "amount": 24000,
+                     *         "currency": "gbp"
+                     *       },
+                     *       "commission": {
+                     *         "amount": 2400,
+                     *         "currency": "gbp"
+                     *       },
+                     *       "contractorAmount": {
+                     *         "amount": 21600,
+                     *         "currency": "gbp"
+                     *       },
+                     *       "refundAmount": {
+                     *         "amount": 24000,
+                     *         "currency": "gbp"
+                     *       },
+                     *       "disputeReason": "The new sockets do not work",
+                     *       "createdAt": "2026-12-01T10:15:00.000Z",
+                     *       "updatedAt": "2026-12-08T09:00:00.000Z",
+                     *       "history": [
+                     *         {
+                     *           "status": "requested",
+                     *           "from": null,
+                     *           "at": "2026-12-01T10:15:00.000Z",
+                     *           "by": "0192f0a4-5b1e-7c3d-8e9f-0a1b2c3d4e5f",
+                     *           "note": null
+                     *         },
+                     *         {
+                     *           "status": "accepted",
+                     *           "from": "requested",
+                     *           "at": "2026-12-01T11:02:00.000Z",
+                     *           "by": "0192f0a4-6c2f-7d4e-9fa0-1b2c3d4e5f60",
+                     *           "note": null
+                     *         },
+                     *         {
+                     *           "status": "funded",
+                     *           "from": "accepted",
+                     *           "at": "2026-12-01T11:20:00.000Z",
+                     *           "by": "system",
+                     *           "note": null
+                     *         },
+                     *         {
+                     *           "status": "released",
+                     *           "from": "funded",
+                     *           "at": "2026-12-07T19:30:00.000Z",
+                     *           "by": "0192f0a4-5b1e-7c3d-8e9f-0a1b2c3d4e5f",
+                     *           "note": null
+                     *         },
+                     *         {
+                     *           "status": "refunded",
+                     *           "from": "released",
+                     *           "at": "2026-12-09T09:00:00.000Z",
+                     *           "by": "0192f0a4-7d30-7e5f-8fb1-2c3d4e5f6a71",
+                     *           "note": "Work redone by another contractor"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Booking"];
+                };
+            };
+            /** @description `validation.failed`: The request is not valid; `request.malformed_json`: The request body is not valid JSON */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.account_suspended`: This account is suspended; `auth.forbidden`: Not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `booking.not_found`: No such booking */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `booking.invalid_transition`: The booking's current state does not allow this action */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: The request body must be application/json */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payment.currency_mismatch`: The amount is not in the booking's (or the balance's) currency */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminGetSettingsCommission: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The commission settings */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "rateBps": 1000,
+                     *       "fixedFee": {
+                     *         "amount": 50,
+                     *         "currency": "gbp"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CommissionSettings"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.account_suspended`: This account is suspended; `auth.forbidden`: Not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminSetSettingsCommission: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "rateBps": 1200,
+                 *       "fixedFee": {
+                 *         "amount": 50,
+                 *         "currency": "gbp"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    rateBps: number;
+                    fixedFee: {
+                        amount: number;
+                        currency: string;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The commission now in force */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "rateBps": 1200,
+                     *       "fixedFee": {
+                     *         "amount": 50,
+                     *         "currency": "gbp"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CommissionSettings"];
+                };
+            };
+            /** @description `validation.failed`: The request is not valid; `request.malformed_json`: The request body is not valid JSON */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.account_suspended`: This account is suspended; `auth.forbidden`: Not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: The request body must be application/json */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createWebhooksStripe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Stored for processing */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "received": true,
+                     *       "duplicate": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookReceipt"];
+                };
+            };
+            /** @description `webhook.invalid_signature`: The webhook's Stripe-Signature does not match its body, or it is too old */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {

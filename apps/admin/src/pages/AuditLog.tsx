@@ -9,6 +9,11 @@ const actions = [
   "user.reactivate",
   "verification.approve",
   "verification.reject",
+  "dispute.resolve",
+  "booking.refund",
+  "commission.update",
+  "review.hide",
+  "review.unhide",
 ];
 
 /** Where an entry's target is shown in this dashboard, when it has a page. */

@@ -1,34 +1,18 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, useState } from "react";
+import { useState } from "react";
 import { Link } from "react-router";
-import { callDeclaredRoute, type Money } from "../api/client.js";
-import { Badge, ConfirmButton, Loaded, money, type Page, Pager, useCursorList, when } from "../ui.js";
+import { api, type Money, ok, type Schemas } from "../api/client.js";
+import { Badge, ConfirmButton, Loaded, money, Pager, useCursorList, when } from "../ui.js";
 
-/*
- * Disputes, ledger transactions and the commission are the payments and ledger modules' routes (API.md § Admin).
- * They are called untyped until this server's document declares them; while a route answers 404, the page
- * says the feature is not available here.
- */
-
-interface Dispute {
-  id: string;
-  status?: string;
-  disputeReason?: string | null;
-  price?: Money;
-  customer?: { id: string; name: string };
-  contractor?: { id: string; name: string };
-  booking?: { id: string; description?: string; price?: Money; status?: string };
-  openedAt?: string;
-  createdAt?: string;
-}
+type Dispute = Schemas["Dispute"];
+type LedgerTransaction = Schemas["LedgerTransaction"];
+type Commission = Schemas["CommissionSettings"];
 
 export function Disputes() {
   const client = useQueryClient();
   const list = useCursorList(["disputes"], (cursor) =>
-    callDeclaredRoute<Page<Dispute>>(
-      "GET",
-      "/admin/disputes",
-      `/admin/disputes?limit=20${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+    ok(
+      api.GET("/api/v1/admin/disputes", { params: { query: { limit: 20, ...(cursor ? { cursor } : {}) } } }),
     ),
   );
   return (
@@ -38,28 +22,30 @@ export function Disputes() {
         {(page) => (
           <div className="stack">
             {page.items.length === 0 && <p className="muted">No open disputes.</p>}
-            {page.items.map((dispute) => {
-              const booking = dispute.booking ?? dispute;
-              const price = dispute.booking?.price ?? dispute.price;
+            {page.items.map((dispute: Dispute) => {
+              const { booking } = dispute;
               return (
-                <article className="panel" key={dispute.id} aria-label={`Dispute ${dispute.id}`}>
+                <article className="panel" key={booking.id} aria-label={`Dispute ${booking.id}`}>
                   <header className="page-header">
                     <h2>
-                      <Link to={`/bookings/${dispute.booking?.id ?? dispute.id}`}>
-                        {dispute.booking?.description ?? `Booking ${dispute.id}`}
-                      </Link>
+                      <Link to={`/bookings/${booking.id}`}>{booking.description}</Link>
                     </h2>
-                    {booking.status && <Badge value={booking.status} />}
+                    <Badge value={booking.status} />
                   </header>
                   <p>
-                    {dispute.customer?.name ?? "Customer"} against {dispute.contractor?.name ?? "contractor"}{" "}
-                    · {money(price)} · {when(dispute.openedAt ?? dispute.createdAt)}
+                    {booking.customer.name} against {booking.contractor.name} · {money(booking.price)} ·{" "}
+                    {when(booking.updatedAt)}
                   </p>
-                  {dispute.disputeReason && <p>“{dispute.disputeReason}”</p>}
-                  {price && (
+                  {booking.disputeReason && <p>“{booking.disputeReason}”</p>}
+                  {dispute.chargebacks.map((chargeback) => (
+                    <p key={chargeback.id} className="muted">
+                      Chargeback {chargeback.status}: {money(chargeback.amount)} ({chargeback.reason})
+                    </p>
+                  ))}
+                  {booking.status === "disputed" && (
                     <Resolve
-                      id={dispute.id}
-                      price={price}
+                      id={booking.id}
+                      price={booking.price}
                       done={() => client.invalidateQueries({ queryKey: ["disputes"] })}
                     />
                   )}
@@ -98,10 +84,12 @@ function Resolve({ id, price, done }: { id: string; price: Money; done: () => Pr
           message={`${money({ amount, currency: price.currency })} goes back to the customer and ${money({ amount: price.amount - amount, currency: price.currency })} to the contractor.`}
           reason="required"
           onConfirm={async (note) => {
-            await callDeclaredRoute("POST", "/admin/disputes/{id}/resolve", `/admin/disputes/${id}/resolve`, {
-              refundAmount: { amount, currency: price.currency },
-              note,
-            });
+            await ok(
+              api.POST("/api/v1/admin/disputes/{id}/resolve", {
+                params: { path: { id } },
+                body: { refundAmount: { amount, currency: price.currency }, note: note ?? "" },
+              }),
+            );
             await done();
           }}
         />
@@ -110,24 +98,17 @@ function Resolve({ id, price, done }: { id: string; price: Money; done: () => Pr
   );
 }
 
-interface LedgerTransaction {
-  id: string;
-  kind?: string;
-  type?: string;
-  description?: string;
-  bookingId?: string | null;
-  amount?: Money;
-  postedAt?: string;
-  createdAt?: string;
-  entries?: { account: string; amount: number; currency?: string; direction?: string }[];
+/** What a transaction moved: its debits (its credits are the same amount, negative). */
+function movedAmount(transaction: LedgerTransaction): number {
+  return transaction.entries.reduce((sum, entry) => sum + Math.max(entry.amount, 0), 0);
 }
 
 export function Transactions() {
   const list = useCursorList(["transactions"], (cursor) =>
-    callDeclaredRoute<Page<LedgerTransaction>>(
-      "GET",
-      "/admin/transactions",
-      `/admin/transactions?limit=20${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+    ok(
+      api.GET("/api/v1/admin/transactions", {
+        params: { query: { limit: 20, ...(cursor ? { cursor } : {}) } },
+      }),
     ),
   );
   return (
@@ -153,10 +134,13 @@ export function Transactions() {
                   </td>
                 </tr>
               )}
-              {page.items.map((transaction) => (
+              {page.items.map((transaction: LedgerTransaction) => (
                 <tr key={transaction.id}>
-                  <td>{when(transaction.postedAt ?? transaction.createdAt)}</td>
-                  <td>{transaction.kind ?? transaction.type ?? transaction.description ?? "—"}</td>
+                  <td>{when(transaction.createdAt)}</td>
+                  <td>
+                    {transaction.kind}
+                    {transaction.memo && <div className="muted">{transaction.memo}</div>}
+                  </td>
                   <td>
                     {transaction.bookingId ? (
                       <Link to={`/bookings/${transaction.bookingId}`}>{transaction.bookingId}</Link>
@@ -164,11 +148,12 @@ export function Transactions() {
                       "—"
                     )}
                   </td>
-                  <td>{money(transaction.amount)}</td>
+                  <td>{money({ amount: movedAmount(transaction), currency: transaction.currency })}</td>
                   <td>
-                    {(transaction.entries ?? []).map((entry) => (
+                    {transaction.entries.map((entry) => (
                       <div key={`${entry.account}-${entry.amount}`}>
-                        <code>{entry.account}</code> {entry.amount}
+                        <code>{entry.account}</code>{" "}
+                        {money({ amount: entry.amount, currency: transaction.currency })}
                       </div>
                     ))}
                   </td>
@@ -183,16 +168,10 @@ export function Transactions() {
   );
 }
 
-interface Commission {
-  rateBps: number;
-  fixedFee: Money;
-}
-
 export function Settings() {
   const query = useQuery({
     queryKey: ["commission"],
-    queryFn: () =>
-      callDeclaredRoute<Commission>("GET", "/admin/settings/commission", "/admin/settings/commission"),
+    queryFn: () => ok(api.GET("/api/v1/admin/settings/commission")),
   });
   return (
     <section>
@@ -213,9 +192,9 @@ function CommissionForm({ current }: { current: Commission }) {
     rateBps: Math.round(Number(percent) * 100),
     fixedFee: { amount: Math.round(Number(fee) * 100), currency: current.fixedFee.currency },
   };
-  const submit = (event: FormEvent) => event.preventDefault();
   return (
-    <form className="edit" onSubmit={submit} aria-label="Commission">
+    // Not a <form>: the confirmation dialog holds one of its own, and forms cannot nest.
+    <div className="edit" role="form" aria-label="Commission">
       <p>
         Now: {current.rateBps / 100}% + {money(current.fixedFee)} per booking, frozen on each booking when it
         is paid.
@@ -241,15 +220,10 @@ function CommissionForm({ current }: { current: Commission }) {
         reason="none"
         message={`New bookings will pay ${next.rateBps / 100}% + ${money(next.fixedFee)}; bookings already paid keep theirs.`}
         onConfirm={async () => {
-          const saved = await callDeclaredRoute<Commission>(
-            "PUT",
-            "/admin/settings/commission",
-            "/admin/settings/commission",
-            next,
-          );
+          const saved = await ok(api.PUT("/api/v1/admin/settings/commission", { body: next }));
           client.setQueryData(["commission"], saved);
         }}
       />
-    </form>
+    </div>
   );
 }
