@@ -268,7 +268,7 @@ describe.skipIf(skip)("the admin dashboard in Chromium", () => {
       name: "changes the commission, for bookings paid from now on",
       run: async () => {
         await open("/settings", "Settings");
-        const form = page.getByRole("form", { name: "Commission" });
+        const form = page.getByRole("region", { name: "Commission" });
         await form.getByLabel("Rate (%)").fill("12.5");
         await form.getByLabel("Fixed fee (USD)").fill("0.30");
         await form.getByRole("button", { name: "Save commission" }).click();

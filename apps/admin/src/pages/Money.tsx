@@ -194,7 +194,7 @@ function CommissionForm({ current }: { current: Commission }) {
   };
   return (
     // Not a <form>: the confirmation dialog holds one of its own, and forms cannot nest.
-    <div className="edit" role="form" aria-label="Commission">
+    <section className="edit" aria-label="Commission">
       <p>
         Now: {current.rateBps / 100}% + {money(current.fixedFee)} per booking, frozen on each booking when it
         is paid.
@@ -224,6 +224,6 @@ function CommissionForm({ current }: { current: Commission }) {
           client.setQueryData(["commission"], saved);
         }}
       />
-    </div>
+    </section>
   );
 }
