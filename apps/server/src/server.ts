@@ -387,6 +387,7 @@ export async function startServer(
         jobs: jobsModule.service,
         files: files.service,
         reviews: reviews.service,
+        payments: payments.demo,
       });
 
     if (config.bootstrapAdmin) {

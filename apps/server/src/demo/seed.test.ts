@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { login } from "../../test/accounts.js";
+import { expectLedgerBalanced } from "../../test/ledger.js";
 import { startTestServer, type TestServer } from "../../test/server.js";
+import { paymentChecks } from "../modules/payments/index.js";
 import { demoPassword } from "./seed.js";
 
 const bookingStatuses = [
@@ -189,6 +191,69 @@ describe("demo data", () => {
       ),
     );
     expect(answers.map((answer) => answer.status)).toContain(201);
+  });
+
+  it("puts real money behind every paid booking: the books pass ledger:check, earnings, withdrawals and the admin's money pages show it", async () => {
+    const pool = app.server.database.pool;
+    // The same checks `npm run ledger:check` runs, the reconciliation with the gateway's objects included.
+    await expectLedgerBalanced(pool, paymentChecks({ pool, settings: app.config.payments }));
+
+    const priya = await login(app, "priya.electrician@example.com", demoPassword);
+    const connect = await app.request("GET", "/api/v1/payments/connect/status", { token: priya.accessToken });
+    expect(connect.body).toMatchObject({ payoutsEnabled: true, transfersEnabled: true });
+    // One withdrawal was paid during the seed; the other was asked and left to the payout job, which sends it on.
+    type Withdrawal = { status: string; amount: { amount: number; currency: string } };
+    const listed = async () =>
+      (await app.request("GET", "/api/v1/withdrawals", { token: priya.accessToken })).body
+        .items as Withdrawal[];
+    const first = await listed();
+    expect(first.map((item) => item.amount).sort((a, b) => a.amount - b.amount)).toEqual([
+      { amount: 15000, currency: "gbp" },
+      { amount: 60000, currency: "gbp" },
+    ]);
+    expect(first.find((item) => item.amount.amount === 60000)?.status).toBe("paid");
+    const deadline = Date.now() + 20_000;
+    let withdrawals = first;
+    while (withdrawals.some((item) => item.status !== "paid") && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      withdrawals = await listed();
+    }
+    expect(withdrawals.map((item) => item.status)).toEqual(["paid", "paid"]);
+
+    // Released past work: 95000 + 21000 + 12000 less 10% commission; the open dispute's share (14000 less
+    // 10%) is held; both withdrawals are paid out.
+    const earnings = await app.request("GET", "/api/v1/earnings", { token: priya.accessToken });
+    expect(earnings.status).toBe(200);
+    expect(earnings.body).toMatchObject({
+      held: { amount: 12600, currency: "gbp" },
+      available: { amount: 115200 - 75000, currency: "gbp" },
+      paidOut: { amount: 75000, currency: "gbp" },
+    });
+
+    const admin = await login(app, "admin@example.com", demoPassword);
+    const disputes = await app.request("GET", "/api/v1/admin/disputes?limit=50", {
+      token: admin.accessToken,
+    });
+    expect(disputes.status).toBe(200);
+    expect(disputes.body.items.map((item: { booking: { status: string } }) => item.booking.status)).toEqual([
+      "disputed",
+    ]);
+    const kinds = new Set<string>();
+    let cursor: string | null = null;
+    do {
+      const page: { body: { items: { kind: string }[]; nextCursor: string | null } } = await app.request(
+        "GET",
+        `/api/v1/admin/transactions?limit=100${cursor ? `&cursor=${cursor}` : ""}`,
+        { token: admin.accessToken },
+      );
+      for (const item of page.body.items) kinds.add(item.kind);
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect([...kinds].sort()).toEqual(
+      expect.arrayContaining(["payment", "payout_paid", "refund", "release", "withdrawal"]),
+    );
+    // Still balanced once the jobs the seed left (the pending payout, settle jobs finding their work done) ran.
+    await expectLedgerBalanced(pool, paymentChecks({ pool, settings: app.config.payments }));
   });
 
   it("seeds only an empty database, once", async () => {

@@ -13,6 +13,7 @@ import {
 import type { FilesService } from "../modules/files/index.js";
 import { backdateDemoJobExpiry, type JobsService } from "../modules/jobs/index.js";
 import { seedDemoInbox } from "../modules/notifications/index.js";
+import type { DemoPayments } from "../modules/payments/index.js";
 import { type ReviewsService, seedDemoReviews } from "../modules/reviews/index.js";
 import { hasUsers, insertUser } from "../modules/users/index.js";
 
@@ -153,21 +154,29 @@ const customers = [
 ];
 
 /**
- * Fills an empty database with an admin, customers and contractors (profiles, weekday hours), bookings in
- * every state between them and reviews of the finished ones, so a new developer can try the API and the dashboard at once. Does nothing if any
- * account exists; all or nothing.
+ * Fills an empty database with an admin, customers and contractors (profiles, weekday hours, Connect
+ * accounts), bookings in every state between them with the money behind them (payments, transfers, refunds,
+ * withdrawals) and reviews of the finished ones, so a new developer can try the API and the dashboard at once.
+ * Does nothing if any account exists. The accounts, profiles, jobs and bookings up to acceptance commit all or
+ * nothing; the payments steps follow through the payments service once they have.
  */
 export async function seedDemoData(
   pool: pg.Pool,
   logger: Logger,
   now: Date,
-  modules: { bookings: BookingsService; jobs: JobsService; files: FilesService; reviews: ReviewsService },
+  modules: {
+    bookings: BookingsService;
+    jobs: JobsService;
+    files: FilesService;
+    reviews: ReviewsService;
+    payments: DemoPayments;
+  },
 ): Promise<boolean> {
   const passwordHash = await hashPassword(demoPassword);
   const seeded = await transaction(pool, async (tx) => {
     // Serialises concurrent starts on one database: only one of them seeds.
     await tx.executeSql("select pg_advisory_xact_lock(7403118222)");
-    if (await hasUsers(tx.db)) return false;
+    if (await hasUsers(tx.db)) return undefined;
     // Each module writes its own part: accounts through users, profiles through contractors.
     const account = async (name: string, email: string, role: "admin" | "customer" | "contractor") => {
       const user = await insertUser(tx.db, { name, email, role, passwordHash, emailVerifiedAt: now }, now);
@@ -205,8 +214,6 @@ export async function seedDemoData(
       { adminId, customers: customerIds, contractors: contractorIds },
       now,
     );
-    // Contractors' ratings come from reviews of these bookings, through the same service as the apps'.
-    await seedDemoReviews(modules.reviews, bookings);
     await seedDemoJobs(modules.jobs, tx.db, ids, now);
     // Conversations for the first three booked pairs (seedDemoBookings pairs the i-th story's customer and
     // contractor round-robin), with history, an attachment and unread messages.
@@ -221,9 +228,20 @@ export async function seedDemoData(
       now,
     );
     await seedDemoInbox(tx.db, [...ids.values()], now);
-    return true;
+    return { bookings, contractorIds, adminId, priya: ids.get(contractors[0]?.email ?? "") };
   });
   if (seeded) {
+    // The money needs committed bookings (the payments service and its webhooks work in transactions of
+    // their own), so it follows the commit, awaited to the end before the server reports ready.
+    for (const contractor of seeded.contractorIds) await modules.payments.onboard(contractor.id);
+    await seeded.bookings.finish(modules.payments);
+    // Contractors' ratings come from reviews of the released bookings, through the same service as the apps'.
+    await seedDemoReviews(modules.reviews, seeded.bookings.bookings);
+    // The first contractor has been paid for past work: one withdrawal reached the bank, one is just asked.
+    if (seeded.priya) {
+      await modules.payments.withdraw(seeded.priya, 60000, "gbp", true);
+      await modules.payments.withdraw(seeded.priya, 15000, "gbp", false);
+    }
     logger.info(
       {
         admin: "admin@example.com",
@@ -234,7 +252,7 @@ export async function seedDemoData(
       `demo data created: sign in as admin@example.com, ${customers[0]?.email} or ${contractors[0]?.email} with the password "${demoPassword}"`,
     );
   }
-  return seeded;
+  return seeded !== undefined;
 }
 
 /**

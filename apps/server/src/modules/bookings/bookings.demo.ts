@@ -173,17 +173,49 @@ const pastWork: {
 ];
 
 /**
+ * The payments steps the demo's bookings need, run after the seed's transaction commits (the payments
+ * service works on committed bookings, and its gateway's webhooks are processed by their own transactions).
+ */
+export interface DemoMoney {
+  /** The customer pays; the booking becomes funded. */
+  fund(bookingId: string, customerId: string): Promise<void>;
+  /** The admin's resolution of a dispute, through payments (audited, settled). */
+  resolveDispute(
+    adminId: string,
+    bookingId: string,
+    refund: number,
+    currency: string,
+    note: string,
+  ): Promise<void>;
+  /** The settlement the booking's status owes: the Transfer, the refund, or both. */
+  settle(bookingId: string): Promise<void>;
+}
+
+/** What the seed's transaction made, and the money steps that finish the bookings after it commits. */
+export interface DemoBookings {
+  bookings: DemoBooking[];
+  /** Takes every booking that is funded or beyond to its state, with its money; resolves once settled. */
+  finish(money: DemoMoney): Promise<void>;
+}
+
+type Step = (money: DemoMoney) => Promise<unknown>;
+
+const owesSettlement = new Set<BookingStatus>(["released", "refunded", "partially_refunded", "cancelled"]);
+
+/**
  * Demo data: one booking in every state, between the demo customers and contractors, made through the same
  * service calls as the apps' (requests, the parties' actions, the payments and admin steps). Times are set
  * around `now` so each state is plausible; requests skip the availability check, the hours being chosen here.
- * Then past work, finished and paid, that the demo's reviews are about. Returns every booking made.
+ * Then past work, finished and paid, that the demo's reviews are about. Bookings that are funded or beyond
+ * stop at accepted in the seed's transaction; `finish` pays them and takes them on once it has committed.
  */
 export async function seedDemoBookings(
   service: BookingsService,
   people: DemoBookingPeople,
   now: Date,
-): Promise<DemoBooking[]> {
+): Promise<DemoBookings> {
   const made: DemoBooking[] = [];
+  const later: { booking: DemoBooking; steps: Step[] }[] = [];
   for (const [index, story] of stories.entries()) {
     const customer = people.customers[index % people.customers.length];
     const contractor = people.contractors[index % people.contractors.length];
@@ -200,76 +232,67 @@ export async function seedDemoBookings(
     });
     const asCustomer = { id: customer.id, role: "customer" as const };
     const asContractor = { id: contractor.id, role: "contractor" as const };
-    const commission = Math.floor(story.price / 10);
-    const steps: Record<BookingStatus, (() => Promise<unknown>)[]> = {
-      requested: [],
-      accepted: [() => service.act(asContractor, id, "accept")],
-      declined: [() => service.act(asContractor, id, "decline")],
-      expired: [() => service.expire(id)],
-      funded: [],
-      in_progress: [],
-      completed: [],
-      released: [],
-      disputed: [],
-      refunded: [],
-      partially_refunded: [],
-      cancelled: [],
+    const first: Record<"accepted" | "declined" | "expired", () => Promise<unknown>> = {
+      accepted: () => service.act(asContractor, id, "accept"),
+      declined: () => service.act(asContractor, id, "decline"),
+      expired: () => service.expire(id),
     };
-    const fund = [
-      ...steps.accepted,
-      () =>
-        service.markFunded(id, {
-          by: "system",
-          amounts: { commission, contractorAmount: story.price - commission },
-        }),
-    ];
-    const done = [
+    const fund: Step[] = [(money) => money.fund(id, customer.id)];
+    const done: Step[] = [
       ...fund,
       () => service.act(asContractor, id, "start"),
       () => service.act(asContractor, id, "complete"),
     ];
-    const disputed = [
+    const disputed: Step[] = [
       ...done,
       () => service.act(asCustomer, id, "dispute", { disputeReason: "The work is not finished" }),
     ];
-    steps.funded = fund;
-    steps.in_progress = [...fund, () => service.act(asContractor, id, "start")];
-    steps.completed = done;
-    steps.released = [...done, () => service.act(asCustomer, id, "confirm")];
-    steps.disputed = disputed;
-    steps.refunded = [
-      ...disputed,
-      () =>
-        service.resolveDispute(id, {
-          by: people.adminId,
-          refundAmount: story.price,
-          note: "The contractor did not come back",
-        }),
-    ];
-    steps.partially_refunded = [
-      ...disputed,
-      () =>
-        service.resolveDispute(id, {
-          by: people.adminId,
-          refundAmount: Math.floor(story.price / 4),
-          note: "A quarter back for the boards left unpainted",
-        }),
-    ];
-    steps.cancelled = [...fund, () => service.act(asCustomer, id, "cancel")];
-    for (const step of steps[story.status]) await step();
-    made.push({ id, status: story.status, customerId: customer.id, contractorId: contractor.id });
+    const resolve =
+      (refund: number, note: string): Step =>
+      (money) =>
+        money.resolveDispute(people.adminId, id, refund, "gbp", note);
+    const paid: Partial<Record<BookingStatus, Step[]>> = {
+      funded: fund,
+      in_progress: [...fund, () => service.act(asContractor, id, "start")],
+      completed: done,
+      released: [...done, () => service.act(asCustomer, id, "confirm")],
+      disputed,
+      refunded: [...disputed, resolve(story.price, "The contractor did not come back")],
+      partially_refunded: [
+        ...disputed,
+        resolve(Math.floor(story.price / 4), "A quarter back for the boards left unpainted"),
+      ],
+      cancelled: [...fund, () => service.act(asCustomer, id, "cancel")],
+    };
+    // Everything but a bare request is accepted (or declined, or left to expire) in the transaction.
+    if (story.status !== "requested") {
+      await (first[story.status as keyof typeof first] ?? first.accepted)();
+    }
+    const booking = { id, status: story.status, customerId: customer.id, contractorId: contractor.id };
+    const steps = paid[story.status];
+    if (steps) later.push({ booking, steps });
+    made.push(booking);
   }
-  // Past work first: it is what the demo's reviews are written about, in this order.
-  return [...(await seedPastWork(service, people, now)), ...made];
+  const past = await seedPastWork(service, people, now);
+  return {
+    // Past work first: it is what the demo's reviews are written about, in this order.
+    bookings: [...past.map((work) => work.booking), ...made],
+    async finish(money) {
+      for (const work of [...past, ...later]) {
+        for (const step of work.steps) await step(money);
+        if (owesSettlement.has(work.booking.status)) await money.settle(work.booking.id);
+      }
+    },
+  };
 }
 
-/** The finished work of `pastWork`, taken through the machine from request to the money reaching the contractor. */
+/** The finished work of `pastWork`, accepted now and taken by its steps from payment to the money reaching the contractor. */
 async function seedPastWork(
   service: BookingsService,
   people: DemoBookingPeople,
   now: Date,
-): Promise<DemoBooking[]> {
-  const made: DemoBooking[] = [];
+): Promise<{ booking: DemoBooking; steps: Step[] }[]> {
+  const made: { booking: DemoBooking; steps: Step[] }[] = [];
   for (const work of pastWork) {
     const customer = people.customers[work.customer % people.customers.length];
     const contractor = people.contractors[work.contractor];
@@ -287,28 +310,31 @@ async function seedPastWork(
     });
     const asCustomer = { id: customer.id, role: "customer" as const };
     const asContractor = { id: contractor.id, role: "contractor" as const };
-    const commission = Math.floor(work.price / 10);
     await service.act(asContractor, id, "accept");
-    await service.markFunded(id, {
-      by: "system",
-      amounts: { commission, contractorAmount: work.price - commission },
-    });
-    await service.act(asContractor, id, "start");
-    await service.act(asContractor, id, "complete");
+    const steps: Step[] = [
+      (money) => money.fund(id, customer.id),
+      () => service.act(asContractor, id, "start"),
+      () => service.act(asContractor, id, "complete"),
+    ];
     let status: BookingStatus = "released";
-    if (work.end === "confirm") await service.act(asCustomer, id, "confirm");
-    else if (work.end === "autoRelease") await service.autoRelease(id);
+    if (work.end === "confirm") steps.push(() => service.act(asCustomer, id, "confirm"));
+    else if (work.end === "autoRelease") steps.push(() => service.autoRelease(id));
     else {
-      await service.act(asCustomer, id, "dispute", { disputeReason: "Part of the job was not done" });
       const partial = work.end === "resolvePartial";
-      await service.resolveDispute(id, {
-        by: people.adminId,
-        refundAmount: partial ? Math.floor(work.price / 5) : 0,
-        note: partial ? "A fifth back for the wall left unpainted" : "The work was done as agreed",
-      });
+      steps.push(
+        () => service.act(asCustomer, id, "dispute", { disputeReason: "Part of the job was not done" }),
+        (money) =>
+          money.resolveDispute(
+            people.adminId,
+            id,
+            partial ? Math.floor(work.price / 5) : 0,
+            "gbp",
+            partial ? "A fifth back for the wall left unpainted" : "The work was done as agreed",
+          ),
+      );
       if (partial) status = "partially_refunded";
     }
-    made.push({ id, status, customerId: customer.id, contractorId: contractor.id });
+    made.push({ booking: { id, status, customerId: customer.id, contractorId: contractor.id }, steps });
   }
   return made;
 }

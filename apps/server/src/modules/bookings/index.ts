@@ -1,6 +1,11 @@
 /** @public For the jobs module: the answer of accepting a quote is a booking. */
 export { type BookingView, bookingSchema, statusFilter as bookingStatusFilter } from "./bookings.contract.js";
-export { type DemoBooking, type DemoBookingPeople, seedDemoBookings } from "./bookings.demo.js";
+export {
+  type DemoBooking,
+  type DemoBookingPeople,
+  type DemoMoney,
+  seedDemoBookings,
+} from "./bookings.demo.js";
 /** @public For modules whose routes reach bookings (jobs, payments, admin): the errors they may answer. */
 export { bookingErrors } from "./bookings.errors.js";
 export type { BookingStatus } from "./bookings.machine.js";

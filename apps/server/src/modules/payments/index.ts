@@ -1,5 +1,6 @@
 export type { PaymentGateway } from "./gateway.js";
 export { simulatedModel } from "./gateway.simulated.js";
+export type { DemoPayments } from "./payments.demo.js";
 export { createPaymentsModule, type PaymentsModuleDeps } from "./payments.module.js";
 export type { MoneyEvent, MoneyEventListener, PaymentsService } from "./payments.service.js";
 /** @public For `npm run ledger:check` and the tests' ledger check: reconciliation with the gateway. */

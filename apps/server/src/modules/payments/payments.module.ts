@@ -10,6 +10,7 @@ import type { Module } from "../module.js";
 import type { PaymentGateway } from "./gateway.js";
 import { createSimulatedGateway } from "./gateway.simulated.js";
 import { createStripeGateway } from "./gateway.stripe.js";
+import { createDemoPayments, type DemoPayments } from "./payments.demo.js";
 import { paymentRoutes } from "./payments.routes.js";
 import {
   createPaymentsService,
@@ -51,7 +52,7 @@ export interface PaymentsModuleDeps {
  */
 export function createPaymentsModule(
   deps: PaymentsModuleDeps,
-): Module<PaymentsService> & { gateway: PaymentGateway } {
+): Module<PaymentsService> & { gateway: PaymentGateway; demo: DemoPayments } {
   const { settings } = deps;
   // The simulated gateway signs its own deliveries; without a configured secret, one of this process does.
   const secret = settings.webhookSecret ?? `whsec_${randomBytes(24).toString("base64url")}`;
@@ -93,6 +94,8 @@ export function createPaymentsModule(
     name: "payments",
     service,
     gateway,
+    /** For the demo seed: money through the same calls as the routes and jobs, awaited to the end. */
+    demo: createDemoPayments({ db: deps.db, service, intake }),
     routes: paymentRoutes(service, intake),
     async jobs(queue) {
       for (const name of [webhookQueue, settleQueue, payoutQueue, moneyEventQueue]) {

@@ -1,0 +1,62 @@
+import { asc, isNull } from "drizzle-orm";
+import type { Database } from "../../db/client.js";
+import type { PaymentsService } from "./payments.service.js";
+import { webhookEvents } from "./payments.tables.js";
+import type { WebhookIntake } from "./webhooks.js";
+
+/**
+ * The demo seed's money, through the same service calls as the routes and jobs: contractors onboard on the
+ * (simulated) gateway, customers pay with a test card, settlements and payouts run as their jobs run them.
+ * The gateway's webhooks are processed here, in order, as soon as they arrive, instead of waiting for the
+ * queue's polling: the seed runs at every start on an empty database and must stay fast, and what it returns
+ * must be the final state (the jobs that later find the same work find it done).
+ */
+export function createDemoPayments(deps: { db: Database; service: PaymentsService; intake: WebhookIntake }) {
+  const { db, service, intake } = deps;
+  const system = (id: string, role: "customer" | "contractor" | "admin") => ({ id, role, sessionId: "demo" });
+
+  /** Every webhook stored and not yet processed, oldest first, through the webhook job's own handler. */
+  async function drain(): Promise<void> {
+    const pending = await db
+      .select({ id: webhookEvents.id })
+      .from(webhookEvents)
+      .where(isNull(webhookEvents.processedAt))
+      .orderBy(asc(webhookEvents.receivedAt), asc(webhookEvents.id));
+    for (const { id } of pending) await intake.process(id, service.handleEvent);
+  }
+
+  return {
+    async onboard(contractorId: string): Promise<void> {
+      await service.onboard(system(contractorId, "contractor"));
+      await drain();
+    },
+    /** The customer pays with Stripe's test card; `payment_intent.succeeded` funds the booking. */
+    async fund(bookingId: string, customerId: string): Promise<void> {
+      await service.pay(system(customerId, "customer"), bookingId, "pm_card_visa");
+      await drain();
+    },
+    async resolveDispute(adminId: string, bookingId: string, refund: number, currency: string, note: string) {
+      await service.resolveDispute(system(adminId, "admin"), bookingId, {
+        refundAmount: { amount: refund, currency },
+        note,
+      });
+    },
+    /** What the `payment.settle` job does for the booking's status: the Transfer, the refund, or both. */
+    async settle(bookingId: string): Promise<void> {
+      await service.settle(bookingId);
+      await drain();
+    },
+    /**
+     * A withdrawal of the contractor's available money; `paid` runs its payout job now, so the bank has it;
+     * otherwise it is left pending for the payout job.
+     */
+    async withdraw(contractorId: string, amount: number, currency: string, paid: boolean): Promise<void> {
+      const withdrawal = await service.withdraw(system(contractorId, "contractor"), { amount, currency });
+      if (!paid) return;
+      await service.payout(withdrawal.id);
+      await drain();
+    },
+  };
+}
+
+export type DemoPayments = ReturnType<typeof createDemoPayments>;
