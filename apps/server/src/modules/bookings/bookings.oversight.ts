@@ -1,13 +1,12 @@
-import { and, desc, eq, gte, inArray, lt, or, type SQL, sql } from "drizzle-orm";
-import { z } from "zod";
+import { and, eq, gte, inArray, lt, or, type SQL, sql } from "drizzle-orm";
 import type { Executor } from "../../db/client.js";
 import { AppError } from "../../http/errors.js";
 import type { Money } from "../../http/money.js";
-import { decodeCursor, type Page, toPage } from "../../http/pagination.js";
+import type { Page } from "../../http/pagination.js";
 import type { BookingView } from "./bookings.contract.js";
 import { bookingErrors } from "./bookings.errors.js";
 import { type BookingStatus, bookingStatuses } from "./bookings.machine.js";
-import { present } from "./bookings.service.js";
+import { bookingPage, present } from "./bookings.service.js";
 import { bookingHistory, bookings } from "./bookings.tables.js";
 
 /** Read-only views of every booking, for admins; the rules of who may call them live in the admin module. */
@@ -40,23 +39,7 @@ export async function listAllBookings(db: Executor, query: BookingFilter): Promi
     query.from ? gte(bookings.createdAt, query.from) : undefined,
     query.to ? lt(bookings.createdAt, query.to) : undefined,
   ];
-  if (query.cursor) {
-    const [after] = decodeCursor({ ...query, cursor: query.cursor }, z.tuple([z.uuid()]));
-    conditions.push(lt(bookings.id, after));
-  }
-  const rows = await db
-    .select()
-    .from(bookings)
-    .where(and(...conditions))
-    .orderBy(desc(bookings.id))
-    .limit(query.limit + 1);
-  const page = toPage(
-    rows,
-    query,
-    (row) => [row.id],
-    (row) => row,
-  );
-  return { items: await present(db, page.items), nextCursor: page.nextCursor };
+  return bookingPage(db, conditions, query);
 }
 
 /** Any booking with its whole history. */

@@ -172,6 +172,35 @@ async function partiesOf(db: Executor, ids: string[]): Promise<Map<string, strin
   return new Map(rows.map((row) => [row.id, row.name]));
 }
 
+/**
+ * One page of the bookings matching `conditions`, newest first (ids are time-ordered), resuming after the
+ * query's cursor: the one way every booking list pages.
+ */
+export async function bookingPage(
+  db: Executor,
+  conditions: (SQL | undefined)[],
+  query: { limit: number; cursor?: string | undefined },
+): Promise<Page<BookingView>> {
+  const where = [...conditions];
+  if (query.cursor) {
+    const [after] = decodeCursor({ ...query, cursor: query.cursor }, z.tuple([z.uuid()]));
+    where.push(lt(bookings.id, after));
+  }
+  const rows = await db
+    .select()
+    .from(bookings)
+    .where(and(...where))
+    .orderBy(desc(bookings.id))
+    .limit(query.limit + 1);
+  const page = toPage(
+    rows,
+    query,
+    (row) => [row.id],
+    (row) => row,
+  );
+  return { items: await present(db, page.items), nextCursor: page.nextCursor };
+}
+
 /** Rows as their views: parties' names and the whole history. */
 export async function present(db: Executor, rows: BookingRow[]): Promise<BookingView[]> {
   if (rows.length === 0) return [];
@@ -663,24 +692,7 @@ export function createBookingsService(deps: BookingsDeps) {
      * @public
      */
     async listDisputed(query: { limit: number; cursor?: string | undefined }): Promise<Page<BookingView>> {
-      const conditions: (SQL | undefined)[] = [eq(bookings.status, "disputed")];
-      if (query.cursor) {
-        const [after] = decodeCursor({ ...query, cursor: query.cursor }, z.tuple([z.uuid()]));
-        conditions.push(lt(bookings.id, after));
-      }
-      const rows = await db
-        .select()
-        .from(bookings)
-        .where(and(...conditions))
-        .orderBy(desc(bookings.id))
-        .limit(query.limit + 1);
-      const page = toPage(
-        rows,
-        query,
-        (row) => [row.id],
-        (row) => row,
-      );
-      return { items: await present(db, page.items), nextCursor: page.nextCursor };
+      return bookingPage(db, [eq(bookings.status, "disputed")], query);
     },
 
     /** For the payments module: the booking as its parties see it. @public */
@@ -763,26 +775,8 @@ export function createBookingsService(deps: BookingsDeps) {
       else if (query.role === "contractor") conditions.push(eq(bookings.contractorId, user.id));
       else conditions.push(or(eq(bookings.customerId, user.id), eq(bookings.contractorId, user.id)));
       if (query.status) conditions.push(inArray(bookings.status, query.status));
-      if (query.cursor) {
-        const [after] = decodeCursor({ ...query, cursor: query.cursor }, z.tuple([z.uuid()]));
-        conditions.push(lt(bookings.id, after));
-      }
-      const rows = await db
-        .select()
-        .from(bookings)
-        .where(and(...conditions))
-        .orderBy(desc(bookings.id))
-        .limit(query.limit + 1);
-      const page = toPage(
-        rows,
-        query,
-        (row) => [row.id],
-        (row) => row,
-      );
-      return {
-        items: await withCustomerRating(user, await present(db, page.items)),
-        nextCursor: page.nextCursor,
-      };
+      const page = await bookingPage(db, conditions, query);
+      return { items: await withCustomerRating(user, page.items), nextCursor: page.nextCursor };
     },
 
     /** The expiry timer: an unanswered request expires; one answered in time is left alone. */
