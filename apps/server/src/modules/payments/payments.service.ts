@@ -725,6 +725,47 @@ export function createPaymentsService(deps: PaymentsDeps) {
     });
   }
 
+  /**
+   * An admin's refund of a booking (a dispute's resolution, or a refund after release), in one transaction
+   * with its audit entry: `apply` is the booking transition that enqueues the money it owes.
+   */
+  async function adminSettlement(
+    admin: AuthUser,
+    bookingId: string,
+    input: { refundAmount: Money; note: string },
+    action: "dispute.resolve" | "booking.refund",
+    apply: (
+      bookingId: string,
+      options: { by: string; refundAmount: number; note: string },
+    ) => Promise<BookingView>,
+  ): Promise<BookingView> {
+    return transaction(pool, async () => {
+      const booking = await bookings.money(bookingId);
+      if (!booking) throw new AppError(bookingErrors.notFound, "No booking with this id");
+      if (input.refundAmount.currency !== booking.currency) {
+        throw new AppError(
+          paymentErrors.currencyMismatch,
+          `The booking is paid in ${booking.currency}, not ${input.refundAmount.currency}`,
+        );
+      }
+      const view = await apply(bookingId, {
+        by: admin.id,
+        refundAmount: input.refundAmount.amount,
+        note: input.note,
+      });
+      await deps.audit.record({
+        actorId: admin.id,
+        action,
+        targetType: "booking",
+        targetId: bookingId,
+        before: { status: booking.status },
+        after: { status: view.status, refundAmount: input.refundAmount },
+        reason: input.note,
+      });
+      return view;
+    });
+  }
+
   return {
     pay,
     settle,
@@ -802,62 +843,12 @@ export function createPaymentsService(deps: PaymentsDeps) {
     },
 
     /** An admin's resolution: the booking's transition enqueues the money it owes; audit-logged with it. */
-    async resolveDispute(admin: AuthUser, bookingId: string, input: { refundAmount: Money; note: string }) {
-      return transaction(pool, async () => {
-        const booking = await bookings.money(bookingId);
-        if (!booking) throw new AppError(bookingErrors.notFound, "No booking with this id");
-        if (input.refundAmount.currency !== booking.currency) {
-          throw new AppError(
-            paymentErrors.currencyMismatch,
-            `The booking is paid in ${booking.currency}, not ${input.refundAmount.currency}`,
-          );
-        }
-        const view = await bookings.resolveDispute(bookingId, {
-          by: admin.id,
-          refundAmount: input.refundAmount.amount,
-          note: input.note,
-        });
-        await deps.audit.record({
-          actorId: admin.id,
-          action: "dispute.resolve",
-          targetType: "booking",
-          targetId: bookingId,
-          before: { status: booking.status },
-          after: { status: view.status, refundAmount: input.refundAmount },
-          reason: input.note,
-        });
-        return view;
-      });
-    },
+    resolveDispute: (admin: AuthUser, bookingId: string, input: { refundAmount: Money; note: string }) =>
+      adminSettlement(admin, bookingId, input, "dispute.resolve", bookings.resolveDispute),
 
     /** An admin refunds a released booking: the contractor's transfer is reversed for their share. */
-    async refundReleased(admin: AuthUser, bookingId: string, input: { refundAmount: Money; note: string }) {
-      return transaction(pool, async () => {
-        const booking = await bookings.money(bookingId);
-        if (!booking) throw new AppError(bookingErrors.notFound, "No booking with this id");
-        if (input.refundAmount.currency !== booking.currency) {
-          throw new AppError(
-            paymentErrors.currencyMismatch,
-            `The booking is paid in ${booking.currency}, not ${input.refundAmount.currency}`,
-          );
-        }
-        const view = await bookings.refundReleased(bookingId, {
-          by: admin.id,
-          refundAmount: input.refundAmount.amount,
-          note: input.note,
-        });
-        await deps.audit.record({
-          actorId: admin.id,
-          action: "booking.refund",
-          targetType: "booking",
-          targetId: bookingId,
-          before: { status: booking.status },
-          after: { status: view.status, refundAmount: input.refundAmount },
-          reason: input.note,
-        });
-        return view;
-      });
-    },
+    refundReleased: (admin: AuthUser, bookingId: string, input: { refundAmount: Money; note: string }) =>
+      adminSettlement(admin, bookingId, input, "booking.refund", bookings.refundReleased),
 
     async disputes(query: { limit: number; cursor?: string | undefined }) {
       const page: Page<BookingView> = await bookings.listDisputed(query);
