@@ -7,6 +7,7 @@ import { BookingDetail, Bookings } from "./pages/Bookings.js";
 import { JobDetail, Jobs } from "./pages/Jobs.js";
 import { Disputes, Settings, Transactions } from "./pages/Money.js";
 import { Overview } from "./pages/Overview.js";
+import { Reviews } from "./pages/Reviews.js";
 import { NotAdmin, SignIn } from "./pages/SignIn.js";
 import { UserDetail } from "./pages/UserDetail.js";
 import { Users } from "./pages/Users.js";
@@ -30,6 +31,7 @@ const sections = [
   ["/bookings", "Bookings"],
   ["/disputes", "Disputes"],
   ["/transactions", "Transactions"],
+  ["/reviews", "Reviews"],
   ["/settings", "Settings"],
   ["/audit-log", "Audit log"],
 ] as const;
@@ -77,6 +79,7 @@ const router = createBrowserRouter(
         { path: "bookings/:id", element: <BookingDetail /> },
         { path: "disputes", element: <Disputes /> },
         { path: "transactions", element: <Transactions /> },
+        { path: "reviews", element: <Reviews /> },
         { path: "settings", element: <Settings /> },
         { path: "audit-log", element: <AuditLog /> },
         { path: "*", element: <p>No such page.</p> },

@@ -217,8 +217,16 @@ export function Choice({
 }
 
 /** A search box: the list is asked again when it is submitted, not on every key. */
-export function Search({ label, onChange }: { label: string; onChange: (value: string) => void }) {
-  const [text, setText] = useState("");
+export function Search({
+  label,
+  initial = "",
+  onChange,
+}: {
+  label: string;
+  initial?: string;
+  onChange: (value: string) => void;
+}) {
+  const [text, setText] = useState(initial);
   return (
     <form
       className="search"

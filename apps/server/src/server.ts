@@ -315,6 +315,7 @@ export async function startServer(
       onSuspended: (userId) => auth.service.sessionsEnded({ userId }),
       contractors: contractors.service,
       jobs: jobsModule.service,
+      ledger: ledger.service,
       metricsMaxDays: config.admin.metricsMaxDays,
     });
     // Events that notify: committed booking transitions (from the booking.changed worker), quote events and

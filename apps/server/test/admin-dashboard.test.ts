@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Account, register, strongPassword } from "./accounts.js";
+import { type Account, login, register, strongPassword } from "./accounts.js";
 import { createContractor, samplePdf, uploadedFileId } from "./fixtures.js";
 import { startTestServer, type TestServer } from "./server.js";
 
@@ -115,6 +115,22 @@ describe.skipIf(skip)("the admin dashboard in Chromium", () => {
       reason: "The shed lights still trip the fuse",
     });
     expect(disputed.status, JSON.stringify(disputed.body)).toBe(200);
+    // What the two said to each other, for the dispute's transcript.
+    const conversation = await app.request("POST", "/api/v1/conversations", {
+      token: customer.accessToken,
+      body: { participantId: contractor.id },
+    });
+    expect(conversation.status, JSON.stringify(conversation.body)).toBe(200);
+    for (const [who, text] of [
+      [customer, "The lights in the shed still go off"],
+      [contractor, "I replaced the breaker; the fault is in your lamp"],
+    ] as const) {
+      const sent = await app.request("POST", `/api/v1/conversations/${conversation.body.id}/messages`, {
+        token: who.accessToken,
+        body: { text },
+      });
+      expect(sent.status, JSON.stringify(sent.body)).toBe(201);
+    }
     const posted = await app.request("POST", "/api/v1/jobs", {
       token: customer.accessToken,
       body: {
@@ -193,7 +209,7 @@ describe.skipIf(skip)("the admin dashboard in Chromium", () => {
         await page.getByRole("button", { name: "Sign in" }).click();
         await page.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
         await page.getByText("Pending verifications").waitFor();
-        await page.getByRole("img", { name: "Bookings and revenue per day" }).waitFor();
+        await page.getByRole("img", { name: "Bookings, value paid and commission per day" }).waitFor();
         await shoot("overview");
         // A reload keeps the session: the access token is gone with the page, the cookie renews it.
         await page.reload();
@@ -249,6 +265,10 @@ describe.skipIf(skip)("the admin dashboard in Chromium", () => {
         await open("/disputes", "Disputes");
         const dispute = page.getByRole("article", { name: `Dispute ${disputedId}` });
         await dispute.getByText("The shed lights still trip the fuse").waitFor();
+        await dispute.getByRole("button", { name: "Show the chat transcript" }).click();
+        const transcript = dispute.getByRole("region", { name: "Chat transcript" });
+        await transcript.getByText("I replaced the breaker; the fault is in your lamp").waitFor();
+        await transcript.getByText("Vera Voltage (contractor)").waitFor();
         await shoot("disputes");
         await dispute.getByLabel("Refund to the customer (GBP)").fill("90");
         await dispute.getByRole("button", { name: "Resolve" }).click();
@@ -262,6 +282,71 @@ describe.skipIf(skip)("the admin dashboard in Chromium", () => {
         });
         expect(settled.body.status).toBe("partially_refunded");
         expect(settled.body.refundAmount).toEqual({ amount: 9_000, currency: "gbp" });
+      },
+    },
+    {
+      name: "shows a contractor's ledger balance and hides a review, audited",
+      run: async () => {
+        // The partial refund released the rest, less commission, to the contractor: the page shows what the
+        // ledger holds for them.
+        const admin = await app.request("POST", "/api/v1/auth/login", {
+          body: { email: adminEmail, password: strongPassword },
+        });
+        // The release is the payments worker's, moments after the resolution.
+        const owed = await until("the released share in the ledger", async () => {
+          const balances = await app.request(
+            "GET",
+            `/api/v1/admin/ledger/balances?accountPrefix=contractor_payable:${contractor.id}`,
+            { token: admin.body.accessToken },
+          );
+          const balance: number | undefined = balances.body.items[0]?.balance;
+          return balance === undefined ? undefined : -balance;
+        });
+        expect(owed).toBeGreaterThan(0);
+        await open(`/users/${contractor.id}`, "Vera Voltage");
+        const ledger = page.getByRole("row", { name: /Available to withdraw/ });
+        await ledger.getByText(`£${(owed / 100).toFixed(2)}`).waitFor();
+        // Its transactions: the list filtered by that account.
+        await ledger.getByRole("link", { name: "Transactions" }).click();
+        await page.getByRole("heading", { level: 1, name: "Transactions" }).waitFor();
+        await page
+          .getByRole("cell", { name: /^release/ })
+          .first()
+          .waitFor();
+        expect(await page.getByRole("cell", { name: /^funding/ }).count()).toBe(0);
+        await shoot("transactions-of-contractor");
+
+        // Carl was suspended above: back, and signed in again, to review the work.
+        const reactivated = await app.request("PATCH", `/api/v1/admin/users/${customer.id}`, {
+          token: admin.body.accessToken,
+          body: { status: "active" },
+        });
+        expect(reactivated.status).toBe(200);
+        const carl = await login(app, customer.email, customer.password);
+        const reviewed = await app.request("POST", `/api/v1/bookings/${disputedId}/review`, {
+          token: carl.accessToken,
+          body: { rating: 1, comment: "Call me on 07700 900123 for cheaper work" },
+        });
+        expect(reviewed.status, JSON.stringify(reviewed.body)).toBe(201);
+        await open(`/users/${contractor.id}`, "Vera Voltage");
+        await page.getByText("Call me on 07700 900123 for cheaper work").waitFor();
+        await open("/reviews", "Reviews");
+        const row = page.getByRole("row", { name: /Call me on 07700 900123/ });
+        await row.getByRole("button", { name: "Hide" }).click();
+        const dialog = page.getByRole("dialog", { name: "Hide this review?" });
+        await dialog.getByLabel("Reason").fill("Advertising a phone number");
+        await dialog.getByRole("button", { name: "Confirm" }).click();
+        await dialog.waitFor({ state: "detached" });
+        await row.getByRole("button", { name: "Show" }).waitFor();
+        await shoot("reviews");
+        const shown = await app.request("GET", `/api/v1/contractors/${contractor.id}/reviews`);
+        expect(shown.body.items).toEqual([]);
+        await open("/audit-log", "Audit log");
+        await page
+          .getByRole("row", { name: /review\.hide/ })
+          .getByText("Advertising a phone number")
+          .first()
+          .waitFor();
       },
     },
     {
@@ -317,6 +402,8 @@ describe.skipIf(skip)("the admin dashboard in Chromium", () => {
           ["booking-detail", `/bookings/${bookingId}`, "Install an outdoor socket", "History"],
           ["disputes", "/disputes", "Disputes"],
           ["transactions", "/transactions", "Transactions"],
+          ["reviews", "/reviews", "Reviews", "Vera Voltage"],
+          ["contractor-detail", `/users/${contractor.id}`, "Vera Voltage", "Reviews of their work"],
           ["settings", "/settings", "Settings"],
         ];
         for (const [name, path, heading, text] of pages) {

@@ -423,4 +423,36 @@ describe("the OpenAPI document, as client generators read it", () => {
       $ref: "#/components/schemas/WeeklyRange",
     });
   });
+
+  // A named object that may be null in one place must stay non-null everywhere else: a component that allows
+  // null makes every list of it nullable in generated clients, and `allOf` with a nullable member forbids the
+  // null the field is documented to carry.
+  it("says null where a field may be null, and nowhere else: named objects stay non-null, nullable uses are anyOf", () => {
+    const allowsNull = (schema: { type?: unknown }) =>
+      schema.type === "null" || (Array.isArray(schema.type) && schema.type.includes("null"));
+    const nullableComponents = Object.entries(
+      document.components.schemas as Record<string, { type?: unknown }>,
+    )
+      .filter(([, schema]) => allowsNull(schema))
+      .map(([name]) => name);
+    expect(nullableComponents).toEqual([]);
+    const nullInAllOf: string[] = [];
+    const walk = (node: unknown, at: string) => {
+      if (Array.isArray(node)) {
+        for (const [index, item] of node.entries()) walk(item, `${at}/${index}`);
+        return;
+      }
+      if (typeof node !== "object" || node === null) return;
+      const schema = node as { allOf?: { type?: unknown }[] };
+      if (schema.allOf?.some(allowsNull)) nullInAllOf.push(at);
+      for (const [key, value] of Object.entries(node)) walk(value, `${at}/${key}`);
+    };
+    walk(document, "#");
+    expect(nullInAllOf).toEqual([]);
+    // What a nullable use looks like: the component or null.
+    expect(document.components.schemas.Conversation.properties.lastMessage.anyOf).toEqual([
+      { $ref: "#/components/schemas/Message" },
+      { type: "null" },
+    ]);
+  });
 });

@@ -2241,7 +2241,7 @@ export interface components {
             /** @enum {string} */
             verificationStatus: "unverified" | "pending" | "verified" | "rejected";
             rating: components["schemas"]["Rating"];
-            availability: components["schemas"]["Availability"];
+            availability: components["schemas"]["Availability"] | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -2265,7 +2265,7 @@ export interface components {
             timezone: string;
             weekly: components["schemas"]["WeeklyRange"][];
             exceptions?: components["schemas"]["DateException"][];
-        } | null;
+        };
         /** @description Hours on one weekday, in the contractor's time zone */
         WeeklyRange: {
             /** @description 0 = Sunday … 6 = Saturday */
@@ -2296,7 +2296,7 @@ export interface components {
         };
         CustomerProfile: {
             defaultAddress: string | null;
-            location: components["schemas"]["GeoPoint"];
+            location: components["schemas"]["GeoPoint"] | null;
         };
         /**
          * @example {
@@ -2307,10 +2307,10 @@ export interface components {
         GeoPoint: {
             lat: number;
             lng: number;
-        } | null;
+        };
         CustomerProfileInput: {
             defaultAddress?: string | null;
-            location?: components["schemas"]["GeoPoint"];
+            location?: components["schemas"]["GeoPoint"] | null;
         };
         PortfolioItem: {
             /** Format: uuid */
@@ -2423,8 +2423,8 @@ export interface components {
             rating: components["schemas"]["Rating"];
             serviceArea: components["schemas"]["PublicServiceArea"];
             portfolio: components["schemas"]["PortfolioItem"][];
-            availability: components["schemas"]["AvailabilitySummary"];
-            contact: components["schemas"]["ContractorContact"];
+            availability: components["schemas"]["AvailabilitySummary"] | null;
+            contact: components["schemas"]["ContractorContact"] | null;
             /** Format: date-time */
             memberSince: string;
         };
@@ -2440,11 +2440,11 @@ export interface components {
             /** Format: date-time */
             nextAvailableAt: string | null;
             weekly: components["schemas"]["WeeklyRange"][];
-        } | null;
+        };
         ContractorContact: {
             email: string;
             phone: string | null;
-        } | null;
+        };
         Booking: {
             /** Format: uuid */
             id: string;
@@ -2470,10 +2470,7 @@ export interface components {
                 currency: string;
             } | null;
             /** @description What the customer is owed back (cancellation policy or dispute resolution); null when nothing was paid */
-            refundAmount: {
-                amount: number;
-                currency: string;
-            } | null;
+            refundAmount: components["schemas"]["Money"] | null;
             disputeReason: string | null;
             /** Format: date-time */
             createdAt: string;
@@ -2503,11 +2500,8 @@ export interface components {
         };
         BookingHistoryEntry: {
             status: components["schemas"]["BookingStatus"];
-            /**
-             * @description The status before; null for the first entry
-             * @enum {string|null}
-             */
-            from: "requested" | "accepted" | "declined" | "expired" | "funded" | "in_progress" | "completed" | "released" | "disputed" | "refunded" | "partially_refunded" | "cancelled" | null;
+            /** @description The status before; null for the first entry */
+            from: components["schemas"]["BookingStatus"] | null;
             /** Format: date-time */
             at: string;
             /** @description The user id who made the change, or "system" (timers, payments) */
@@ -2655,8 +2649,8 @@ export interface components {
             };
             /** @description Price of the bookings paid in the period (they became `funded` in it), one entry per currency */
             grossBookingValue: components["schemas"]["Money"][];
-            /** @description The platform's commission earned in the period, per currency, from the ledger; null while this server keeps no ledger */
-            commissionEarned: components["schemas"]["Money"][] | null;
+            /** @description The platform's commission earned in the period, per currency, from the ledger: commission on money released in the period, less commission given back by refunds after release in it */
+            commissionEarned: components["schemas"]["NetMoney"][];
             /** @description Customers' payments held now (bookings funded, in progress, completed or disputed), per currency */
             moneyHeld: components["schemas"]["Money"][];
             /** @description Verification requests waiting now */
@@ -2672,7 +2666,14 @@ export interface components {
                 bookings: number;
                 /** @description Value paid that day, per currency */
                 grossBookingValue: components["schemas"]["Money"][];
+                /** @description Commission earned that day, per currency */
+                commissionEarned: components["schemas"]["NetMoney"][];
             }[];
+        };
+        NetMoney: {
+            /** @description Signed minor units */
+            amount: number;
+            currency: string;
         };
         AdminBookingPage: {
             items: components["schemas"]["Booking"][];
@@ -2691,7 +2692,7 @@ export interface components {
             description: string;
             categorySlug: string;
             location: components["schemas"]["JobLocation"];
-            budget: components["schemas"]["Money"] & (Record<string, never> | null);
+            budget: components["schemas"]["Money"] | null;
             /** Format: date-time */
             preferredStart: string | null;
             /** @enum {string} */
@@ -2797,7 +2798,7 @@ export interface components {
             description?: string;
             categorySlug?: string;
             location?: components["schemas"]["JobLocationInput"];
-            budget?: components["schemas"]["Money"] & (Record<string, never> | null);
+            budget?: components["schemas"]["Money"] | null;
             /** Format: date-time */
             preferredStart?: string | null;
             /** @description Replaces the whole list: new ids are attached, ids left out are released and deleted later */
@@ -2871,7 +2872,7 @@ export interface components {
             contractor: components["schemas"]["ConversationPerson"];
             /** @description The pair's bookings, newest first */
             bookings: components["schemas"]["LinkedBooking"][];
-            lastMessage: components["schemas"]["Message"];
+            lastMessage: components["schemas"]["Message"] | null;
             /** @description Messages from the other side after your read position (always 0 for admins) */
             unreadCount: number;
             /**
@@ -2907,7 +2908,7 @@ export interface components {
             clientMessageId: string | null;
             /** Format: date-time */
             createdAt: string;
-        } | null;
+        };
         MessageAttachment: {
             /** Format: uuid */
             id: string;
@@ -2978,7 +2979,7 @@ export interface components {
              * @description The customer may change the rating and comment until then (REVIEW_EDIT_WINDOW)
              */
             editableUntil: string;
-            reply: components["schemas"]["ReviewReply"];
+            reply: components["schemas"]["ReviewReply"] | null;
             /** @description Hidden by a moderator: out of the public list and the rating */
             hidden: boolean;
         };
@@ -2987,7 +2988,7 @@ export interface components {
             text: string;
             /** Format: date-time */
             createdAt: string;
-        } | null;
+        };
         ReviewInput: {
             /** @description Stars, 1 (poor) to 5 (excellent) */
             rating: number;
@@ -3021,7 +3022,7 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             editedAt: string | null;
-            reply: components["schemas"]["ReviewReply"];
+            reply: components["schemas"]["ReviewReply"] | null;
         };
         RatingSummary: {
             /** @description Mean stars of the visible reviews, to two decimals; 0 when none */
@@ -3081,7 +3082,7 @@ export interface components {
              * @description The customer may change the rating and comment until then (REVIEW_EDIT_WINDOW)
              */
             editableUntil: string;
-            reply: components["schemas"]["ReviewReply"];
+            reply: components["schemas"]["ReviewReply"] | null;
             /** @description Hidden by a moderator: out of the public list and the rating */
             hidden: boolean;
             customer: {
@@ -11628,7 +11629,12 @@ export interface operations {
                      *           "currency": "gbp"
                      *         }
                      *       ],
-                     *       "commissionEarned": null,
+                     *       "commissionEarned": [
+                     *         {
+                     *           "amount": 27600,
+                     *           "currency": "gbp"
+                     *         }
+                     *       ],
                      *       "moneyHeld": [
                      *         {
                      *           "amount": 188500,
@@ -11647,6 +11653,12 @@ export interface operations {
                      *               "amount": 144000,
                      *               "currency": "gbp"
                      *             }
+                     *           ],
+                     *           "commissionEarned": [
+                     *             {
+                     *               "amount": 12000,
+                     *               "currency": "gbp"
+                     *             }
                      *           ]
                      *         },
                      *         {
@@ -11656,6 +11668,12 @@ export interface operations {
                      *           "grossBookingValue": [
                      *             {
                      *               "amount": 168000,
+                     *               "currency": "gbp"
+                     *             }
+                     *           ],
+                     *           "commissionEarned": [
+                     *             {
+                     *               "amount": 15600,
                      *               "currency": "gbp"
                      *             }
                      *           ]
@@ -16092,6 +16110,8 @@ export interface operations {
                 status?: "visible" | "hidden";
                 /** @description Only the reviews of this contractor */
                 contractorId?: string;
+                /** @description Only the reviews this customer wrote */
+                customerId?: string;
             };
             header?: never;
             path?: never;

@@ -1,8 +1,9 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { Link } from "react-router";
+import { Link, useSearchParams } from "react-router";
 import { api, type Money, ok, type Schemas } from "../api/client.js";
-import { Badge, ConfirmButton, Loaded, money, Pager, useCursorList, when } from "../ui.js";
+import { Badge, Choice, ConfirmButton, Loaded, money, Pager, Search, useCursorList, when } from "../ui.js";
+import { Transcript } from "./Transcript.js";
 
 type Dispute = Schemas["Dispute"];
 type LedgerTransaction = Schemas["LedgerTransaction"];
@@ -36,12 +37,17 @@ export function Disputes() {
                     {booking.customer.name} against {booking.contractor.name} · {money(booking.price)} ·{" "}
                     {when(booking.updatedAt)}
                   </p>
-                  {booking.disputeReason && <p>“{booking.disputeReason}”</p>}
+                  {booking.disputeReason && (
+                    <p>
+                      <strong>{booking.customer.name}:</strong> “{booking.disputeReason}”
+                    </p>
+                  )}
                   {dispute.chargebacks.map((chargeback) => (
                     <p key={chargeback.id} className="muted">
                       Chargeback {chargeback.status}: {money(chargeback.amount)} ({chargeback.reason})
                     </p>
                   ))}
+                  <Transcript customer={booking.customer} contractor={booking.contractor} />
                   {booking.status === "disputed" && (
                     <Resolve
                       id={booking.id}
@@ -103,17 +109,47 @@ function movedAmount(transaction: LedgerTransaction): number {
   return transaction.entries.reduce((sum, entry) => sum + Math.max(entry.amount, 0), 0);
 }
 
+const ledgerKinds = [
+  "funding",
+  "release",
+  "refund",
+  "refund_settled",
+  "reversal",
+  "withdrawal",
+  "payout_paid",
+  "payout_failed",
+] as const;
+
+/** The ledger's transactions, filtered by kind and account (the URL keeps the account: user pages link here). */
 export function Transactions() {
-  const list = useCursorList(["transactions"], (cursor) =>
+  const [params, setParams] = useSearchParams();
+  const [kind, setKind] = useState("");
+  const account = params.get("account") ?? "";
+  const list = useCursorList(["transactions", kind, account], (cursor) =>
     ok(
       api.GET("/api/v1/admin/transactions", {
-        params: { query: { limit: 20, ...(cursor ? { cursor } : {}) } },
+        params: {
+          query: {
+            limit: 20,
+            ...(cursor ? { cursor } : {}),
+            ...(kind ? { kind } : {}),
+            ...(account ? { account } : {}),
+          },
+        },
       }),
     ),
   );
   return (
     <section>
       <h1>Transactions</h1>
+      <div className="filters">
+        <Search
+          label="Account"
+          initial={account}
+          onChange={(value) => setParams(value ? { account: value } : {})}
+        />
+        <Choice label="Kind" value={kind} options={ledgerKinds} onChange={setKind} />
+      </div>
       <Loaded query={list.query} what="The ledger">
         {(page) => (
           <table>
@@ -164,7 +200,68 @@ export function Transactions() {
         )}
       </Loaded>
       <Pager list={list} />
+      <Balances />
     </section>
+  );
+}
+
+/** Per-account balances, by account name, signed like entries (what is owed or earned is negative). */
+function Balances() {
+  const [prefix, setPrefix] = useState("");
+  const list = useCursorList(["balances", prefix], (cursor) =>
+    ok(
+      api.GET("/api/v1/admin/ledger/balances", {
+        params: {
+          query: { limit: 20, ...(cursor ? { cursor } : {}), ...(prefix ? { accountPrefix: prefix } : {}) },
+        },
+      }),
+    ),
+  );
+  return (
+    <>
+      <h2>Balances</h2>
+      <p className="muted">
+        Signed like entries: the platform's cash and contractors' connected accounts are positive; what is
+        held, owed or earned is negative. Every currency sums to zero.
+      </p>
+      <div className="filters">
+        <Search label="Account starts with" onChange={setPrefix} />
+      </div>
+      <Loaded query={list.query} what="Balances">
+        {(page) => (
+          <table className="compact">
+            <thead>
+              <tr>
+                <th>Account</th>
+                <th>Balance</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {page.items.length === 0 && (
+                <tr>
+                  <td colSpan={3} className="muted">
+                    No balances.
+                  </td>
+                </tr>
+              )}
+              {page.items.map((row) => (
+                <tr key={`${row.account}-${row.currency}`}>
+                  <td>
+                    <code>{row.account}</code>
+                  </td>
+                  <td>{money({ amount: row.balance, currency: row.currency })}</td>
+                  <td>
+                    <Link to={`/transactions?account=${row.account}`}>Transactions</Link>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Loaded>
+      <Pager list={list} />
+    </>
   );
 }
 

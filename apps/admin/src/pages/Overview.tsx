@@ -1,6 +1,6 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { api, type Money, ok, type Schemas } from "../api/client.js";
+import { api, ok, type Schemas } from "../api/client.js";
 import { Loaded, money, moneyList } from "../ui.js";
 
 type Metrics = Schemas["AdminMetrics"];
@@ -50,11 +50,7 @@ function Figures({ metrics }: { metrics: Metrics }) {
     ["Open jobs", String(metrics.openJobs), "now"],
     ["Bookings", String(bookings.created), "created in the period"],
     ["Gross booking value", moneyList(metrics.grossBookingValue), "paid in the period"],
-    [
-      "Commission earned",
-      metrics.commissionEarned ? moneyList(metrics.commissionEarned) : "—",
-      metrics.commissionEarned ? "in the period" : "from the ledger, when available",
-    ],
+    ["Commission earned", moneyList(metrics.commissionEarned), "in the period, less refunds after release"],
     ["Money held in escrow", moneyList(metrics.moneyHeld), "now"],
     ["Pending verifications", String(metrics.pendingVerifications), "now"],
     ["Open disputes", String(metrics.openDisputes), "now"],
@@ -70,7 +66,7 @@ function Figures({ metrics }: { metrics: Metrics }) {
           </div>
         ))}
       </div>
-      <h2>Bookings and revenue per day</h2>
+      <h2>Bookings, value paid and commission per day</h2>
       <Chart daily={metrics.daily} />
       <h2>Bookings by status</h2>
       <table className="compact">
@@ -87,25 +83,36 @@ function Figures({ metrics }: { metrics: Metrics }) {
   );
 }
 
-/** Bars: bookings created each day; line: value paid each day, in the period's main currency. */
+/**
+ * Bars: bookings created each day; lines: value paid and commission earned each day, in the period's main
+ * currency, on one scale (commission is a share of the value).
+ */
 function Chart({ daily }: { daily: Metrics["daily"] }) {
   const currency =
     daily.flatMap((day) => day.grossBookingValue).find((value) => value.amount > 0)?.currency ?? "gbp";
-  const value = (list: Money[]) => list.find((entry) => entry.currency === currency)?.amount ?? 0;
+  const value = (list: { amount: number; currency: string }[]) =>
+    list.find((entry) => entry.currency === currency)?.amount ?? 0;
   const width = 720;
   const height = 220;
   const pad = 28;
   const maxBookings = Math.max(1, ...daily.map((day) => day.bookings));
   const peakValue = Math.max(0, ...daily.map((day) => value(day.grossBookingValue)));
-  const maxValue = Math.max(1, peakValue);
+  const peakCommission = Math.max(0, ...daily.map((day) => value(day.commissionEarned)));
+  // A day can give back more commission than it earned: the scale reaches down to the lowest point.
+  const lowest = Math.min(0, ...daily.map((day) => value(day.commissionEarned)));
+  const highest = Math.max(1, peakValue, peakCommission);
   const step = (width - 2 * pad) / Math.max(1, daily.length);
   const y = (fraction: number) => height - pad - fraction * (height - 2 * pad);
-  const line = daily
-    .map((day, i) => `${pad + step * (i + 0.5)},${y(value(day.grossBookingValue) / maxValue)}`)
-    .join(" ");
+  const scaled = (amount: number) => y((amount - lowest) / (highest - lowest));
+  const line = (pick: (day: Metrics["daily"][number]) => number) =>
+    daily.map((day, i) => `${pad + step * (i + 0.5)},${scaled(pick(day))}`).join(" ");
   return (
     <figure className="chart">
-      <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-label="Bookings and revenue per day">
+      <svg
+        viewBox={`0 0 ${width} ${height}`}
+        role="img"
+        aria-label="Bookings, value paid and commission per day"
+      >
         <line x1={pad} x2={width - pad} y1={height - pad} y2={height - pad} className="axis" />
         {daily.map((day, i) => (
           <rect
@@ -116,13 +123,15 @@ function Chart({ daily }: { daily: Metrics["daily"] }) {
             height={height - pad - y(day.bookings / maxBookings)}
             className="bar"
           >
-            <title>{`${day.date}: ${day.bookings} bookings, ${money({ amount: value(day.grossBookingValue), currency })}`}</title>
+            <title>{`${day.date}: ${day.bookings} bookings, ${money({ amount: value(day.grossBookingValue), currency })} paid, ${money({ amount: value(day.commissionEarned), currency })} commission`}</title>
           </rect>
         ))}
-        <polyline points={line} className="revenue" />
+        <polyline points={line((day) => value(day.grossBookingValue))} className="revenue" />
+        <polyline points={line((day) => value(day.commissionEarned))} className="commission" />
         <text x={pad} y={16} className="legend">
           peak: {Math.max(0, ...daily.map((day) => day.bookings))} bookings ·{" "}
-          {money({ amount: peakValue, currency })} a day
+          {money({ amount: peakValue, currency })} paid · {money({ amount: peakCommission, currency })}{" "}
+          commission a day
         </text>
         {daily.length > 0 && (
           <>
@@ -136,8 +145,8 @@ function Chart({ daily }: { daily: Metrics["daily"] }) {
         )}
       </svg>
       <figcaption>
-        <span className="key bar-key" /> bookings created <span className="key revenue-key" /> value paid (
-        {currency.toUpperCase()})
+        <span className="key bar-key" /> bookings created <span className="key revenue-key" /> value paid{" "}
+        <span className="key commission-key" /> commission earned ({currency.toUpperCase()})
       </figcaption>
     </figure>
   );

@@ -3,6 +3,7 @@ import { type FormEvent, useState } from "react";
 import { Link, useParams } from "react-router";
 import { api, ok, type Schemas } from "../api/client.js";
 import { Badge, ConfirmButton, ErrorNote, Loaded, money, when } from "../ui.js";
+import { ReviewList } from "./Reviews.js";
 
 type User = Schemas["User"];
 
@@ -71,9 +72,8 @@ function Profile({ user }: { user: User }) {
         <dd>{user.phone ?? "—"}</dd>
         <dt>Joined</dt>
         <dd>{when(user.createdAt)}</dd>
-        <dt>Ledger balance</dt>
-        <dd className="muted">shown once this server keeps a ledger</dd>
       </dl>
+      {user.role === "contractor" && <LedgerBalance contractorId={user.id} />}
       {user.status !== "deleted" && (
         <div className="actions">
           {user.status === "active" ? (
@@ -123,6 +123,11 @@ function Profile({ user }: { user: User }) {
       </Loaded>
       {user.role !== "admin" && (
         <>
+          <h2>{user.role === "contractor" ? "Reviews of their work" : "Reviews they wrote"}</h2>
+          <ReviewList
+            scope={user.role === "contractor" ? { contractorId: user.id } : { customerId: user.id }}
+            limit={10}
+          />
           <h2>Jobs</h2>
           <Loaded query={jobs} what="Jobs">
             {(page) =>
@@ -208,5 +213,60 @@ function EditForm({ user, save }: { user: User; save: (body: Schemas["AdminUpdat
         </button>
       )}
     </form>
+  );
+}
+
+/**
+ * What the ledger holds for a contractor: released earnings not yet withdrawn (owed by the platform, so a
+ * credit, shown positive) and what sits in their connected account waiting for a payout.
+ */
+function LedgerBalance({ contractorId }: { contractorId: string }) {
+  const accounts = [
+    ["contractor_payable", "Available to withdraw", -1],
+    ["contractor_transferred", "In their Stripe account, not yet paid out", 1],
+  ] as const;
+  const balances = useQuery({
+    queryKey: ["ledger", "balances", contractorId],
+    queryFn: () =>
+      Promise.all(
+        accounts.map(([account]) =>
+          ok(
+            api.GET("/api/v1/admin/ledger/balances", {
+              params: { query: { accountPrefix: `${account}:${contractorId}`, limit: 20 } },
+            }),
+          ),
+        ),
+      ),
+  });
+  return (
+    <>
+      <h2>Ledger balance</h2>
+      <Loaded query={balances} what="The ledger">
+        {(pages) => (
+          <table className="compact">
+            <tbody>
+              {accounts.map(([account, label, sign], index) => {
+                const rows = pages[index]?.items ?? [];
+                return (
+                  <tr key={account}>
+                    <th scope="row">{label}</th>
+                    <td>
+                      {rows.length === 0
+                        ? money({ amount: 0, currency: "gbp" })
+                        : rows
+                            .map((row) => money({ amount: sign * row.balance, currency: row.currency }))
+                            .join(" + ")}
+                    </td>
+                    <td>
+                      <Link to={`/transactions?account=${account}:${contractorId}`}>Transactions</Link>
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        )}
+      </Loaded>
+    </>
   );
 }

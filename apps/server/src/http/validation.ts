@@ -124,6 +124,17 @@ function humanMessage(issue: z.core.$ZodRawIssue): string {
  * A yes/no query parameter: `true`/`false`, or `1`/`0` as many HTTP clients write booleans. Nothing else, so
  * `yes` or an empty value is a 400 rather than a guess.
  */
+/**
+ * `schema` or null, for a schema with a component id (`.meta({ id })`). zod-to-openapi carries the id over to
+ * `.nullable()`, so the named component itself would allow null (and with it every list of it, in generated
+ * clients) or the nullable field would forbid null (`allOf` with the component); a union keeps the component
+ * non-null and documents the field as `anyOf: [component, null]`. Its errors read as the schema's own
+ * (`fieldErrors`).
+ */
+export function orNull<T extends z.ZodType>(schema: T): z.ZodUnion<[T, z.ZodNull]> {
+  return z.union([schema, z.null()]);
+}
+
 export function queryBoolean() {
   return z
     .enum(["true", "false", "1", "0"], "must be true or false (or 1 or 0)")
@@ -137,6 +148,20 @@ function joinPath(path: readonly PropertyKey[]): string {
 /** Maps zod issues to field errors: the one place validator output becomes what apps read. */
 export function fieldErrors(error: z.ZodError, location: Location): FieldError[] {
   return error.issues.flatMap((issue): FieldError[] => {
+    if (issue.code === "invalid_union") {
+      // `orNull(schema)`: the value is neither null nor valid, so say what is wrong with it as the schema.
+      const branches = issue.errors.filter(
+        (branch) =>
+          !(branch.length === 1 && branch[0]?.code === "invalid_type" && branch[0].expected === "null"),
+      );
+      if (branches.length === 1 && issue.errors.length === 2) {
+        const inner = (branches[0] ?? []).map((nested) => ({
+          ...nested,
+          path: [...issue.path, ...nested.path],
+        }));
+        return fieldErrors(new z.ZodError(inner), location);
+      }
+    }
     if (issue.code === "unrecognized_keys") {
       // One entry per unknown key, naming it, so an app can point at the field it should not have sent.
       return issue.keys.map((key) => ({

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { roles } from "../../http/auth.js";
 import { moneySchema } from "../../http/money.js";
 import { pageQuery, pageSchema } from "../../http/pagination.js";
+import { orNull } from "../../http/validation.js";
 import { bookingSchema, bookingStatusFilter } from "../bookings/index.js";
 import { jobSchema, quoteSchema } from "../jobs/index.js";
 import { nameSchema, phoneSchema, userSchema } from "../users/index.js";
@@ -22,7 +23,7 @@ export const userIdParams = z.object({ id: z.uuid("must be a user id") });
 export const adminUpdateUserBody = z
   .strictObject({
     name: nameSchema.optional(),
-    phone: phoneSchema.nullable().optional(),
+    phone: orNull(phoneSchema).optional(),
     status: z.enum(["active", "suspended"]).optional(),
     reason: z
       .string()
@@ -60,6 +61,14 @@ export const metricsQuery = z
 const countsBy = <K extends string>(keys: readonly [K, ...K[]]) =>
   z.object(Object.fromEntries(keys.map((key) => [key, z.number().int()])) as Record<K, z.ZodNumber>);
 
+/** Money that nets gains against reversals: negative when a period gave back more than it earned. */
+const netMoneySchema = z
+  .object({
+    amount: z.number().int().meta({ description: "Signed minor units" }),
+    currency: moneySchema.shape.currency,
+  })
+  .meta({ id: "NetMoney" });
+
 export const metricsSchema = z
   .object({
     period: z.object({ from: z.iso.datetime(), to: z.iso.datetime() }),
@@ -80,9 +89,9 @@ export const metricsSchema = z
       description:
         "Price of the bookings paid in the period (they became `funded` in it), one entry per currency",
     }),
-    commissionEarned: z.array(moneySchema).nullable().meta({
+    commissionEarned: z.array(netMoneySchema).meta({
       description:
-        "The platform's commission earned in the period, per currency, from the ledger; null while this server keeps no ledger",
+        "The platform's commission earned in the period, per currency, from the ledger: commission on money released in the period, less commission given back by refunds after release in it",
     }),
     moneyHeld: z.array(moneySchema).meta({
       description:
@@ -97,6 +106,9 @@ export const metricsSchema = z
           signUps: z.number().int(),
           bookings: z.number().int().meta({ description: "Bookings created that day" }),
           grossBookingValue: z.array(moneySchema).meta({ description: "Value paid that day, per currency" }),
+          commissionEarned: z
+            .array(netMoneySchema)
+            .meta({ description: "Commission earned that day, per currency" }),
         }),
       )
       .meta({

@@ -15,6 +15,7 @@ import type {
   VerificationDecision,
 } from "../contractors/index.js";
 import type { JobsService } from "../jobs/index.js";
+import { accounts, type LedgerService } from "../ledger/index.js";
 import {
   getUser,
   listUsers,
@@ -39,6 +40,8 @@ export interface AdminDeps {
   /** Verification decisions are the contractors module's rules; admin only exposes them. */
   contractors: ContractorsService;
   jobs: Pick<JobsService, "listAll" | "oversee" | "openCount">;
+  /** Commission earned is what the ledger credited to `platform_commission`. */
+  ledger: Pick<LedgerService, "dailyNet">;
   /** The longest period `metrics` covers (ADMIN_METRICS_MAX_DAYS). */
   metricsMaxDays: number;
 }
@@ -106,12 +109,23 @@ export function createAdminService(deps: AdminDeps) {
           `A period covers at most ${maxDays} days`,
         );
       }
-      const [users, bookings, openJobs, pendingVerifications] = await Promise.all([
+      const [users, bookings, openJobs, pendingVerifications, commission] = await Promise.all([
         userCounts(db, from, to),
         bookingFigures(db, from, to),
         deps.jobs.openCount(),
         deps.contractors.verification.pendingCount(),
+        deps.ledger.dailyNet(accounts.platformCommission, { from, to }),
       ]);
+      // The commission account is credited (negative) when money is released and debited back by a refund
+      // after release, so what the platform earned on a day is minus the day's net.
+      const earned = commission.map((row) => ({ day: row.day, currency: row.currency, amount: -row.amount }));
+      const sumByCurrency = (rows: { currency: string; amount: number }[]) => {
+        const totals = new Map<string, number>();
+        for (const row of rows) totals.set(row.currency, (totals.get(row.currency) ?? 0) + row.amount);
+        return [...totals]
+          .map(([currency, amount]) => ({ currency, amount }))
+          .sort((a, b) => (a.currency < b.currency ? -1 : 1));
+      };
       return {
         period: { from: from.toISOString(), to: to.toISOString() },
         users: {
@@ -125,9 +139,7 @@ export function createAdminService(deps: AdminDeps) {
           created: Object.values(bookings.byStatus).reduce((sum, count) => sum + count, 0),
         },
         grossBookingValue: bookings.grossBookingValue,
-        // Commission is earned when the ledger says so (a partial refund's share is its rule): until this
-        // server keeps a ledger, no figure is better than a guessed one.
-        commissionEarned: null,
+        commissionEarned: sumByCurrency(earned),
         moneyHeld: bookings.moneyHeld,
         pendingVerifications,
         openDisputes: bookings.openDisputes,
@@ -136,6 +148,7 @@ export function createAdminService(deps: AdminDeps) {
           signUps: users.signUpsByDay.get(date) ?? 0,
           bookings: bookings.daily.get(date)?.bookings ?? 0,
           grossBookingValue: bookings.daily.get(date)?.grossBookingValue ?? [],
+          commissionEarned: sumByCurrency(earned.filter((row) => row.day === date)),
         })),
       };
     },

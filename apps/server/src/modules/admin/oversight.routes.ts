@@ -118,7 +118,7 @@ const metricsExample = {
     created: 25,
   },
   grossBookingValue: [{ amount: 312000, currency: "gbp" }],
-  commissionEarned: null,
+  commissionEarned: [{ amount: 27600, currency: "gbp" }],
   moneyHeld: [{ amount: 188500, currency: "gbp" }],
   pendingVerifications: 6,
   openDisputes: 3,
@@ -128,12 +128,14 @@ const metricsExample = {
       signUps: 12,
       bookings: 11,
       grossBookingValue: [{ amount: 144000, currency: "gbp" }],
+      commissionEarned: [{ amount: 12000, currency: "gbp" }],
     },
     {
       date: "2026-11-29",
       signUps: 15,
       bookings: 14,
       grossBookingValue: [{ amount: 168000, currency: "gbp" }],
+      commissionEarned: [{ amount: 15600, currency: "gbp" }],
     },
   ],
 };

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { moneySchema } from "../../http/money.js";
 import { pageQuery, pageSchema } from "../../http/pagination.js";
+import { orNull } from "../../http/validation.js";
 import { bookingStatuses } from "./bookings.machine.js";
 
 const statusSchema = z.enum(bookingStatuses).meta({ id: "BookingStatus" });
@@ -69,7 +70,7 @@ const partySchema = z
 const historyEntrySchema = z
   .object({
     status: statusSchema,
-    from: statusSchema.nullable().meta({ description: "The status before; null for the first entry" }),
+    from: orNull(statusSchema).meta({ description: "The status before; null for the first entry" }),
     at: z.iso.datetime(),
     by: z.string().meta({ description: 'The user id who made the change, or "system" (timers, payments)' }),
     note: z.string().nullable(),
@@ -94,7 +95,7 @@ export const bookingSchema = z
     contractorAmount: moneySchema
       .nullable()
       .meta({ description: "What the contractor receives, frozen when the booking is paid; null before" }),
-    refundAmount: moneySchema.nullable().meta({
+    refundAmount: orNull(moneySchema).meta({
       description:
         "What the customer is owed back (cancellation policy or dispute resolution); null when nothing was paid",
     }),

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { pageQuery, pageSchema } from "../../http/pagination.js";
 import { withoutRepeats } from "../../http/unique.js";
+import { orNull } from "../../http/validation.js";
 
 /** Fixed by the product brief: longer texts are split by the app. */
 export const maxTextLength = 4000;
@@ -151,7 +152,7 @@ export const conversationSchema = z
     customer: personSchema,
     contractor: personSchema,
     bookings: z.array(linkedBookingSchema).meta({ description: "The pair's bookings, newest first" }),
-    lastMessage: messageSchema.nullable(),
+    lastMessage: orNull(messageSchema),
     unreadCount: z.number().int().min(0).meta({
       description: "Messages from the other side after your read position (always 0 for admins)",
     }),

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { moneySchema } from "../../http/money.js";
 import { withoutRepeats } from "../../http/unique.js";
+import { orNull } from "../../http/validation.js";
 import { availabilityExample, availabilitySchema } from "./availability.js";
 
 /** A UUID as the database writes it (lower case): cursor parts are checked against it before reaching SQL. */
@@ -48,7 +49,7 @@ export const contractorProfileSchema = z
     verified: z.boolean(),
     verificationStatus: z.enum(verificationStatuses),
     rating: ratingSchema,
-    availability: availabilitySchema.nullable(),
+    availability: orNull(availabilitySchema),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })
@@ -82,13 +83,13 @@ const geoPointSchema = z
 export const customerProfileBody = z
   .strictObject({
     defaultAddress: z.string().trim().min(1).max(300).nullable().optional(),
-    location: geoPointSchema.nullable().optional(),
+    location: orNull(geoPointSchema).optional(),
   })
   .meta({ id: "CustomerProfileInput" });
 
 export const customerProfileSchema = z
   .object({
     defaultAddress: z.string().nullable(),
-    location: geoPointSchema.nullable(),
+    location: orNull(geoPointSchema),
   })
   .meta({ id: "CustomerProfile" });

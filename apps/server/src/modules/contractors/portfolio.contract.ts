@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { withoutRepeats } from "../../http/unique.js";
+import { orNull } from "../../http/validation.js";
 
 export const portfolioImageSchema = z
   .object({
@@ -72,7 +73,7 @@ export const createPortfolioItemBody = z
 export const updatePortfolioItemBody = z
   .strictObject({
     title: titleSchema.optional(),
-    description: descriptionSchema.nullable().optional(),
+    description: orNull(descriptionSchema).optional(),
     fileIds: fileIdsSchema.optional(),
   })
   .meta({ id: "PortfolioItemUpdate" });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { orNull } from "../../http/validation.js";
 import { contractorProfileSchema } from "./contractors.contract.js";
 import { portfolioItemSchema } from "./portfolio.contract.js";
 
@@ -8,7 +9,7 @@ import { portfolioItemSchema } from "./portfolio.contract.js";
  */
 export type ContactPolicy = (viewerId: string, contractorId: string) => Promise<boolean>;
 
-const weeklySchema = contractorProfileSchema.shape.availability.unwrap().shape.weekly;
+const weeklySchema = contractorProfileSchema.shape.availability.options[0].shape.weekly;
 
 export const publicContractorSchema = contractorProfileSchema
   .pick({
@@ -30,19 +31,19 @@ export const publicContractorSchema = contractorProfileSchema
         "Centre rounded to 0.01° (about 1 km), so a contractor's home address is not exposed; search measures from this centre too",
     }),
     portfolio: z.array(portfolioItemSchema),
-    availability: z
-      .object({
-        timezone: z.string(),
-        availableNow: z.boolean(),
-        nextAvailableAt: z.iso.datetime().nullable(),
-        weekly: weeklySchema,
-      })
-      .meta({ id: "AvailabilitySummary" })
-      .nullable(),
-    contact: z
-      .object({ email: z.string(), phone: z.string().nullable() })
-      .meta({ id: "ContractorContact" })
-      .nullable(),
+    availability: orNull(
+      z
+        .object({
+          timezone: z.string(),
+          availableNow: z.boolean(),
+          nextAvailableAt: z.iso.datetime().nullable(),
+          weekly: weeklySchema,
+        })
+        .meta({ id: "AvailabilitySummary" }),
+    ),
+    contact: orNull(
+      z.object({ email: z.string(), phone: z.string().nullable() }).meta({ id: "ContractorContact" }),
+    ),
     memberSince: z.iso.datetime(),
   })
   .meta({ id: "PublicContractor" });

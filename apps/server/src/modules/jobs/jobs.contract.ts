@@ -2,6 +2,7 @@ import { z } from "zod";
 import { moneySchema } from "../../http/money.js";
 import { pageQuery, pageSchema } from "../../http/pagination.js";
 import { withoutRepeats } from "../../http/unique.js";
+import { orNull } from "../../http/validation.js";
 import { jobStatuses, quoteClosedReasons, quoteStatuses } from "./jobs.tables.js";
 
 const instant = z.iso
@@ -48,7 +49,7 @@ export const updateJobBody = z
     description: descriptionSchema.optional(),
     categorySlug: z.string().trim().toLowerCase().min(1).max(50).optional(),
     location: jobLocationInput.optional(),
-    budget: moneySchema.nullable().optional(),
+    budget: orNull(moneySchema).optional(),
     preferredStart: instant.nullable().optional(),
     attachmentFileIds: attachmentFileIds.optional().meta({
       description:
@@ -101,7 +102,7 @@ export const jobSchema = z
         description:
           "The owner, admins and the assigned contractor see the place as posted; other contractors see it rounded to 0.01° and no address",
       }),
-    budget: moneySchema.nullable(),
+    budget: orNull(moneySchema),
     preferredStart: z.iso.datetime().nullable(),
     status: z.enum(jobStatuses),
     attachments: z.array(attachmentSchema),

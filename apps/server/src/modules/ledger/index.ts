@@ -5,6 +5,7 @@ export { ledgerErrors } from "./ledger.errors.js";
 export { createLedgerModule, type LedgerModuleDeps } from "./ledger.module.js";
 export type {
   AccountBalance,
+  DailyNet,
   EntriesQuery,
   LedgerEntryView,
   LedgerService,

@@ -83,6 +83,14 @@ export interface TransactionsQuery {
   limit: number;
 }
 
+/** The net of one account's entries on one UTC day in one currency (signed like entries). */
+export interface DailyNet {
+  /** YYYY-MM-DD, the UTC day the transactions were recorded. */
+  day: string;
+  currency: string;
+  amount: number;
+}
+
 export interface BalancesQuery {
   accountPrefix?: string;
   currency?: string;
@@ -107,6 +115,12 @@ export interface LedgerService {
   transactions(query: TransactionsQuery): Promise<Page<LedgerTransactionView>>;
   /** Balances per account and currency, by account name. */
   balances(query: BalancesQuery): Promise<Page<AccountBalance>>;
+  /**
+   * What moved through one account over [from, to), netted per UTC day and currency (signed like entries:
+   * the commission earned on a day is minus the day's net on `platform_commission`). Days and currencies
+   * with no entry are absent.
+   */
+  dailyNet(account: string, period: { from: Date; to: Date }): Promise<DailyNet[]>;
 }
 
 export interface LedgerDeps {
@@ -393,6 +407,29 @@ export function createLedgerService(deps: LedgerDeps): LedgerService {
         query,
         (row) => [row.account, row.currency],
         (row) => row,
+      );
+    },
+
+    async dailyNet(account, period) {
+      const day = sql<string>`to_char(${ledgerTransactions.createdAt} at time zone 'UTC', 'YYYY-MM-DD')`;
+      return within((tx) =>
+        tx.db
+          .select({
+            day,
+            currency: ledgerEntries.currency,
+            amount: sql<number>`sum(${ledgerEntries.amount})::bigint`.mapWith(Number),
+          })
+          .from(ledgerEntries)
+          .innerJoin(ledgerTransactions, eq(ledgerTransactions.id, ledgerEntries.transactionId))
+          .where(
+            and(
+              eq(ledgerEntries.account, account),
+              gte(ledgerTransactions.createdAt, period.from),
+              lt(ledgerTransactions.createdAt, period.to),
+            ),
+          )
+          .groupBy(day, ledgerEntries.currency)
+          .orderBy(day, ledgerEntries.currency),
       );
     },
   };

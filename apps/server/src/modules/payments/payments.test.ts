@@ -491,9 +491,22 @@ describe.each(["simulated", "stripe"] as const)("payments through the %s gateway
   });
 
   it("reverses the contractor's transfer when a released booking is refunded", async () => {
+    // The overview's commission is the ledger's: earned at release, given back by the refund after it.
+    const commissionToday = async () => {
+      const today = new Date().toISOString().slice(0, 10);
+      const metrics = await app.request("GET", "/api/v1/admin/metrics", { token: admin.accessToken });
+      expect(metrics.status, JSON.stringify(metrics.body)).toBe(200);
+      const gbp = (list: { amount: number; currency: string }[]) =>
+        list.find((money) => money.currency === "gbp")?.amount ?? 0;
+      const day = metrics.body.daily.find((entry: { date: string }) => entry.date === today);
+      return { period: gbp(metrics.body.commissionEarned), day: gbp(day.commissionEarned) };
+    };
     const id = await completed();
+    await quiet();
+    const before = await commissionToday();
     expect((await act(customer, id, "confirm")).status).toBe(200);
     await quiet();
+    expect(await commissionToday()).toEqual({ period: before.period + 2400, day: before.day + 2400 });
     const available = (await earnings()).available.amount;
     const refunded = await app.request("POST", `/api/v1/admin/bookings/${id}/refund`, {
       token: admin.accessToken,
@@ -514,6 +527,7 @@ describe.each(["simulated", "stripe"] as const)("payments through the %s gateway
       });
     }
     expect((await earnings()).available.amount).toBe(available - 21600);
+    expect(await commissionToday()).toEqual(before);
   });
 
   it("resolves a dispute with a partial refund that sums exactly, audit-logged", async () => {

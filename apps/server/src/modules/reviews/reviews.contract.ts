@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { pageQuery } from "../../http/pagination.js";
+import { orNull } from "../../http/validation.js";
 
 const stars = z
   .number()
@@ -61,6 +62,7 @@ export const adminReviewsQuery = pageQuery.extend({
     .optional()
     .meta({ description: "Only visible or only hidden reviews; both by default" }),
   contractorId: z.uuid().optional().meta({ description: "Only the reviews of this contractor" }),
+  customerId: z.uuid().optional().meta({ description: "Only the reviews this customer wrote" }),
 });
 
 const replySchema = z
@@ -101,7 +103,7 @@ export const reviewSchema = z
     editableUntil: z.iso.datetime().meta({
       description: "The customer may change the rating and comment until then (REVIEW_EDIT_WINDOW)",
     }),
-    reply: replySchema.nullable(),
+    reply: orNull(replySchema),
     hidden: z.boolean().meta({ description: "Hidden by a moderator: out of the public list and the rating" }),
   })
   .meta({ id: "Review" });
@@ -117,7 +119,7 @@ export const publicReviewSchema = z
     categorySlug: z.string().meta({ description: "The service category of the reviewed booking" }),
     createdAt: z.iso.datetime(),
     editedAt: z.iso.datetime().nullable(),
-    reply: replySchema.nullable(),
+    reply: orNull(replySchema),
   })
   .meta({ id: "PublicReview" });
 

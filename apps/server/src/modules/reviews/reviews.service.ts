@@ -495,6 +495,7 @@ export function createReviewsService(deps: ReviewsDeps) {
       if (query.status === "visible") conditions.push(isNull(reviews.hiddenAt));
       if (query.status === "hidden") conditions.push(isNotNull(reviews.hiddenAt));
       if (query.contractorId) conditions.push(eq(reviews.contractorId, query.contractorId));
+      if (query.customerId) conditions.push(eq(reviews.customerId, query.customerId));
       if (query.cursor) {
         const [after] = decodeCursor({ ...query, cursor: query.cursor }, z.tuple([z.uuid()]));
         conditions.push(lt(reviews.id, after));

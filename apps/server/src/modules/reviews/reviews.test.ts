@@ -453,6 +453,23 @@ describe("reviews", () => {
       },
     );
     expect(hiddenList.body.items.map((item: { id: string }) => item.id)).toEqual([spam]);
+    // The admin's user page lists what a customer wrote: hidden or not, newest first, nobody else's.
+    const adminList = async (query: string) => {
+      const answer = await app.request("GET", `/api/v1/admin/reviews?${query}`, { token: admin.accessToken });
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      return answer.body.items as { id: string; customer: { id: string } }[];
+    };
+    expect(
+      (await adminList(`customerId=${customer.id}&contractorId=${other.id}`)).map((item) => item.id),
+    ).toEqual([spam, kept]);
+    const written = await adminList(`customerId=${customer.id}&limit=100`);
+    expect(written.length).toBeGreaterThanOrEqual(2);
+    expect(written.every((item) => item.customer.id === customer.id)).toBe(true);
+    expect(await adminList(`customerId=${stranger.id}`)).toEqual([]);
+    const malformed = await app.request("GET", "/api/v1/admin/reviews?customerId=alice%00", {
+      token: admin.accessToken,
+    });
+    expect(malformed.status).toBe(400);
     expect((await app.request("GET", "/api/v1/admin/reviews", { token: customer.accessToken })).status).toBe(
       403,
     );

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { roles } from "../../http/auth.js";
+import { orNull } from "../../http/validation.js";
 
 /** International numbers, stored in E.164; spaces, dots, dashes and brackets people type are dropped. */
 export const phoneSchema = z
@@ -46,7 +47,7 @@ export const userExample = {
 export const updateMeBody = z
   .strictObject({
     name: nameSchema.optional(),
-    phone: phoneSchema.nullable().optional(),
+    phone: orNull(phoneSchema).optional(),
     avatarFileId: z
       .uuid("must be a file id")
       .nullable()
