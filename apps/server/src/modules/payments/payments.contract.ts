@@ -71,7 +71,11 @@ export const commissionBody = z.strictObject({
   fixedFee: moneySchema.strict(),
 });
 
-export const withdrawalBody = z.strictObject({ amount: moneySchema.strict() });
+export const withdrawalBody = z.strictObject({
+  amount: moneySchema
+    .extend({ amount: moneySchema.shape.amount.min(1, "must be at least 1 (a whole number of minor units)") })
+    .strict(),
+});
 
 export const withdrawalSchema = z
   .object({

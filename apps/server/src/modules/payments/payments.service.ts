@@ -535,7 +535,7 @@ export function createPaymentsService(deps: PaymentsDeps) {
       // Concurrent withdrawals take turns here: each reads the balance the previous one left.
       await ledger.lock(payable);
       const available = -(await ledger.balance(payable, amount.currency));
-      if (amount.amount < 1 || amount.amount > available) {
+      if (amount.amount > available) {
         throw new AppError(
           paymentErrors.insufficientFunds,
           `You can withdraw up to ${available} ${amount.currency} now`,

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import Stripe from "stripe";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Account, login, register, strongPassword } from "../../../test/accounts.js";
+import { forgeCursor } from "../../../test/cursors.js";
 import { createContractor } from "../../../test/fixtures.js";
 import { expectLedgerBalanced } from "../../../test/ledger.js";
 import { startTestServer, type TestServer } from "../../../test/server.js";
@@ -535,6 +536,22 @@ describe.each(["simulated", "stripe"] as const)("payments through the %s gateway
     expect((await act(customer, id, "dispute", { reason: "Two sockets dead" })).status).toBe(200);
     const listed = await app.request("GET", "/api/v1/admin/disputes", { token: admin.accessToken });
     expect(listed.body.items.map((item: { booking: { id: string } }) => item.booking.id)).toContain(id);
+    // A cursor the server did not issue, or one whose key is not a booking id behind a valid digest.
+    for (const cursor of [
+      "garbage",
+      "%00",
+      forgeCursor({}, ["not-a-booking-id"]),
+      forgeCursor({}, [id, id]),
+    ]) {
+      const tampered = await app.request("GET", `/api/v1/admin/disputes?cursor=${cursor}`, {
+        token: admin.accessToken,
+      });
+      expect(tampered.status, cursor).toBe(400);
+      // NUL is refused before any parameter is read, as everywhere.
+      expect(tampered.body.code, cursor).toBe(
+        cursor === "%00" ? "validation.failed" : "pagination.invalid_cursor",
+      );
+    }
     const notAdmin = await app.request("POST", `/api/v1/admin/disputes/${id}/resolve`, {
       token: customer.accessToken,
       body: { refundAmount: { amount: 1, currency: "gbp" }, note: "x" },
@@ -725,7 +742,15 @@ describe.each(["simulated", "stripe"] as const)("payments through the %s gateway
       token: contractor.accessToken,
       body: { amount: { amount: 0, currency: "gbp" } },
     });
-    expect(zero.status).toBe(422);
+    // Nothing to withdraw is a malformed request, not a question of balance.
+    expect(zero.status).toBe(400);
+    expect(zero.body.errors).toEqual([
+      expect.objectContaining({
+        path: "amount.amount",
+        in: "body",
+        message: expect.stringMatching(/at least 1/),
+      }),
+    ]);
     expect((await read(id)).status).toBe("accepted");
   });
 
