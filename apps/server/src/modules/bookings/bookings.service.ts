@@ -621,7 +621,7 @@ export function createBookingsService(deps: BookingsDeps) {
      * the status it lost to.
      */
     async respondToDispute(user: Caller, bookingId: string, statement: string): Promise<BookingView> {
-      // Joins the caller's transaction when there is one (demo data), as one statement needs no other.
+      // A single update needs no transaction of its own, but joins the caller's (demo data seeded in one).
       const executor = ambientTransaction(pool)?.db ?? db;
       const [row] = await executor.select().from(bookings).where(eq(bookings.id, bookingId));
       if (!row) throw new AppError(bookingErrors.notFound, "No booking with this id");
