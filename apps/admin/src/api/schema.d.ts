@@ -960,6 +960,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/bookings/{id}/dispute/response": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * State your side of a dispute (contractor)
+         * @description While the booking is `disputed` (by its customer or by a chargeback), its contractor states their side once, for the admin who resolves it; the booking stays `disputed` and keeps the statement as `disputeResponse` after the resolution. Someone who is neither party gets 404; the customer and admins get 403; a booking not disputed answers 409 `booking.invalid_transition` naming its state; a second statement 409 `booking.dispute_response_exists`.
+         *
+         *     Any signed-in user.
+         */
+        post: operations["createBookingDisputeResponse"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/audit-log": {
         parameters: {
             query?: never;
@@ -1997,7 +2019,7 @@ export interface components {
              * @description Stable, dotted error code clients switch on
              * @enum {string}
              */
-            code: "admin.cannot_suspend_self" | "auth.account_suspended" | "auth.code_attempts_exceeded" | "auth.code_expired" | "auth.email_already_verified" | "auth.email_taken" | "auth.forbidden" | "auth.invalid_code" | "auth.invalid_credentials" | "auth.invalid_refresh_token" | "auth.invalid_token" | "auth.origin_refused" | "auth.refresh_reused" | "auth.session_ended" | "auth.token_expired" | "auth.unauthenticated" | "auth.wrong_password" | "booking.action_not_allowed" | "booking.category_not_offered" | "booking.contractor_not_found" | "booking.contractor_unavailable" | "booking.invalid_transition" | "booking.not_found" | "booking.outside_availability" | "catalog.unknown_category" | "chat.client_message_id_reused" | "chat.invalid_participant" | "chat.message_not_found" | "chat.not_found" | "chat.not_participant" | "chat.participant_not_found" | "chat.rate_limited" | "contractor.not_found" | "contractor.profile_missing" | "customer_rating.exists" | "database.busy" | "database.unavailable" | "device.not_found" | "file.already_attached" | "file.heic_unsupported" | "file.link_invalid" | "file.malformed_multipart" | "file.missing_part" | "file.not_found" | "file.not_multipart" | "file.too_large" | "file.too_many_pixels" | "file.unsupported_type" | "file.wrong_purpose" | "idempotency.in_progress" | "idempotency.invalid_key" | "idempotency.key_reused" | "internal" | "job.invalid_state" | "job.not_found" | "job.start_missing" | "job.start_passed" | "ledger.invalid_posting" | "ledger.key_reused" | "ledger.unbalanced" | "pagination.invalid_cursor" | "payment.contractor_not_onboarded" | "payment.currency_mismatch" | "payment.declined" | "payment.gateway_failed" | "portfolio.not_found" | "quote.already_exists" | "quote.invalid_state" | "quote.not_found" | "rate_limited" | "request.malformed_json" | "request.timeout" | "request.too_large" | "request.unsupported_media_type" | "resource.not_found" | "review.already_hidden" | "review.booking_not_finished" | "review.booking_not_found" | "review.contractor_not_found" | "review.customer_not_found" | "review.edit_window_closed" | "review.exists" | "review.hidden" | "review.not_author" | "review.not_found" | "review.not_hidden" | "review.not_reviewed_contractor" | "review.reply_exists" | "review.wrong_party" | "route.method_not_allowed" | "route.not_found" | "service.unavailable" | "user.deleted" | "user.deletion_blocked" | "user.last_admin" | "user.not_found" | "validation.failed" | "verification.already_decided" | "verification.already_pending" | "verification.already_verified" | "verification.not_found" | "webhook.invalid_signature" | "withdrawal.insufficient_funds" | "withdrawal.not_onboarded";
+            code: "admin.cannot_suspend_self" | "auth.account_suspended" | "auth.code_attempts_exceeded" | "auth.code_expired" | "auth.email_already_verified" | "auth.email_taken" | "auth.forbidden" | "auth.invalid_code" | "auth.invalid_credentials" | "auth.invalid_refresh_token" | "auth.invalid_token" | "auth.origin_refused" | "auth.refresh_reused" | "auth.session_ended" | "auth.token_expired" | "auth.unauthenticated" | "auth.wrong_password" | "booking.action_not_allowed" | "booking.category_not_offered" | "booking.contractor_not_found" | "booking.contractor_unavailable" | "booking.dispute_response_exists" | "booking.invalid_transition" | "booking.not_found" | "booking.outside_availability" | "catalog.unknown_category" | "chat.client_message_id_reused" | "chat.invalid_participant" | "chat.message_not_found" | "chat.not_found" | "chat.not_participant" | "chat.participant_not_found" | "chat.rate_limited" | "contractor.not_found" | "contractor.profile_missing" | "customer_rating.exists" | "database.busy" | "database.unavailable" | "device.not_found" | "file.already_attached" | "file.heic_unsupported" | "file.link_invalid" | "file.malformed_multipart" | "file.missing_part" | "file.not_found" | "file.not_multipart" | "file.too_large" | "file.too_many_pixels" | "file.unsupported_type" | "file.wrong_purpose" | "idempotency.in_progress" | "idempotency.invalid_key" | "idempotency.key_reused" | "internal" | "job.invalid_state" | "job.not_found" | "job.start_missing" | "job.start_passed" | "ledger.invalid_posting" | "ledger.key_reused" | "ledger.unbalanced" | "pagination.invalid_cursor" | "payment.contractor_not_onboarded" | "payment.currency_mismatch" | "payment.declined" | "payment.gateway_failed" | "portfolio.not_found" | "quote.already_exists" | "quote.invalid_state" | "quote.not_found" | "rate_limited" | "request.malformed_json" | "request.timeout" | "request.too_large" | "request.unsupported_media_type" | "resource.not_found" | "review.already_hidden" | "review.booking_not_finished" | "review.booking_not_found" | "review.contractor_not_found" | "review.customer_not_found" | "review.edit_window_closed" | "review.exists" | "review.hidden" | "review.not_author" | "review.not_found" | "review.not_hidden" | "review.not_reviewed_contractor" | "review.reply_exists" | "review.wrong_party" | "route.method_not_allowed" | "route.not_found" | "service.unavailable" | "user.deleted" | "user.deletion_blocked" | "user.last_admin" | "user.not_found" | "validation.failed" | "verification.already_decided" | "verification.already_pending" | "verification.already_verified" | "verification.not_found" | "webhook.invalid_signature" | "withdrawal.insufficient_funds" | "withdrawal.not_onboarded";
             requestId?: string;
             errors?: {
                 path: string;
@@ -2472,6 +2494,12 @@ export interface components {
             /** @description What the customer is owed back (cancellation policy or dispute resolution); null when nothing was paid */
             refundAmount: components["schemas"]["Money"] | null;
             disputeReason: string | null;
+            /** @description The contractor's side of the dispute (`POST /bookings/{id}/dispute/response`), stated once; kept after the dispute is resolved. Null until stated */
+            disputeResponse: {
+                statement: string;
+                /** Format: date-time */
+                at: string;
+            } | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -2532,6 +2560,9 @@ export interface components {
         };
         DisputeInput: {
             reason: string;
+        };
+        DisputeResponseInput: {
+            statement: string;
         };
         AuditEntryPage: {
             items: components["schemas"]["AuditEntry"][];
@@ -8941,6 +8972,7 @@ export interface operations {
                      *           "contractorAmount": null,
                      *           "refundAmount": null,
                      *           "disputeReason": null,
+                     *           "disputeResponse": null,
                      *           "createdAt": "2026-12-01T10:15:00.000Z",
                      *           "updatedAt": "2026-12-01T11:02:00.000Z",
                      *           "history": [
@@ -9114,6 +9146,7 @@ export interface operations {
                      *       "contractorAmount": null,
                      *       "refundAmount": null,
                      *       "disputeReason": null,
+                     *       "disputeResponse": null,
                      *       "createdAt": "2026-12-01T10:15:00.000Z",
                      *       "updatedAt": "2026-12-01T10:15:00.000Z",
                      *       "history": [
@@ -9307,6 +9340,7 @@ export interface operations {
                      *       },
                      *       "refundAmount": null,
                      *       "disputeReason": null,
+                     *       "disputeResponse": null,
                      *       "createdAt": "2026-12-01T10:15:00.000Z",
                      *       "updatedAt": "2026-12-01T11:20:00.000Z",
                      *       "history": [
@@ -9471,6 +9505,7 @@ export interface operations {
                      *       "contractorAmount": null,
                      *       "refundAmount": null,
                      *       "disputeReason": null,
+                     *       "disputeResponse": null,
                      *       "createdAt": "2026-12-01T10:15:00.000Z",
                      *       "updatedAt": "2026-12-01T11:02:00.000Z",
                      *       "history": [
@@ -9634,6 +9669,7 @@ export interface operations {
                      *       "contractorAmount": null,
                      *       "refundAmount": null,
                      *       "disputeReason": null,
+                     *       "disputeResponse": null,
                      *       "createdAt": "2026-12-01T10:15:00.000Z",
                      *       "updatedAt": "2026-12-01T11:02:00.000Z",
                      *       "history": [
@@ -9803,6 +9839,7 @@ export interface operations {
                      *       },
                      *       "refundAmount": null,
                      *       "disputeReason": null,
+                     *       "disputeResponse": null,
                      *       "createdAt": "2026-12-01T10:15:00.000Z",
                      *       "updatedAt": "2026-12-07T09:03:00.000Z",
                      *       "history": [
@@ -9986,6 +10023,7 @@ export interface operations {
                      *       },
                      *       "refundAmount": null,
                      *       "disputeReason": null,
+                     *       "disputeResponse": null,
                      *       "createdAt": "2026-12-01T10:15:00.000Z",
                      *       "updatedAt": "2026-12-07T12:41:00.000Z",
                      *       "history": [
@@ -10176,6 +10214,7 @@ export interface operations {
                      *       },
                      *       "refundAmount": null,
                      *       "disputeReason": null,
+                     *       "disputeResponse": null,
                      *       "createdAt": "2026-12-01T10:15:00.000Z",
                      *       "updatedAt": "2026-12-07T18:00:00.000Z",
                      *       "history": [
@@ -10376,6 +10415,7 @@ export interface operations {
                      *         "currency": "gbp"
                      *       },
                      *       "disputeReason": null,
+                     *       "disputeResponse": null,
                      *       "createdAt": "2026-12-01T10:15:00.000Z",
                      *       "updatedAt": "2026-12-06T20:00:00.000Z",
                      *       "history": [
@@ -10568,6 +10608,7 @@ export interface operations {
                      *       },
                      *       "refundAmount": null,
                      *       "disputeReason": "The new sockets do not work",
+                     *       "disputeResponse": null,
                      *       "createdAt": "2026-12-01T10:15:00.000Z",
                      *       "updatedAt": "2026-12-07T19:30:00.000Z",
                      *       "history": [
@@ -10660,6 +10701,236 @@ export interface operations {
                 };
             };
             /** @description `booking.invalid_transition`: The booking's current state does not allow this action */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: The request body must be application/json */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal`: Internal server error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database.unavailable`: The database cannot be reached; retry after Retry-After seconds; `database.busy`: The server is overloaded; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other client error: switch on `code` */
+            "4XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error: switch on `code` */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createBookingDisputeResponse: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "statement": "Both sockets were tested live before I left; the kitchen circuit's breaker has tripped since. I can come back to reset it at no charge."
+                 *     }
+                 */
+                "application/json": components["schemas"]["DisputeResponseInput"];
+            };
+        };
+        responses: {
+            /** @description The booking with the contractor's statement */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193a2b4-1c2d-7e3f-8a4b-5c6d7e8f9a0b",
+                     *       "status": "disputed",
+                     *       "customer": {
+                     *         "id": "0192f0a4-5b1e-7c3d-8e9f-0a1b2c3d4e5f",
+                     *         "name": "Alice Brown"
+                     *       },
+                     *       "contractor": {
+                     *         "id": "0192f0a4-6c2f-7d4e-9fa0-1b2c3d4e5f60",
+                     *         "name": "Priya Patel"
+                     *       },
+                     *       "categorySlug": "electrician",
+                     *       "description": "Replace the fuse board and add two sockets in the kitchen",
+                     *       "scheduledStart": "2026-12-07T09:00:00Z",
+                     *       "scheduledEnd": "2026-12-07T13:00:00Z",
+                     *       "location": {
+                     *         "lat": 51.5238,
+                     *         "lng": -0.1586,
+                     *         "address": "221B Baker Street, London NW1 6XE"
+                     *       },
+                     *       "price": {
+                     *         "amount": 24000,
+                     *         "currency": "gbp"
+                     *       },
+                     *       "commission": {
+                     *         "amount": 2400,
+                     *         "currency": "gbp"
+                     *       },
+                     *       "contractorAmount": {
+                     *         "amount": 21600,
+                     *         "currency": "gbp"
+                     *       },
+                     *       "refundAmount": null,
+                     *       "disputeReason": "The new sockets do not work",
+                     *       "disputeResponse": {
+                     *         "statement": "Both sockets were tested live before I left; the kitchen circuit's breaker has tripped since. I can come back to reset it at no charge.",
+                     *         "at": "2026-12-08T08:10:00.000Z"
+                     *       },
+                     *       "createdAt": "2026-12-01T10:15:00.000Z",
+                     *       "updatedAt": "2026-12-08T08:10:00.000Z",
+                     *       "history": [
+                     *         {
+                     *           "status": "requested",
+                     *           "from": null,
+                     *           "at": "2026-12-01T10:15:00.000Z",
+                     *           "by": "0192f0a4-5b1e-7c3d-8e9f-0a1b2c3d4e5f",
+                     *           "note": null
+                     *         },
+                     *         {
+                     *           "status": "accepted",
+                     *           "from": "requested",
+                     *           "at": "2026-12-01T11:02:00.000Z",
+                     *           "by": "0192f0a4-6c2f-7d4e-9fa0-1b2c3d4e5f60",
+                     *           "note": null
+                     *         },
+                     *         {
+                     *           "status": "funded",
+                     *           "from": "accepted",
+                     *           "at": "2026-12-01T11:20:00.000Z",
+                     *           "by": "system",
+                     *           "note": null
+                     *         },
+                     *         {
+                     *           "status": "in_progress",
+                     *           "from": "funded",
+                     *           "at": "2026-12-07T09:03:00.000Z",
+                     *           "by": "0192f0a4-6c2f-7d4e-9fa0-1b2c3d4e5f60",
+                     *           "note": null
+                     *         },
+                     *         {
+                     *           "status": "completed",
+                     *           "from": "in_progress",
+                     *           "at": "2026-12-07T12:41:00.000Z",
+                     *           "by": "0192f0a4-6c2f-7d4e-9fa0-1b2c3d4e5f60",
+                     *           "note": null
+                     *         },
+                     *         {
+                     *           "status": "disputed",
+                     *           "from": "completed",
+                     *           "at": "2026-12-07T19:30:00.000Z",
+                     *           "by": "0192f0a4-5b1e-7c3d-8e9f-0a1b2c3d4e5f",
+                     *           "note": "The new sockets do not work"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Booking"];
+                };
+            };
+            /** @description `validation.failed`: The request is not valid; `request.malformed_json`: The request body is not valid JSON */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.unauthenticated`: Authentication required; `auth.token_expired`: The access token has expired; `auth.invalid_token`: The access token is invalid; `auth.session_ended`: This session has ended; sign in again */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `booking.action_not_allowed`: Your side of the booking may not take this action; `auth.account_suspended`: This account is suspended */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `booking.not_found`: No such booking */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `booking.invalid_transition`: The booking's current state does not allow this action; `booking.dispute_response_exists`: The contractor has already stated their side of this dispute */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -11825,8 +12096,12 @@ export interface operations {
                      *           },
                      *           "refundAmount": null,
                      *           "disputeReason": "Only one of the two sockets was fitted",
+                     *           "disputeResponse": {
+                     *             "statement": "The second socket needs a new cable run; the customer agreed on the day to book it separately.",
+                     *             "at": "2026-12-07T16:40:00.000Z"
+                     *           },
                      *           "createdAt": "2026-12-01T10:15:00.000Z",
-                     *           "updatedAt": "2026-12-07T14:05:00.000Z",
+                     *           "updatedAt": "2026-12-07T16:40:00.000Z",
                      *           "history": [
                      *             {
                      *               "status": "requested",
@@ -12005,8 +12280,12 @@ export interface operations {
                      *       },
                      *       "refundAmount": null,
                      *       "disputeReason": "Only one of the two sockets was fitted",
+                     *       "disputeResponse": {
+                     *         "statement": "The second socket needs a new cable run; the customer agreed on the day to book it separately.",
+                     *         "at": "2026-12-07T16:40:00.000Z"
+                     *       },
                      *       "createdAt": "2026-12-01T10:15:00.000Z",
-                     *       "updatedAt": "2026-12-07T14:05:00.000Z",
+                     *       "updatedAt": "2026-12-07T16:40:00.000Z",
                      *       "history": [
                      *         {
                      *           "status": "requested",
@@ -13918,6 +14197,7 @@ export interface operations {
                      *       "contractorAmount": null,
                      *       "refundAmount": null,
                      *       "disputeReason": null,
+                     *       "disputeResponse": null,
                      *       "createdAt": "2026-11-30T12:30:00.000Z",
                      *       "updatedAt": "2026-11-30T12:30:00.000Z",
                      *       "history": [
@@ -17405,8 +17685,12 @@ export interface operations {
                      *             },
                      *             "refundAmount": null,
                      *             "disputeReason": "The new sockets do not work",
+                     *             "disputeResponse": {
+                     *               "statement": "Both sockets were tested live before I left; the kitchen circuit's breaker has tripped since.",
+                     *               "at": "2026-12-08T08:10:00.000Z"
+                     *             },
                      *             "createdAt": "2026-12-01T10:15:00.000Z",
-                     *             "updatedAt": "2026-12-07T19:30:00.000Z",
+                     *             "updatedAt": "2026-12-08T08:10:00.000Z",
                      *             "history": [
                      *               {
                      *                 "status": "requested",
@@ -17599,6 +17883,10 @@ export interface operations {
                      *         "currency": "gbp"
                      *       },
                      *       "disputeReason": "The new sockets do not work",
+                     *       "disputeResponse": {
+                     *         "statement": "Both sockets were tested live before I left; the kitchen circuit's breaker has tripped since.",
+                     *         "at": "2026-12-08T08:10:00.000Z"
+                     *       },
                      *       "createdAt": "2026-12-01T10:15:00.000Z",
                      *       "updatedAt": "2026-12-08T09:00:00.000Z",
                      *       "history": [
@@ -17841,7 +18129,8 @@ export interface operations {
                      *         "amount": 24000,
                      *         "currency": "gbp"
                      *       },
-                     *       "disputeReason": "The new sockets do not work",
+                     *       "disputeReason": null,
+                     *       "disputeResponse": null,
                      *       "createdAt": "2026-12-01T10:15:00.000Z",
                      *       "updatedAt": "2026-12-08T09:00:00.000Z",
                      *       "history": [

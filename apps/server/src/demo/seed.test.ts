@@ -238,6 +238,26 @@ describe("demo data", () => {
     expect(disputes.body.items.map((item: { booking: { status: string } }) => item.booking.status)).toEqual([
       "disputed",
     ]);
+    // The dashboard shows both sides: the customer's reason and the contractor's answer.
+    expect(disputes.body.items[0].booking).toMatchObject({
+      disputeReason: "The work is not finished",
+      disputeResponse: {
+        statement: expect.stringContaining("Everything in the quote was done"),
+        at: expect.any(String),
+      },
+    });
+    // Resolved disputes keep the contractor's statement as their record.
+    const resolved = await app.request(
+      "GET",
+      "/api/v1/admin/bookings?status=refunded,partially_refunded&limit=50",
+      {
+        token: admin.accessToken,
+      },
+    );
+    expect(resolved.body.items.length).toBeGreaterThan(0);
+    for (const booking of resolved.body.items) {
+      expect(booking.disputeResponse, booking.description).toMatchObject({ statement: expect.any(String) });
+    }
     const kinds = new Set<string>();
     let cursor: string | null = null;
     do {

@@ -32,8 +32,13 @@ const bookingExample = bookingSchema.parse({
   contractorAmount: { amount: 21600, currency: "gbp" },
   refundAmount: null,
   disputeReason: "Only one of the two sockets was fitted",
+  disputeResponse: {
+    statement:
+      "The second socket needs a new cable run; the customer agreed on the day to book it separately.",
+    at: "2026-12-07T16:40:00.000Z",
+  },
   createdAt: "2026-12-01T10:15:00.000Z",
-  updatedAt: "2026-12-07T14:05:00.000Z",
+  updatedAt: "2026-12-07T16:40:00.000Z",
   history: [
     { status: "requested", from: null, at: "2026-12-01T10:15:00.000Z", by: customerId, note: null },
     { status: "accepted", from: "requested", at: "2026-12-01T11:02:00.000Z", by: contractorId, note: null },

@@ -61,6 +61,12 @@ export const disputeBody = z
   })
   .meta({ id: "DisputeInput" });
 
+export const disputeResponseBody = z
+  .strictObject({
+    statement: z.string().trim().min(3, "at least 3 characters").max(2000, "at most 2000 characters"),
+  })
+  .meta({ id: "DisputeResponseInput" });
+
 export const bookingParams = z.strictObject({ id: z.uuid() });
 
 const partySchema = z
@@ -100,6 +106,16 @@ export const bookingSchema = z
         "What the customer is owed back (cancellation policy or dispute resolution); null when nothing was paid",
     }),
     disputeReason: z.string().nullable(),
+    disputeResponse: z
+      .object({
+        statement: z.string(),
+        at: z.iso.datetime(),
+      })
+      .nullable()
+      .meta({
+        description:
+          "The contractor's side of the dispute (`POST /bookings/{id}/dispute/response`), stated once; kept after the dispute is resolved. Null until stated",
+      }),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
     history: z.array(historyEntrySchema).meta({ description: "Every status change, oldest first" }),

@@ -246,6 +246,12 @@ export async function seedDemoBookings(
     const disputed: Step[] = [
       ...done,
       () => service.act(asCustomer, id, "dispute", { disputeReason: "The work is not finished" }),
+      () =>
+        service.respondToDispute(
+          asContractor,
+          id,
+          "Everything in the quote was done and tested before I left; what is missing was never part of it, and I offered to come back for it.",
+        ),
     ];
     const resolve =
       (refund: number, note: string): Step =>
@@ -323,6 +329,12 @@ async function seedPastWork(
       const partial = work.end === "resolvePartial";
       steps.push(
         () => service.act(asCustomer, id, "dispute", { disputeReason: "Part of the job was not done" }),
+        () =>
+          service.respondToDispute(
+            asContractor,
+            id,
+            "The last wall was left because the plaster was still drying; I offered two dates to finish it.",
+          ),
         (money) =>
           money.resolveDispute(
             people.adminId,

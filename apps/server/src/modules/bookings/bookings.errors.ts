@@ -12,6 +12,11 @@ export const bookingErrors = defineErrors({
     status: 403,
     title: "Your side of the booking may not take this action",
   },
+  disputeResponseExists: {
+    code: "booking.dispute_response_exists",
+    status: 409,
+    title: "The contractor has already stated their side of this dispute",
+  },
   contractorNotFound: { code: "booking.contractor_not_found", status: 404, title: "No such contractor" },
   contractorUnavailable: {
     code: "booking.contractor_unavailable",

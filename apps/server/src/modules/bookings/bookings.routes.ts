@@ -7,6 +7,7 @@ import {
   bookingSchema,
   createBookingBody,
   disputeBody,
+  disputeResponseBody,
   listBookingsQuery,
 } from "./bookings.contract.js";
 import { bookingErrors } from "./bookings.errors.js";
@@ -46,6 +47,7 @@ function exampleBooking(
     contractorAmount: null,
     refundAmount: null,
     disputeReason: null,
+    disputeResponse: null,
     createdAt: "2026-12-01T10:15:00.000Z",
     updatedAt: history.at(-1)?.at ?? "2026-12-01T10:15:00.000Z",
     history,
@@ -92,6 +94,24 @@ const paid = {
   commission: { amount: 2400, currency: "gbp" },
   contractorAmount: { amount: 21600, currency: "gbp" },
 };
+
+const disputeReason = "The new sockets do not work";
+const disputeStatement =
+  "Both sockets were tested live before I left; the kitchen circuit's breaker has tripped since. I can come back to reset it at no charge.";
+const disputedHistory = [
+  requested,
+  accepted,
+  funded,
+  started,
+  completed,
+  {
+    status: "disputed",
+    from: "completed",
+    at: "2026-12-07T19:30:00.000Z",
+    by: customerId,
+    note: disputeReason,
+  },
+] satisfies BookingView["history"];
 
 const actionErrors = [bookingErrors.notFound, bookingErrors.notAllowed, bookingErrors.invalidTransition];
 
@@ -249,28 +269,39 @@ export function bookingRoutes(service: BookingsService) {
       response: { status: 200, description: "The disputed booking", schema: bookingSchema },
       errors: actionErrors,
       examples: {
-        request: { reason: "The new sockets do not work" },
-        response: exampleBooking(
-          "disputed",
-          [
-            requested,
-            accepted,
-            funded,
-            started,
-            completed,
-            {
-              status: "disputed",
-              from: "completed",
-              at: "2026-12-07T19:30:00.000Z",
-              by: customerId,
-              note: "The new sockets do not work",
-            },
-          ],
-          { ...paid, disputeReason: "The new sockets do not work" },
-        ),
+        request: { reason: disputeReason },
+        response: exampleBooking("disputed", disputedHistory, { ...paid, disputeReason }),
       },
       handler: ({ user, params, body }) =>
         service.act(user, params.id, "dispute", { disputeReason: body.reason }),
+    });
+
+    api.route({
+      method: "post",
+      path: "/bookings/:id/dispute/response",
+      tags: ["Bookings"],
+      summary: "State your side of a dispute (contractor)",
+      description:
+        "While the booking is `disputed` (by its customer or by a chargeback), its contractor states their side once, for the admin who resolves it; the booking stays `disputed` and keeps the statement as `disputeResponse` after the resolution. Someone who is neither party gets 404; the customer and admins get 403; a booking not disputed answers 409 `booking.invalid_transition` naming its state; a second statement 409 `booking.dispute_response_exists`.",
+      access: "user",
+      params: bookingParams,
+      body: disputeResponseBody,
+      response: {
+        status: 200,
+        description: "The booking with the contractor's statement",
+        schema: bookingSchema,
+      },
+      errors: [...actionErrors, bookingErrors.disputeResponseExists],
+      examples: {
+        request: { statement: disputeStatement },
+        response: exampleBooking("disputed", disputedHistory, {
+          ...paid,
+          disputeReason,
+          disputeResponse: { statement: disputeStatement, at: "2026-12-08T08:10:00.000Z" },
+          updatedAt: "2026-12-08T08:10:00.000Z",
+        }),
+      },
+      handler: ({ user, params, body }) => service.respondToDispute(user, params.id, body.statement),
     });
   };
 }

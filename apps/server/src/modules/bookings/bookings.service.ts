@@ -1,10 +1,10 @@
-import { and, asc, desc, eq, inArray, lt, or, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNull, lt, or, type SQL } from "drizzle-orm";
 import type pg from "pg";
 import { z } from "zod";
 import type { Clock } from "../../clock.js";
 import type { Database, Executor } from "../../db/client.js";
 import { newId } from "../../db/columns.js";
-import { type Tx, transaction } from "../../db/transaction.js";
+import { ambientTransaction, type Tx, transaction } from "../../db/transaction.js";
 import type { AuthUser } from "../../http/auth.js";
 import { AppError, coreErrors } from "../../http/errors.js";
 import type { Money } from "../../http/money.js";
@@ -233,6 +233,10 @@ export async function present(db: Executor, rows: BookingRow[]): Promise<Booking
     contractorAmount: money(row.contractorAmount, row.currency),
     refundAmount: money(row.refundAmount, row.currency),
     disputeReason: row.disputeReason,
+    disputeResponse:
+      row.disputeResponse === null || row.disputeResponseAt === null
+        ? null
+        : { statement: row.disputeResponse, at: row.disputeResponseAt.toISOString() },
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     history: entries
@@ -608,6 +612,56 @@ export function createBookingsService(deps: BookingsDeps) {
         note: options.disputeReason ?? null,
         ...options,
       });
+    },
+
+    /**
+     * `POST /bookings/:id/dispute/response`: the booking's contractor states their side of an open dispute,
+     * once. One conditional update (still disputed, nothing stated yet), so of concurrent statements exactly
+     * one is stored, and a statement racing the admin's resolution is either stored before it or refused with
+     * the status it lost to.
+     */
+    async respondToDispute(user: Caller, bookingId: string, statement: string): Promise<BookingView> {
+      // A single update needs no transaction of its own, but joins the caller's (demo data seeded in one).
+      const executor = ambientTransaction(pool)?.db ?? db;
+      const [row] = await executor.select().from(bookings).where(eq(bookings.id, bookingId));
+      if (!row) throw new AppError(bookingErrors.notFound, "No booking with this id");
+      const actor = actorOf(user, row);
+      if (actor !== "contractor") {
+        throw new AppError(
+          bookingErrors.notAllowed,
+          `The ${actor} of a booking cannot answer its dispute: only its contractor states their side`,
+        );
+      }
+      const now = clock.now();
+      const stored = await executor
+        .update(bookings)
+        .set({ disputeResponse: statement, disputeResponseAt: now, updatedAt: now })
+        .where(
+          and(
+            eq(bookings.id, bookingId),
+            eq(bookings.contractorId, user.id),
+            eq(bookings.status, "disputed"),
+            isNull(bookings.disputeResponse),
+          ),
+        )
+        .returning({ id: bookings.id });
+      if (stored.length > 0) return viewOf(executor, bookingId);
+      const [current] = await executor
+        .select({ status: bookings.status, disputeResponseAt: bookings.disputeResponseAt })
+        .from(bookings)
+        .where(eq(bookings.id, bookingId));
+      if (current?.disputeResponseAt) {
+        throw new AppError(
+          bookingErrors.disputeResponseExists,
+          `You stated your side of this dispute at ${current.disputeResponseAt.toISOString()}; it cannot be changed`,
+        );
+      }
+      const status = (current?.status ?? row.status) as BookingStatus;
+      throw new AppError(
+        bookingErrors.invalidTransition,
+        `The booking is ${status.replace("_", " ")}: there is no open dispute to answer`,
+        { extensions: { currentStatus: status } },
+      );
     },
 
     /**

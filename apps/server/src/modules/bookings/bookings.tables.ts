@@ -36,6 +36,9 @@ export const bookings = pgTable(
     /** What the customer is owed back (cancellation policy, dispute resolution); null when nothing. */
     refundAmount: bigint({ mode: "number" }),
     disputeReason: text(),
+    /** The contractor's side of the dispute, stated once while it is open and kept after it is resolved. */
+    disputeResponse: text(),
+    disputeResponseAt: timestamp({ withTimezone: true }),
     status: text().notNull(),
     createdAt: createdAt(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
@@ -53,6 +56,10 @@ export const bookings = pgTable(
     check(
       "bookings_schedule",
       sql`${table.scheduledEnd} is null or ${table.scheduledEnd} > ${table.scheduledStart}`,
+    ),
+    check(
+      "bookings_dispute_response",
+      sql`(${table.disputeResponse} is null) = (${table.disputeResponseAt} is null)`,
     ),
     check("bookings_parties", sql`${table.customerId} <> ${table.contractorId}`),
     check("bookings_lat", sql`${table.lat} between -90 and 90`),

@@ -657,6 +657,184 @@ describe("bookings", () => {
     expect(read.body.customer).toEqual({ id: leaving.id, name: "Deleted user" });
   });
 
+  describe("the contractor's side of a dispute", () => {
+    const respond = (who: Account, id: string, body: unknown) =>
+      app.request("POST", `/api/v1/bookings/${id}/dispute/response`, { token: who.accessToken, body });
+    const readAs = async (who: Account, id: string) =>
+      (await app.request("GET", `/api/v1/bookings/${id}`, { token: who.accessToken })).body;
+
+    it("is stated once by the contractor, read by both parties and admins, and kept after the resolution", async () => {
+      const id = await bookingIn("disputed");
+      expect((await readAs(customer, id)).disputeResponse).toBeNull();
+
+      const stated = await respond(contractor, id, {
+        statement: "  Both sockets were tested live before I left; the breaker has tripped since.  ",
+      });
+      expect(stated.status, JSON.stringify(stated.body)).toBe(200);
+      const expected = {
+        statement: "Both sockets were tested live before I left; the breaker has tripped since.",
+        at: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
+      };
+      expect(stated.body).toMatchObject({
+        status: "disputed",
+        disputeReason: "The sockets do not work",
+        disputeResponse: expected,
+      });
+      expect(Math.abs(Date.parse(stated.body.disputeResponse.at) - Date.now())).toBeLessThan(60_000);
+      // A statement is not a status change: the history keeps the dispute as its last entry.
+      expect(stated.body.history.at(-1)).toMatchObject({ status: "disputed", by: customer.id });
+
+      for (const who of [customer, contractor, admin]) {
+        expect((await readAs(who, id)).disputeResponse, who.email).toEqual(stated.body.disputeResponse);
+      }
+      const oversight = await app.request("GET", `/api/v1/admin/bookings/${id}`, {
+        token: admin.accessToken,
+      });
+      expect(oversight.status).toBe(200);
+      expect(oversight.body).toMatchObject({
+        disputeReason: "The sockets do not work",
+        disputeResponse: stated.body.disputeResponse,
+      });
+      const disputes = await app.request("GET", "/api/v1/admin/disputes?limit=100", {
+        token: admin.accessToken,
+      });
+      const listed = disputes.body.items.find((item: { booking: { id: string } }) => item.booking.id === id);
+      expect(listed?.booking.disputeResponse).toEqual(stated.body.disputeResponse);
+
+      const again = await respond(contractor, id, { statement: "Actually, let me put it differently." });
+      expect(again.status).toBe(409);
+      expect(again.body.code).toBe("booking.dispute_response_exists");
+      expect((await readAs(customer, id)).disputeResponse).toEqual(stated.body.disputeResponse);
+
+      const resolved = await app.request("POST", `/api/v1/admin/disputes/${id}/resolve`, {
+        token: admin.accessToken,
+        body: { refundAmount: { amount: 6000, currency: "gbp" }, note: "A quarter back" },
+      });
+      expect(resolved.status, JSON.stringify(resolved.body)).toBe(200);
+      expect(resolved.body.disputeResponse).toEqual(stated.body.disputeResponse);
+      const after = await readAs(customer, id);
+      expect(after).toMatchObject({
+        status: "partially_refunded",
+        disputeResponse: stated.body.disputeResponse,
+      });
+      const late = await respond(contractor, id, { statement: "One more thing after the decision." });
+      expect([late.status, late.body.code]).toEqual([409, "booking.dispute_response_exists"]);
+    });
+
+    it("answers the customer and admins 403, anyone else 404, and a booking not disputed 409 naming its state", async () => {
+      const id = await bookingIn("disputed");
+      const outsiderCustomer = await register(app, "customer");
+      const outsiderContractor = await bookableContractor(app, "Other Sparky");
+      const body = { statement: "I was never told what was wrong." };
+      for (const who of [customer, admin]) {
+        const refused = await respond(who, id, body);
+        expect(refused.status, who.email).toBe(403);
+        expect(refused.body.code).toBe("booking.action_not_allowed");
+      }
+      for (const who of [outsiderCustomer, outsiderContractor]) {
+        const hidden = await respond(who, id, body);
+        expect(hidden.status, who.email).toBe(404);
+        expect(hidden.body.code).toBe("booking.not_found");
+      }
+      const missing = await respond(contractor, "0192f0a4-5b1e-7c3d-8e9f-0a1b2c3d4e5f", body);
+      expect([missing.status, missing.body.code]).toEqual([404, "booking.not_found"]);
+      expect((await readAs(customer, id)).disputeResponse, "refusals store nothing").toBeNull();
+
+      for (const status of bookingStatuses.filter((status) => status !== "disputed")) {
+        const other = await bookingIn(status);
+        const refused = await respond(contractor, other, body);
+        expect(refused.status, status).toBe(409);
+        expect(refused.body.code, status).toBe("booking.invalid_transition");
+        expect(refused.body.currentStatus, status).toBe(status);
+        expect(refused.body.detail, status).toContain(`The booking is ${status.replace("_", " ")}`);
+        expect((await readAs(customer, other)).disputeResponse, status).toBeNull();
+      }
+    });
+
+    it("stores exactly one of 20 parallel statements", async () => {
+      const id = await bookingIn("disputed");
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, index) =>
+          respond(contractor, id, { statement: `Statement number ${index} of my side` }),
+        ),
+      );
+      const stored = answers.filter((answer) => answer.status === 200);
+      expect(stored).toHaveLength(1);
+      for (const loser of answers.filter((answer) => answer.status !== 200)) {
+        expect([loser.status, loser.body.code]).toEqual([409, "booking.dispute_response_exists"]);
+      }
+      const read = await readAs(admin, id);
+      expect(read.disputeResponse).toEqual(stored[0]?.body.disputeResponse);
+      const { rows } = await app.server.database.pool.query(
+        "select dispute_response from bookings where id = $1",
+        [id],
+      );
+      expect(rows).toEqual([{ dispute_response: stored[0]?.body.disputeResponse.statement }]);
+    });
+
+    it("either lands before a racing resolution or is refused with the status it lost to", async () => {
+      for (let round = 0; round < 5; round += 1) {
+        const id = await bookingIn("disputed");
+        const [statement, resolution] = await Promise.all([
+          respond(contractor, id, { statement: "The job was finished as quoted." }),
+          app.request("POST", `/api/v1/admin/disputes/${id}/resolve`, {
+            token: admin.accessToken,
+            body: { refundAmount: { amount: 0, currency: "gbp" }, note: "Released" },
+          }),
+        ]);
+        expect(resolution.status).toBe(200);
+        const read = await readAs(customer, id);
+        expect(read.status).toBe("released");
+        if (statement.status === 200) {
+          expect(read.disputeResponse).toEqual(statement.body.disputeResponse);
+        } else {
+          expect([statement.status, statement.body.code, statement.body.currentStatus]).toEqual([
+            409,
+            "booking.invalid_transition",
+            "released",
+          ]);
+          expect(read.disputeResponse).toBeNull();
+        }
+      }
+    });
+
+    it("refuses NUL, empty, too long, mistyped and unknown fields with field errors, storing nothing", async () => {
+      const id = await bookingIn("disputed");
+      const cases: [string, unknown, string, string][] = [
+        ["NUL", { statement: "It was\u0000done" }, "statement", "nul_character"],
+        ["empty", { statement: "" }, "statement", "too_short"],
+        ["only spaces", { statement: "      " }, "statement", "too_short"],
+        ["too short", { statement: " ok " }, "statement", "too_short"],
+        ["too long", { statement: "x".repeat(2001) }, "statement", "too_long"],
+        ["missing", {}, "statement", "required"],
+        ["null", { statement: null }, "statement", "required"],
+        ["a number", { statement: 42 }, "statement", "invalid_type"],
+        [
+          "unknown field",
+          { statement: "It was done properly", status: "released" },
+          "status",
+          "unknown_field",
+        ],
+      ];
+      for (const [name, body, path, code] of cases) {
+        const response = await respond(contractor, id, body);
+        expect(response.status, name).toBe(400);
+        expect(response.body.code, name).toBe("validation.failed");
+        expect(response.body.errors, name).toContainEqual(expect.objectContaining({ path, code }));
+      }
+      const huge = await respond(contractor, id, { statement: "x".repeat(1_100_000) });
+      expect(huge.status, "a body over BODY_LIMIT").toBe(413);
+      const badId = await respond(contractor, "not-a-uuid", { statement: "It was done properly" });
+      expect(badId.status).toBe(400);
+      expect((await readAs(customer, id)).disputeResponse).toBeNull();
+
+      const longest = "y".repeat(2000);
+      const accepted = await respond(contractor, id, { statement: longest });
+      expect(accepted.status).toBe(200);
+      expect(accepted.body.disputeResponse.statement).toBe(longest);
+    });
+  });
+
   it("pushes booking:updated to both parties' sockets, and to nobody else", async () => {
     const outsider = await register(app, "customer");
     const sockets: Socket[] = await Promise.all(

@@ -272,6 +272,7 @@ export function jobsRoutes(service: JobsService) {
           contractorAmount: null,
           refundAmount: null,
           disputeReason: null,
+          disputeResponse: null,
           createdAt: "2026-11-30T12:30:00.000Z",
           updatedAt: "2026-11-30T12:30:00.000Z",
           history: [

@@ -62,8 +62,13 @@ const disputedBooking: BookingView = {
   contractorAmount: { amount: 21600, currency: "gbp" },
   refundAmount: null,
   disputeReason: "The new sockets do not work",
+  disputeResponse: {
+    statement:
+      "Both sockets were tested live before I left; the kitchen circuit's breaker has tripped since.",
+    at: "2026-12-08T08:10:00.000Z",
+  },
   createdAt: "2026-12-01T10:15:00.000Z",
-  updatedAt: "2026-12-07T19:30:00.000Z",
+  updatedAt: "2026-12-08T08:10:00.000Z",
   history: [
     { status: "requested", from: null, at: "2026-12-01T10:15:00.000Z", by: customerId, note: null },
     { status: "accepted", from: "requested", at: "2026-12-01T11:02:00.000Z", by: contractorId, note: null },
@@ -295,6 +300,9 @@ export function paymentRoutes(service: PaymentsService, intake: WebhookIntake) {
         },
         response: {
           ...resolvedBooking,
+          // Released without a dispute, then refunded: no side was stated.
+          disputeReason: null,
+          disputeResponse: null,
           status: "refunded",
           refundAmount: { amount: 24000, currency: "gbp" },
           history: [
