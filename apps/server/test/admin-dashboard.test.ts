@@ -115,6 +115,10 @@ describe.skipIf(skip)("the admin dashboard in Chromium", () => {
       reason: "The shed lights still trip the fuse",
     });
     expect(disputed.status, JSON.stringify(disputed.body)).toBe(200);
+    const responded = await bookingAction(contractor, "dispute/response", {
+      statement: "The fuse board is sound; the lamp in the shed is faulty",
+    });
+    expect(responded.status, JSON.stringify(responded.body)).toBe(200);
     // What the two said to each other, for the dispute's transcript.
     const conversation = await app.request("POST", "/api/v1/conversations", {
       token: customer.accessToken,
@@ -265,6 +269,7 @@ describe.skipIf(skip)("the admin dashboard in Chromium", () => {
         await open("/disputes", "Disputes");
         const dispute = page.getByRole("article", { name: `Dispute ${disputedId}` });
         await dispute.getByText("The shed lights still trip the fuse").waitFor();
+        await dispute.getByText("The fuse board is sound; the lamp in the shed is faulty").waitFor();
         await dispute.getByRole("button", { name: "Show the chat transcript" }).click();
         const transcript = dispute.getByRole("region", { name: "Chat transcript" });
         await transcript.getByText("I replaced the breaker; the fault is in your lamp").waitFor();

@@ -39,8 +39,17 @@ export function Disputes() {
                   </p>
                   {booking.disputeReason && (
                     <p>
-                      <strong>{booking.customer.name}:</strong> “{booking.disputeReason}”
+                      <strong>{booking.customer.name} (customer):</strong> “{booking.disputeReason}”
                     </p>
+                  )}
+                  {booking.disputeResponse ? (
+                    <p>
+                      <strong>{booking.contractor.name} (contractor):</strong> “
+                      {booking.disputeResponse.statement}”{" "}
+                      <span className="muted">{when(booking.disputeResponse.at)}</span>
+                    </p>
+                  ) : (
+                    <p className="muted">{booking.contractor.name} has not stated their side yet.</p>
                   )}
                   {dispute.chargebacks.map((chargeback) => (
                     <p key={chargeback.id} className="muted">
