@@ -1838,8 +1838,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Disputed bookings, newest first
-         * @description Bookings held as `disputed`, by their customer or by a card-network chargeback (listed with each).
+         * Disputed bookings and open chargebacks, newest first
+         * @description Bookings held as `disputed`, by their customer or by a card-network chargeback (listed with each), and released bookings with a chargeback the bank has not closed yet.
          *
          *     Signed-in admin accounts.
          */

@@ -745,8 +745,17 @@ export function createBookingsService(deps: BookingsDeps) {
      * For the payments module's `GET /admin/disputes`: disputed bookings, newest first.
      * @public
      */
-    async listDisputed(query: { limit: number; cursor?: string | undefined }): Promise<Page<BookingView>> {
-      return bookingPage(db, [eq(bookings.status, "disputed")], query);
+    /**
+     * Disputed bookings, newest first, and those of `alsoIds` whatever their status (the payments module's
+     * open chargebacks on bookings already released).
+     */
+    async listDisputed(
+      query: { limit: number; cursor?: string | undefined },
+      alsoIds: readonly string[] = [],
+    ): Promise<Page<BookingView>> {
+      const disputed = eq(bookings.status, "disputed");
+      const condition = alsoIds.length === 0 ? disputed : or(disputed, inArray(bookings.id, [...alsoIds]));
+      return bookingPage(db, condition ? [condition] : [], query);
     },
 
     /** For the payments module: the booking as its parties see it. @public */

@@ -248,9 +248,9 @@ export function paymentRoutes(service: PaymentsService, intake: WebhookIntake) {
       method: "get",
       path: "/admin/disputes",
       tags: ["Admin"],
-      summary: "Disputed bookings, newest first",
+      summary: "Disputed bookings and open chargebacks, newest first",
       description:
-        "Bookings held as `disputed`, by their customer or by a card-network chargeback (listed with each).",
+        "Bookings held as `disputed`, by their customer or by a card-network chargeback (listed with each), and released bookings with a chargeback the bank has not closed yet.",
       access: ["admin"],
       query: pageQuery,
       response: { status: 200, description: "A page of disputes", schema: disputePageSchema },

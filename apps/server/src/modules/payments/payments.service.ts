@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { and, desc, eq, inArray, isNotNull, isNull, lt, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNotNull, isNull, lt, notInArray, sql } from "drizzle-orm";
 import type pg from "pg";
 import { z } from "zod";
 import type { Clock } from "../../clock.js";
@@ -30,6 +30,9 @@ import {
   withdrawals,
 } from "./payments.tables.js";
 import type { StripeEvent, StripeObject } from "./stripe-model.js";
+
+/** Stripe's dispute statuses once the card network has decided (or the inquiry ended): nothing left to answer. */
+const closedChargebackStatuses = ["won", "lost", "warning_closed"];
 
 export const settleQueue = "payment.settle";
 export const payoutQueue = "payment.payout";
@@ -851,7 +854,16 @@ export function createPaymentsService(deps: PaymentsDeps) {
       adminSettlement(admin, bookingId, input, "booking.refund", bookings.refundReleased),
 
     async disputes(query: { limit: number; cursor?: string | undefined }) {
-      const page: Page<BookingView> = await bookings.listDisputed(query);
+      // A chargeback on a booking already released cannot make it `disputed` (the money has moved on), but it
+      // is still the admin's to answer while the bank has not closed it.
+      const open = await db
+        .selectDistinct({ bookingId: chargebacks.bookingId })
+        .from(chargebacks)
+        .where(notInArray(chargebacks.status, closedChargebackStatuses));
+      const page: Page<BookingView> = await bookings.listDisputed(
+        query,
+        open.map((row) => row.bookingId),
+      );
       const ids = page.items.map((booking) => booking.id);
       const rows =
         ids.length === 0

@@ -614,6 +614,29 @@ describe.each(["simulated", "stripe"] as const)("payments through the %s gateway
     expect(resolved.body.status).toBe("released");
   });
 
+  it("lists a chargeback on a released booking among the disputes until the bank closes it", async () => {
+    const id = await completed();
+    expect((await act(customer, id, "confirm")).status).toBe(200);
+    await quiet();
+    const dispute = await model.openChargeback((await intentOf(id)).latest_charge);
+    const listedItem = async () => {
+      const listed = await app.request("GET", "/api/v1/admin/disputes?limit=100", {
+        token: admin.accessToken,
+      });
+      expect(listed.status).toBe(200);
+      return listed.body.items.find((entry: { booking: { id: string } }) => entry.booking.id === id);
+    };
+    const open = await until("the chargeback among the disputes", listedItem);
+    // The money has moved on: the booking stays released, and the chargeback is the admin's to answer.
+    expect(open.booking.status).toBe("released");
+    expect(open.chargebacks).toEqual([expect.objectContaining({ id: dispute.id, status: "needs_response" })]);
+    await model.closeChargeback(dispute.id, "lost");
+    await until("the closed chargeback to leave the disputes", async () =>
+      (await listedItem()) === undefined ? true : undefined,
+    );
+    expect((await read(id)).status).toBe("released");
+  });
+
   it("freezes the commission at funding: a change applies only to bookings paid later", async () => {
     const before = await funded();
     const changed = await app.request("PUT", "/api/v1/admin/settings/commission", {
