@@ -54,6 +54,11 @@ export interface NotificationsDeps {
   push: PushProvider;
   /** Push jobs are retried this many times, the delay doubling from `retryDelaySeconds`. */
   retry: { limit: number; delaySeconds: number };
+  /**
+   * A chat message's notification waits this long (ms); the recipient's later messages of the same
+   * conversation meanwhile make that one notification, of the latest message.
+   */
+  chatDelayMs: number;
 }
 
 /** One notification to store for one user, and to push and email as the user chose. */
@@ -262,6 +267,31 @@ export function createNotificationsService(deps: NotificationsDeps) {
     return { unreadCount: row?.unread ?? 0 };
   }
 
+  /** One chat message's notification for one recipient, stored now (idempotent by message id). */
+  async function notifyMessageNow(recipientId: string, event: MessageEvent): Promise<void> {
+    const names = await namesOf([event.senderId]);
+    const text = event.text
+      ? event.text.length > 140
+        ? `${event.text.slice(0, 139)}…`
+        : event.text
+      : undefined;
+    await notify([
+      {
+        userId: recipientId,
+        kind: "newMessage",
+        eventKey: `message:${event.messageId}`,
+        facts: { name: names.get(event.senderId), ...(text ? { text } : { text: "Sent an attachment" }) },
+        data: { conversationId: event.conversationId },
+      },
+    ]);
+  }
+
+  const messageBatches = latestPerKey<MessageEvent>(
+    deps.chatDelayMs,
+    (recipientId, event) => `${recipientId} ${event.conversationId}`,
+    notifyMessageNow,
+  );
+
   return {
     notify,
     unreadCount,
@@ -425,28 +455,21 @@ export function createNotificationsService(deps: NotificationsDeps) {
     },
 
     /**
-     * For the chat module's `onMessage`: one notification per recipient. Pushes of one conversation collapse
-     * into the latest on the device, and none is sent while the recipient has the conversation open.
+     * For the chat module's `onMessage`. Each recipient is told after `chatDelayMs`, once for all the messages
+     * of one conversation that reached them meanwhile, with the latest (a push of one conversation replaces
+     * the one before on the device anyway). Pushes of one conversation collapse into the latest on the
+     * device, and none is sent while the recipient has the conversation open. Resolves once stored.
      */
     async notifyMessage(event: MessageEvent): Promise<void> {
-      const names = await namesOf([event.senderId]);
-      const text = event.text
-        ? event.text.length > 140
-          ? `${event.text.slice(0, 139)}…`
-          : event.text
-        : undefined;
-      await notify(
+      await Promise.all(
         event.recipientIds
           .filter((id) => id !== event.senderId)
-          .map((userId) => ({
-            userId,
-            kind: "newMessage" as const,
-            eventKey: `message:${event.messageId}`,
-            facts: { name: names.get(event.senderId), ...(text ? { text } : { text: "Sent an attachment" }) },
-            data: { conversationId: event.conversationId },
-          })),
+          .map((recipientId) => messageBatches.add(recipientId, event)),
       );
     },
+
+    /** Stores the chat notifications still waiting (at shutdown, before the database closes). */
+    flushMessages: (): Promise<void> => messageBatches.flush(),
 
     async list(user: AuthUser, query: ListNotificationsQuery): Promise<Page<NotificationView>> {
       const after = query.cursor ? decodeCursor({ ...query, cursor: query.cursor }, cursorParts) : undefined;
@@ -655,6 +678,72 @@ export function createNotificationsService(deps: NotificationsDeps) {
       await executor.delete(devices).where(eq(devices.userId, userId));
       await executor.delete(notificationPreferences).where(eq(notificationPreferences.userId, userId));
       await executor.delete(notifications).where(eq(notifications.userId, userId));
+    },
+  };
+}
+
+/**
+ * Holds values per key for `delayMs` from the first, then runs `run` once with the latest of them; every
+ * `add` of that key resolves (or rejects) with that run. A value added while its key's run is under way
+ * starts the next wait.
+ */
+function latestPerKey<T>(
+  delayMs: number,
+  keyOf: (owner: string, value: T) => string,
+  run: (owner: string, value: T) => Promise<void>,
+) {
+  interface Waiting {
+    owner: string;
+    latest: T;
+    timer: NodeJS.Timeout;
+    done: Promise<void>;
+    start: () => void;
+  }
+  const waiting = new Map<string, Waiting>();
+  const running = new Set<Promise<void>>();
+
+  const start = (key: string, entry: Waiting) => {
+    if (waiting.get(key) !== entry) return;
+    waiting.delete(key);
+    clearTimeout(entry.timer);
+    entry.start();
+  };
+
+  return {
+    add(owner: string, value: T): Promise<void> {
+      const key = keyOf(owner, value);
+      const found = waiting.get(key);
+      if (found) {
+        found.latest = value;
+        return found.done;
+      }
+      let begin = () => {};
+      const done = new Promise<void>((resolve, reject) => {
+        begin = () => {
+          const work = run(entry.owner, entry.latest);
+          running.add(work);
+          work.then(resolve, reject).finally(() => running.delete(work));
+        };
+      });
+      // A caller that does not wait must not leave an unhandled rejection; those that wait still see it.
+      done.catch(() => {});
+      const entry: Waiting = {
+        owner,
+        latest: value,
+        done,
+        start: begin,
+        timer: setTimeout(() => start(key, entry), delayMs),
+      };
+      // Shutdown flushes what waits; the timer alone does not keep the process up.
+      entry.timer.unref();
+      waiting.set(key, entry);
+      return done;
+    },
+
+    /** Runs everything waiting now, and resolves once every run has ended. */
+    async flush(): Promise<void> {
+      for (const [key, entry] of [...waiting]) start(key, entry);
+      await Promise.allSettled([...running]);
     },
   };
 }
