@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { Clock } from "../../clock.js";
 import type { Database, Executor } from "../../db/client.js";
 import { newId } from "../../db/columns.js";
-import { transaction } from "../../db/transaction.js";
+import { ambientTransaction, transaction } from "../../db/transaction.js";
 import type { AuthUser } from "../../http/auth.js";
 import { AppError } from "../../http/errors.js";
 import { decodeCursor, type Page, toPage } from "../../http/pagination.js";
@@ -159,12 +159,11 @@ export function createNotificationsService(deps: NotificationsDeps) {
    */
   async function namesOf(ids: string[]): Promise<Map<string, string>> {
     if (ids.length === 0) return new Map();
-    const rows = await transaction(pool, (tx) =>
-      tx.db
-        .select({ id: userDirectory.id, name: userDirectory.name })
-        .from(userDirectory)
-        .where(inArray(userDirectory.id, ids)),
-    );
+    // One statement needs no transaction of its own (its begin and commit were two more round trips).
+    const rows = await (ambientTransaction(pool)?.db ?? db)
+      .select({ id: userDirectory.id, name: userDirectory.name })
+      .from(userDirectory)
+      .where(inArray(userDirectory.id, ids));
     return new Map(rows.map((row) => [row.id, row.name]));
   }
 
