@@ -2,6 +2,7 @@ import { and, count, desc, eq, inArray, isNull, lt, notInArray, or, sql } from "
 import type pg from "pg";
 import { z } from "zod";
 import type { Clock } from "../../clock.js";
+import { createBatcher, settle } from "../../db/batcher.js";
 import type { Database, Executor } from "../../db/client.js";
 import { newId } from "../../db/columns.js";
 import { ambientTransaction, transaction } from "../../db/transaction.js";
@@ -266,29 +267,45 @@ export function createNotificationsService(deps: NotificationsDeps) {
     return { unreadCount: row?.unread ?? 0 };
   }
 
-  /** One chat message's notification for one recipient, stored now (idempotent by message id). */
-  async function notifyMessageNow(recipientId: string, event: MessageEvent): Promise<void> {
-    const names = await namesOf([event.senderId]);
+  /** What a chat message tells its recipient (idempotent by message id). */
+  function messageNotice(recipientId: string, event: MessageEvent, senderName?: string): NotifyInput {
     const text = event.text
       ? event.text.length > 140
         ? `${event.text.slice(0, 139)}…`
         : event.text
       : undefined;
-    await notify([
-      {
-        userId: recipientId,
-        kind: "newMessage",
-        eventKey: `message:${event.messageId}`,
-        facts: { name: names.get(event.senderId), ...(text ? { text } : { text: "Sent an attachment" }) },
-        data: { conversationId: event.conversationId },
-      },
-    ]);
+    return {
+      userId: recipientId,
+      kind: "newMessage",
+      eventKey: `message:${event.messageId}`,
+      facts: { name: senderName, ...(text ? { text } : { text: "Sent an attachment" }) },
+      data: { conversationId: event.conversationId },
+    };
   }
+
+  /**
+   * Chat notices whose wait ends while others are being stored go together: one name look-up and one
+   * transaction for all of them. If that fails, each is stored alone, so one cannot keep the others back.
+   */
+  const messageNotices = createBatcher<{ recipientId: string; event: MessageEvent }, void>(async (items) => {
+    const store = async (batch: typeof items) => {
+      const names = await namesOf([...new Set(batch.map((item) => item.event.senderId))]);
+      await notify(
+        batch.map((item) => messageNotice(item.recipientId, item.event, names.get(item.event.senderId))),
+      );
+    };
+    try {
+      await store(items);
+      return items.map(() => ({ status: "fulfilled", value: undefined }));
+    } catch {
+      return Promise.all(items.map((item) => settle(() => store([item]))));
+    }
+  });
 
   const messageBatches = latestPerKey<MessageEvent>(
     deps.chatDelayMs,
     (recipientId, event) => `${recipientId} ${event.conversationId}`,
-    notifyMessageNow,
+    (recipientId, event) => messageNotices({ recipientId, event }),
   );
 
   return {
