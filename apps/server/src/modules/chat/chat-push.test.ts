@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import pg from "pg";
 import type { Socket } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Account, login, register } from "../../../test/accounts.js";
@@ -111,6 +112,59 @@ describe("chat notifications", () => {
     expect(later.message).toBeDefined();
     const both = await chatNotifications(app, tom, 2);
     expect(both.map((item) => item.body)).toEqual(["Never mind, it stopped.", toTom?.body]);
+  });
+
+  it("stores the other recipients' notifications when one of them cannot be stored", async () => {
+    const customer = await register(app, "customer", { name: "Maria Lopez" });
+    const tom = await createContractor(app, "Tom Walker");
+    const ann = await createContractor(app, "Ann Baker");
+    const bob = await createContractor(app, "Bob Slow");
+    const withTom = await open(app, customer, tom.id);
+    const withAnn = await open(app, customer, ann.id);
+    const withBob = await open(app, customer, bob.id);
+    const phone = await openSocket(app.url, customer.accessToken);
+    sockets.push(phone);
+    const sql = new pg.Client({ connectionString: database.url });
+    await sql.connect();
+    // Tom's notification fails as a full disk or a broken row would. Bob's, whose wait ends first, takes a
+    // while to store, so Tom's and Ann's, ending meanwhile, are stored together after it.
+    await sql.query(`
+      create function refuse_poison() returns trigger language plpgsql as $$
+      begin
+        if new.body = 'poison' then raise exception 'refused for the test'; end if;
+        if new.body = 'slow' then perform pg_sleep(0.5); end if;
+        return new;
+      end $$;
+      create trigger refuse_poison before insert on notifications for each row execute function refuse_poison();`);
+    try {
+      const first = await ask<{ message?: unknown }>(phone, "message:send", {
+        conversationId: withBob,
+        text: "slow",
+        clientMessageId: randomUUID(),
+      });
+      expect(first.message).toBeDefined();
+      const sent = await Promise.all([
+        ask<{ message?: unknown }>(phone, "message:send", {
+          conversationId: withTom,
+          text: "poison",
+          clientMessageId: randomUUID(),
+        }),
+        ask<{ message?: unknown }>(phone, "message:send", {
+          conversationId: withAnn,
+          text: "See you Monday.",
+          clientMessageId: randomUUID(),
+        }),
+      ]);
+      expect(sent.every((answer) => answer.message)).toBe(true);
+      const [toAnn] = await chatNotifications(app, ann, 1);
+      expect(toAnn).toMatchObject({ body: "See you Monday.", data: { conversationId: withAnn } });
+      expect(await chatNotifications(app, bob, 1)).toHaveLength(1);
+      await settle(500);
+      expect((await inboxOf(app, tom)).filter((item) => item.kind === "newMessage")).toEqual([]);
+    } finally {
+      await sql.query("drop trigger refuse_poison on notifications; drop function refuse_poison();");
+      await sql.end();
+    }
   });
 
   it("stores the notifications still waiting when the server shuts down", async () => {
