@@ -10,12 +10,14 @@
  * from the send to its `message:new`. The targets take turns in rounds (BENCH_ROUNDS of BENCH_ROUND_SECONDS),
  * so other work on the machine falls on both alike.
  * Settings (environment): BENCH_PAIRS (default 50), BENCH_INFLIGHT (default 2), BENCH_ROUNDS (default 4),
- * BENCH_ROUND_SECONDS (default 5).
+ * BENCH_ROUND_SECONDS (default 5), BENCH_PROFILE=<folder>: each server records a CPU profile of the measured
+ * rounds (after warm-up), written there as `<target>.cpuprofile` (`jobsphere`, `echo`), and the top self-time
+ * frames and packages are printed.
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
 import { once } from "node:events";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -30,11 +32,13 @@ import { type EmbeddedDatabase, startEmbeddedPostgres } from "../apps/server/src
 import { runMigrations } from "../apps/server/src/db/migrate.js";
 import { createLogger } from "../apps/server/src/logger.js";
 import { startServer } from "../apps/server/src/server.js";
+import { answerProfiler, printTopFrames, startProfile, stopChild } from "./lib/profile.js";
 
 const pairs = Number(process.env.BENCH_PAIRS ?? 50);
 const inflight = Number(process.env.BENCH_INFLIGHT ?? 2);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 4);
 const roundSeconds = Number(process.env.BENCH_ROUND_SECONDS ?? 5);
+const profileDir = process.env.BENCH_PROFILE;
 const warmUpSeconds = 2;
 const goals = { messagesPerSecond: 3000, p99Ms: 50, ratio: 0.5 };
 
@@ -80,15 +84,13 @@ async function serve(mode: Mode): Promise<void> {
       await io.close();
     };
   }
-  process.on("message", async () => {
-    await stop();
-    process.exit(0);
-  });
+  answerProfiler(stop);
   process.send?.({ port });
 }
 
 interface Child {
   process: ChildProcess;
+  name: Mode;
   url: string;
 }
 
@@ -104,13 +106,7 @@ async function spawnServer(mode: Mode, env: Record<string, string> = {}): Promis
       throw new Error(`the ${mode} server exited with ${String(code)} before listening`);
     }),
   ])) as [{ port: number }];
-  return { process: child, url: `http://127.0.0.1:${message.port}` };
-}
-
-async function stopServer(child: Child): Promise<void> {
-  const exited = once(child.process, "exit");
-  child.process.send("stop");
-  await exited;
+  return { process: child, name: mode, url: `http://127.0.0.1:${message.port}` };
 }
 
 /** One side of a pair, connected: who it is, whom it writes to, in which conversation. */
@@ -258,6 +254,7 @@ async function main(): Promise<void> {
   const children: Child[] = [];
   const sockets: Socket[] = [];
   try {
+    if (profileDir) await mkdir(profileDir, { recursive: true });
     embedded = await startEmbeddedPostgres({ dir: join(work, "pg"), logger: pino({ level: "silent" }) });
     const databaseUrl = embedded.url("postgres");
     await runMigrations(databaseUrl, { connectTimeoutMs: 10_000 });
@@ -287,6 +284,9 @@ async function main(): Promise<void> {
     ];
     for (const target of targets) sockets.push(...target.clients.map((client) => client.socket));
     for (const target of targets) await load(target.clients, warmUpSeconds);
+    if (profileDir)
+      for (const child of children)
+        await startProfile(child.process, join(profileDir, `${child.name}.cpuprofile`));
     const tallies: Tally[] = targets.map(() => ({
       acked: 0,
       delivered: 0,
@@ -300,6 +300,8 @@ async function main(): Promise<void> {
     }
     const stored = await fetch(`${jobsphere.url}/health/live`);
     if (!stored.ok) throw new Error("the JobSphere server is not live after the run");
+    for (const socket of sockets.splice(0)) socket.close();
+    for (const child of children.splice(0)) await stopChild(child.process, profileDir !== undefined);
 
     const results = targets.map((target, index) => {
       const tally = tallies[index] as Tally;
@@ -337,9 +339,11 @@ async function main(): Promise<void> {
     console.log(
       `| JobSphere / bare echo | ${ratio.toFixed(2)} | ≥ ${goals.ratio} | ${verdict(ratio >= goals.ratio)} |`,
     );
+    if (profileDir)
+      for (const name of ["jobsphere", "echo"]) await printTopFrames(join(profileDir, `${name}.cpuprofile`));
   } finally {
     for (const socket of sockets) socket.close();
-    for (const child of children.splice(0)) await stopServer(child).catch(() => {});
+    for (const child of children.splice(0)) child.process.kill("SIGKILL");
     await embedded?.stop();
     await rm(work, { recursive: true, force: true });
   }

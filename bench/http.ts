@@ -16,9 +16,8 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:http";
-import { Session } from "node:inspector/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,6 +32,7 @@ import { type EmbeddedDatabase, startEmbeddedPostgres } from "../apps/server/src
 import { runMigrations } from "../apps/server/src/db/migrate.js";
 import { createLogger } from "../apps/server/src/logger.js";
 import { startServer } from "../apps/server/src/server.js";
+import { answerProfiler, printTopFrames, startProfile, stopChild } from "./lib/profile.js";
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const roundSeconds = Number(process.env.BENCH_ROUND_SECONDS ?? 3);
@@ -68,28 +68,7 @@ async function serve(mode: Mode): Promise<void> {
       await new Promise((closed) => listener.close(closed));
     };
   }
-  // "stop" ends the profile when one is being recorded, the process otherwise.
-  let profiling: { session: Session; file: string } | undefined;
-  process.on("message", async (message: { profile: string } | "stop") => {
-    if (message !== "stop") {
-      profiling = { session: new Session(), file: message.profile };
-      profiling.session.connect();
-      await profiling.session.post("Profiler.enable");
-      await profiling.session.post("Profiler.setSamplingInterval", { interval: 200 });
-      await profiling.session.post("Profiler.start");
-      process.send?.("profiling");
-    } else if (profiling) {
-      const { session, file } = profiling;
-      profiling = undefined;
-      const { profile } = await session.post("Profiler.stop");
-      await writeFile(file, JSON.stringify(profile));
-      session.disconnect();
-      process.send?.("profiled");
-    } else {
-      await stop();
-      process.exit(0);
-    }
-  });
+  answerProfiler(stop);
   process.send?.({ port });
 }
 
@@ -128,15 +107,7 @@ async function spawnServer(mode: Mode, name: string, env: Record<string, string>
 }
 
 async function stopServer(child: Child): Promise<void> {
-  const exited = once(child.process, "exit");
-  if (profileDir) {
-    // The first "stop" ends the profile (written before the reply), the second the process.
-    const written = once(child.process, "message");
-    child.process.send("stop");
-    await written;
-  }
-  child.process.send("stop");
-  await exited;
+  await stopChild(child.process, profileDir !== undefined);
 }
 
 interface Target {
@@ -181,49 +152,6 @@ async function hit(target: Target, seconds: number, tally?: Tally): Promise<void
 function percentile(values: number[], p: number): number {
   const sorted = Float64Array.from(values).sort();
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN;
-}
-
-async function startProfile(child: Child): Promise<void> {
-  const started = once(child.process, "message");
-  child.process.send({ profile: join(profileDir ?? "", `${child.name}.cpuprofile`) });
-  await started;
-}
-
-/** Self time in `file` per function and per package (or source file of ours), largest first, in %. */
-async function topFrames(file: string, count = 15): Promise<{ functions: string[]; packages: string[] }> {
-  const profile = JSON.parse(await readFile(file, "utf8")) as {
-    nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
-    samples: number[];
-    timeDeltas: number[];
-  };
-  const byId = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
-  const functions = new Map<string, number>();
-  const packages = new Map<string, number>();
-  let total = 0;
-  profile.samples.forEach((id, index) => {
-    const frame = byId.get(id);
-    const delta = profile.timeDeltas[index] ?? 0;
-    // Shares of the busy time: the servers wait while the others are measured.
-    if (!frame || frame.functionName === "(idle)") return;
-    const where = frame.url.replace(/^.*node_modules\//, "").replace(/^.*\/apps\/server\//, "");
-    const name = `${frame.functionName || "(anonymous)"} ${where}:${frame.lineNumber + 1}`;
-    const owner = frame.url.includes("node_modules/")
-      ? (/node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(frame.url)?.[1] ?? where)
-      : frame.url.startsWith("node:")
-        ? "node (built-in)"
-        : frame.url === ""
-          ? frame.functionName
-          : where;
-    functions.set(name, (functions.get(name) ?? 0) + delta);
-    packages.set(owner, (packages.get(owner) ?? 0) + delta);
-    total += delta;
-  });
-  const top = (map: Map<string, number>) =>
-    [...map]
-      .sort(([, a], [, b]) => b - a)
-      .slice(0, count)
-      .map(([name, time]) => `${((time / total) * 100).toFixed(1).padStart(5)} %  ${name}`);
-  return { functions: top(functions), packages: top(packages) };
 }
 
 async function main(): Promise<void> {
@@ -288,7 +216,9 @@ async function main(): Promise<void> {
       },
     ];
     for (const target of targets) await hit(target, warmUpSeconds);
-    if (profileDir) for (const target of targets) await startProfile(target.child);
+    if (profileDir)
+      for (const target of targets)
+        await startProfile(target.child.process, join(profileDir, `${target.child.name}.cpuprofile`));
     // Short rounds, taking turns: a neighbour's burst of load falls on every target alike, not on one.
     const tallies = targets.map(() => ({ requests: 0, seconds: 0, failed: 0, latencies: [] as number[] }));
     for (let round = 0; round < rounds; round += 1) {
@@ -331,14 +261,8 @@ async function main(): Promise<void> {
       `| \`/me\` / \`/health/live\` | ${meRatio.toFixed(2)} | ≥ ${goals.meOverLive} | ${verdict(meRatio, goals.meOverLive)} |`,
     );
     if (profileDir) {
-      for (const name of ["express", "live", "me"]) {
-        const file = join(profileDir, `${name}.cpuprofile`);
-        const top = await topFrames(file);
-        console.log(`\nSelf time of ${file}, by function:`);
-        for (const line of top.functions) console.log(line);
-        console.log("By package or source file:");
-        for (const line of top.packages) console.log(line);
-      }
+      for (const name of ["express", "live", "me"])
+        await printTopFrames(join(profileDir, `${name}.cpuprofile`));
     }
   } finally {
     for (const child of children) child.process.kill("SIGKILL");

@@ -246,6 +246,12 @@ const schema = z.object({
     .min(0)
     .max(60_000)
     .default(2000),
+  CHAT_PUSH_DELAY_MS: z.coerce
+    .number({ error: "must be a number" })
+    .int("must be a whole number")
+    .min(0)
+    .max(60_000)
+    .default(1000),
   SOCKET_MAX_PAYLOAD_BYTES: z.coerce
     .number({ error: "must be a number" })
     .int("must be a whole number")
@@ -517,6 +523,11 @@ export interface Config {
     /** A failed push is retried this many times, the delay doubling from `retryDelaySeconds`. */
     retryLimit: number;
     retryDelaySeconds: number;
+    /**
+     * A chat message's notification waits this long; the recipient's later messages of the same conversation
+     * meanwhile make that one notification (the latest message).
+     */
+    chatDelayMs: number;
   };
   reviews: {
     /** A customer may change their review for this long after writing it. */
@@ -703,6 +714,7 @@ export function loadConfig(env: Environment): Config {
       },
       retryLimit: value.PUSH_RETRY_LIMIT,
       retryDelaySeconds: value.PUSH_RETRY_DELAY,
+      chatDelayMs: value.CHAT_PUSH_DELAY_MS,
     },
     reviews: { editWindowSeconds: value.REVIEW_EDIT_WINDOW },
     payments: {

@@ -218,9 +218,12 @@ export async function startServer(
       logger,
       push,
       retry: { limit: config.push.retryLimit, delaySeconds: config.push.retryDelaySeconds },
+      chatDelayMs: config.push.chatDelayMs,
       mailer: createMailer({ ...config.mail, dataDir: config.dataDir, logger, env: config.env }),
     });
     users.service.onAccountDeletion({ erase: notifications.service.eraseAccount });
+    // Chat notifications still waiting to be stored are stored before the database closes.
+    cleanup.push(() => notifications.service.flushMessages());
     const catalog = createCatalogModule({ db });
     // Contact details open to a customer with a booking; the bookings module, built next, holds that rule.
     let contactVisible: (viewerId: string, contractorId: string) => Promise<boolean> = async () => false;

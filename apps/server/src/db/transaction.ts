@@ -26,6 +26,22 @@ interface Frame {
 const ambient = new AsyncLocalStorage<Frame>();
 
 /**
+ * One query builder per pooled connection, made the first time the connection runs a transaction. Making one
+ * walks the whole schema (its relations config), which cost more CPU than the statements of a short
+ * transaction; a pooled connection lives on, so it is made once.
+ */
+const builders = new WeakMap<pg.PoolClient, Database>();
+
+function builderFor(client: pg.PoolClient): Database {
+  let built = builders.get(client);
+  if (!built) {
+    built = drizzle(client, { schema, casing: "snake_case" }) as unknown as Database;
+    builders.set(client, built);
+  }
+  return built;
+}
+
+/**
  * Runs `work` in one transaction on one pooled connection: committed if it resolves, rolled back if it
  * throws. The single way to change several rows together.
  *
@@ -51,7 +67,7 @@ export async function transaction<T>(pool: pg.Pool, work: (tx: Tx) => Promise<T>
     pool,
     client,
     tx: {
-      db: drizzle(client, { schema, casing: "snake_case" }) as unknown as Database,
+      db: builderFor(client),
       executeSql: (text, values = []) => client.query(text, values),
     },
     depth: 0,

@@ -22,6 +22,12 @@ export interface Limiter {
   readonly rule: LimitRule;
   /** Charges `points` (default 1) to `key`; throws 429 `rate_limited` with Retry-After and RateLimit-* when that passes the limit. */
   consume(key: string, points?: number): Promise<void>;
+  /**
+   * Charges one point per key in `keys` (a key may come several times) in one statement, as `consume` would
+   * one by one in that order: answers, in order, `undefined` for a charge let through and the 429 for one
+   * past the limit (its point given back). Shows in no `RateLimit-*` headers: for work outside a request.
+   */
+  consumeEach(keys: string[]): Promise<(AppError | undefined)[]>;
   /** Gives back points charged earlier. */
   refund(key: string, points?: number): Promise<void>;
   /** Forgets `key` (e.g. failures forgiven after a successful login). */
@@ -120,6 +126,45 @@ export function createLimiter(pool: pg.Pool, rule: LimitRule): Limiter {
         }));
         throw tooMany(rule, error.msBeforeNext);
       }
+    },
+    async consumeEach(keys) {
+      const counts = new Map<string, number>();
+      for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
+      const now = Date.now();
+      // rate-limiter-flexible's own upsert (a new window when the last one expired), for every key at once.
+      const { rows } = await pool.query<{ key: string; points: number; expire: string }>({
+        name: "rate-limit-consume-each",
+        text: `insert into rate_limits as r (key, points, expire)
+          select c.key, c.points, $3::bigint from unnest($1::text[], $2::int[]) as c(key, points)
+          on conflict (key) do update set
+            points = case when r.expire <= $4 then excluded.points else r.points + excluded.points end,
+            expire = case when r.expire <= $4 then excluded.expire else r.expire end
+          returning key, points, expire`,
+        values: [
+          [...counts.keys()].map((key) => `${rule.name}:${key}`),
+          [...counts.values()],
+          now + rule.windowSeconds * 1000,
+          now,
+        ],
+      });
+      const after = new Map(rows.map((row) => [row.key.slice(rule.name.length + 1), row]));
+      // Of a key's charges, those past the limit are its last ones; they are given back, as `consume` does.
+      const seen = new Map<string, number>();
+      const answers = keys.map((key) => {
+        const row = after.get(key);
+        if (!row) throw new Error("a rate limit charge returned no row");
+        const charged = counts.get(key) ?? 0;
+        const index = (seen.get(key) ?? 0) + 1;
+        seen.set(key, index);
+        return row.points - charged + index > rule.points
+          ? tooMany(rule, Number(row.expire) - now)
+          : undefined;
+      });
+      for (const [key, charged] of counts) {
+        const refused = Math.min(charged, Math.max(0, (after.get(key)?.points ?? 0) - rule.points));
+        if (refused > 0) await limiter.reward(key, refused);
+      }
+      return answers;
     },
     async refund(key, points = 1) {
       await limiter.reward(key, points);

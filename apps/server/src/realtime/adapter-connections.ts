@@ -1,4 +1,5 @@
 import pg from "pg";
+import { createBatcher } from "../db/batcher.js";
 import type { Logger } from "../logger.js";
 
 export interface AdapterConnections {
@@ -26,9 +27,9 @@ export function adapterConnections(
     max: 1,
     connectionTimeoutMillis: options.connectTimeoutMs,
     application_name: "jobsphere-socket-adapter",
-    // Every emit waits for its NOTIFY to commit before reaching even this process's sockets, one at a time on
-    // this connection. A notification is never kept across a crash anyway, so its commit need not wait for
-    // the WAL to reach disk: that wait was most of each emit's time on a busy disk.
+    // Every emit waits for its NOTIFY to commit before reaching even this process's sockets (in batches, on
+    // this connection: `notifyBatcher`). A notification is never kept across a crash anyway, so its commit
+    // need not wait for the WAL to reach disk: that wait was most of each emit's time on a busy disk.
     options: "-c synchronous_commit=off",
   });
   queries.on("error", lost);
@@ -64,13 +65,59 @@ export function adapterConnections(
     });
   };
 
+  const notify = notifyBatcher((channels, payloads) =>
+    queries.query(
+      "select pg_notify(n.channel, n.payload) from unnest($1::text[], $2::text[]) as n(channel, payload)",
+      [channels, payloads],
+    ),
+  );
+  const query = (text: string, values?: unknown[]) =>
+    text === notifyStatement && values?.length === 2
+      ? notify(String(values[0]), String(values[1]))
+      : queries.query(text, values);
+
   return {
     // The adapter uses `connect()` and `query()` only.
-    pool: { connect, query: queries.query.bind(queries) } as unknown as pg.Pool,
+    pool: { connect, query } as unknown as pg.Pool,
     async close() {
       closing = true;
       await Promise.all([...listening].map((client) => client.end().catch(() => {})));
+      await notify.drain();
       await queries.end();
     },
   };
+}
+
+/** The statement `@socket.io/postgres-adapter` publishes every packet with. */
+const notifyStatement = "SELECT pg_notify($1, $2)";
+
+/**
+ * Publishes NOTIFYs in batches (`createBatcher`): while one batch is in flight, the packets emitted meanwhile
+ * wait, then go together in one statement (one transaction, one round trip), in the order they were emitted,
+ * which is the order PostgreSQL delivers them. So every emit waits for at most the batch in flight and its
+ * own, however many are emitted at once, where one statement each made them queue one round trip behind
+ * another. PostgreSQL folds identical notifications of one transaction into one, so a packet equal to one
+ * already in the batch starts the next batch instead: two identical emits still arrive twice.
+ */
+export function notifyBatcher(send: (channels: string[], payloads: string[]) => Promise<unknown>) {
+  interface Packet {
+    channel: string;
+    payload: string;
+  }
+  const batcher = createBatcher<Packet, void>(
+    async (packets) => {
+      await send(
+        packets.map((packet) => packet.channel),
+        packets.map((packet) => packet.payload),
+      );
+      return packets.map(() => ({ status: "fulfilled", value: undefined }));
+    },
+    {
+      accepts: (batch, packet) =>
+        !batch.some((other) => other.channel === packet.channel && other.payload === packet.payload),
+    },
+  );
+  return Object.assign((channel: string, payload: string) => batcher({ channel, payload }), {
+    drain: batcher.drain,
+  });
 }

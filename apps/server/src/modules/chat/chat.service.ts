@@ -3,9 +3,10 @@ import type pg from "pg";
 import { z } from "zod";
 import type { Clock } from "../../clock.js";
 import type { LimitSetting } from "../../config.js";
+import { createBatcher, settle } from "../../db/batcher.js";
 import type { Database, Executor } from "../../db/client.js";
 import { newId } from "../../db/columns.js";
-import { ambientTransaction, transaction } from "../../db/transaction.js";
+import { ambientTransaction, inTransaction, transaction } from "../../db/transaction.js";
 import type { AuthUser } from "../../http/auth.js";
 import { AppError, coreErrors } from "../../http/errors.js";
 import { decodeCursor, type Page, toPage } from "../../http/pagination.js";
@@ -359,6 +360,83 @@ export function createChatService(deps: ChatDeps) {
     return { parties: { customerId: row.customer_id, contractorId: row.contractor_id }, stored: row.stored };
   }
 
+  interface TextSend {
+    user: AuthUser;
+    conversationId: string;
+    message: NewMessage;
+  }
+
+  /**
+   * Text messages sent at once, in one statement: each numbered in its conversation in the order given (a
+   * conversation's row updated once for all of its messages), where its sender takes part; the same answer per
+   * message as `insertText`. A clientMessageId given twice in one batch stores the first (the second conflicts,
+   * as it would one after the other).
+   */
+  async function insertTexts(sends: TextSend[]): Promise<Awaited<ReturnType<typeof insertText>>[]> {
+    const { rows } = await db.execute<{
+      id: string;
+      customer_id: string;
+      contractor_id: string;
+      stored: boolean;
+    }>(sql`
+      with input as (
+        select * from unnest(
+          ${sql.param(sends.map((send) => send.message.id))}::uuid[], ${sql.param(sends.map((send) => send.conversationId))}::uuid[],
+          ${sql.param(sends.map((send) => send.user.id))}::uuid[], ${sql.param(sends.map((send) => send.message.text))}::text[],
+          ${sql.param(sends.map((send) => send.message.clientMessageId ?? null))}::text[],
+          ${sql.param(sends.map((send) => send.message.now.toISOString()))}::timestamptz[]
+        ) with ordinality as i(id, conversation_id, sender_id, text, client_message_id, created_at, ord)
+      ), eligible as (
+        select i.*, c.customer_id, c.contractor_id from input i
+        join ${conversations} c on c.id = i.conversation_id
+          and (c.customer_id = i.sender_id or c.contractor_id = i.sender_id)
+      ), counts as (
+        select conversation_id, count(*)::int as n, max(created_at) as at from eligible group by conversation_id
+      ), numbered as (
+        update ${conversations} c
+        set ${sql.identifier("last_seq")} = c.last_seq + counts.n, ${sql.identifier("activity_at")} = counts.at
+        from counts where c.id = counts.conversation_id
+        returning c.id, c.last_seq - counts.n as base
+      ), inserted as (
+        insert into ${messages} (id, conversation_id, seq, sender_id, text, client_message_id, created_at)
+        select e.id, e.conversation_id,
+          numbered.base + row_number() over (partition by e.conversation_id order by e.ord),
+          e.sender_id, e.text, e.client_message_id, e.created_at
+        from eligible e join numbered on numbered.id = e.conversation_id
+        order by e.ord
+        on conflict (sender_id, client_message_id) do nothing
+        returning id
+      )
+      select e.id, e.customer_id, e.contractor_id, exists (select 1 from inserted where inserted.id = e.id) as stored
+      from eligible e`);
+    const outcomes = new Map(rows.map((row) => [row.id, row]));
+    return sends.map((send) => {
+      const row = outcomes.get(send.message.id);
+      return row
+        ? { parties: { customerId: row.customer_id, contractorId: row.contractor_id }, stored: row.stored }
+        : { stored: false };
+    });
+  }
+
+  /**
+   * Socket sends, batched: the charges to the rate limit of every send that arrives while a batch is in flight
+   * in one statement, then their inserts in one. A batch the database refuses (a deadlock with another
+   * process's batch, say) is tried again one message at a time, so one bad message fails alone.
+   */
+  const charges = createBatcher<string, AppError | undefined>(async (userIds) =>
+    (await limiter.consumeEach(userIds)).map((value) => ({ status: "fulfilled", value })),
+  );
+  const textInserts = createBatcher<TextSend, Awaited<ReturnType<typeof insertText>>>(async (sends) => {
+    try {
+      return (await insertTexts(sends)).map((value) => ({ status: "fulfilled", value }));
+    } catch (error) {
+      log.warn({ err: error, size: sends.length }, "a batch of messages failed; storing them one by one");
+      return Promise.all(
+        sends.map((send) => settle(() => insertText(send.user, send.conversationId, send.message))),
+      );
+    }
+  });
+
   /** A message with files: numbered, stored and its files attached in one transaction. */
   async function insertWithAttachments(
     user: AuthUser,
@@ -556,22 +634,34 @@ export function createChatService(deps: ChatDeps) {
     ): Promise<MessageView> {
       const { clientMessageId } = input;
       const fileIds = input.attachmentFileIds ?? [];
-      try {
-        await limiter.consume(user.id);
-      } catch (error) {
-        if (!(error instanceof AppError && error.def === coreErrors.rateLimited)) throw error;
+      // Socket events run outside any request or transaction, so their text messages may share statements
+      // with other senders'; a REST send keeps its own (its answer's RateLimit-* headers, its Idempotency-Key
+      // transaction).
+      const batched = exceptSocketId !== undefined && fileIds.length === 0 && !inTransaction(pool);
+      let refused: AppError | undefined;
+      if (batched) refused = await charges(user.id);
+      else {
+        try {
+          await limiter.consume(user.id);
+        } catch (error) {
+          if (!(error instanceof AppError && error.def === coreErrors.rateLimited)) throw error;
+          refused = error;
+        }
+      }
+      if (refused) {
         // A resend of a stored message is answered even at the limit: it costs no new message.
         const stored = clientMessageId ? await storedByClientId(user.id, clientMessageId) : undefined;
         if (stored) return resent(stored, conversationId);
-        throw new AppError(chatErrors.rateLimited, error.message, { headers: error.options.headers });
+        throw new AppError(chatErrors.rateLimited, refused.message, { headers: refused.options.headers });
       }
       const id = newId();
       const now = clock.now();
       const text = input.text ?? "";
       let outcome: { parties?: { customerId: string; contractorId: string }; stored: boolean };
       try {
-        outcome =
-          fileIds.length === 0
+        outcome = batched
+          ? await textInserts({ user, conversationId, message: { id, text, clientMessageId, now } })
+          : fileIds.length === 0
             ? await insertText(user, conversationId, { id, text, clientMessageId, now })
             : await insertWithAttachments(user, conversationId, { id, text, clientMessageId, now, fileIds });
       } catch (error) {

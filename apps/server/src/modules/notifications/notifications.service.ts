@@ -2,9 +2,10 @@ import { and, count, desc, eq, inArray, isNull, lt, notInArray, or, sql } from "
 import type pg from "pg";
 import { z } from "zod";
 import type { Clock } from "../../clock.js";
+import { createBatcher, settle } from "../../db/batcher.js";
 import type { Database, Executor } from "../../db/client.js";
 import { newId } from "../../db/columns.js";
-import { transaction } from "../../db/transaction.js";
+import { ambientTransaction, transaction } from "../../db/transaction.js";
 import type { AuthUser } from "../../http/auth.js";
 import { AppError } from "../../http/errors.js";
 import { decodeCursor, type Page, toPage } from "../../http/pagination.js";
@@ -54,6 +55,11 @@ export interface NotificationsDeps {
   push: PushProvider;
   /** Push jobs are retried this many times, the delay doubling from `retryDelaySeconds`. */
   retry: { limit: number; delaySeconds: number };
+  /**
+   * A chat message's notification waits this long (ms); the recipient's later messages of the same
+   * conversation meanwhile make that one notification, of the latest message.
+   */
+  chatDelayMs: number;
 }
 
 /** One notification to store for one user, and to push and email as the user chose. */
@@ -154,12 +160,11 @@ export function createNotificationsService(deps: NotificationsDeps) {
    */
   async function namesOf(ids: string[]): Promise<Map<string, string>> {
     if (ids.length === 0) return new Map();
-    const rows = await transaction(pool, (tx) =>
-      tx.db
-        .select({ id: userDirectory.id, name: userDirectory.name })
-        .from(userDirectory)
-        .where(inArray(userDirectory.id, ids)),
-    );
+    // One statement needs no transaction of its own (its begin and commit were two more round trips).
+    const rows = await (ambientTransaction(pool)?.db ?? db)
+      .select({ id: userDirectory.id, name: userDirectory.name })
+      .from(userDirectory)
+      .where(inArray(userDirectory.id, ids));
     return new Map(rows.map((row) => [row.id, row.name]));
   }
 
@@ -261,6 +266,47 @@ export function createNotificationsService(deps: NotificationsDeps) {
       .where(and(eq(notifications.userId, userId), isNull(notifications.readAt)));
     return { unreadCount: row?.unread ?? 0 };
   }
+
+  /** What a chat message tells its recipient (idempotent by message id). */
+  function messageNotice(recipientId: string, event: MessageEvent, senderName?: string): NotifyInput {
+    const text = event.text
+      ? event.text.length > 140
+        ? `${event.text.slice(0, 139)}…`
+        : event.text
+      : undefined;
+    return {
+      userId: recipientId,
+      kind: "newMessage",
+      eventKey: `message:${event.messageId}`,
+      facts: { name: senderName, ...(text ? { text } : { text: "Sent an attachment" }) },
+      data: { conversationId: event.conversationId },
+    };
+  }
+
+  /**
+   * Chat notices whose wait ends while others are being stored go together: one name look-up and one
+   * transaction for all of them. If that fails, each is stored alone, so one cannot keep the others back.
+   */
+  const messageNotices = createBatcher<{ recipientId: string; event: MessageEvent }, void>(async (items) => {
+    const store = async (batch: typeof items) => {
+      const names = await namesOf([...new Set(batch.map((item) => item.event.senderId))]);
+      await notify(
+        batch.map((item) => messageNotice(item.recipientId, item.event, names.get(item.event.senderId))),
+      );
+    };
+    try {
+      await store(items);
+      return items.map(() => ({ status: "fulfilled", value: undefined }));
+    } catch {
+      return Promise.all(items.map((item) => settle(() => store([item]))));
+    }
+  });
+
+  const messageBatches = latestPerKey<MessageEvent>(
+    deps.chatDelayMs,
+    (recipientId, event) => `${recipientId} ${event.conversationId}`,
+    (recipientId, event) => messageNotices({ recipientId, event }),
+  );
 
   return {
     notify,
@@ -425,28 +471,21 @@ export function createNotificationsService(deps: NotificationsDeps) {
     },
 
     /**
-     * For the chat module's `onMessage`: one notification per recipient. Pushes of one conversation collapse
-     * into the latest on the device, and none is sent while the recipient has the conversation open.
+     * For the chat module's `onMessage`. Each recipient is told after `chatDelayMs`, once for all the messages
+     * of one conversation that reached them meanwhile, with the latest (a push of one conversation replaces
+     * the one before on the device anyway). Pushes of one conversation collapse into the latest on the
+     * device, and none is sent while the recipient has the conversation open. Resolves once stored.
      */
     async notifyMessage(event: MessageEvent): Promise<void> {
-      const names = await namesOf([event.senderId]);
-      const text = event.text
-        ? event.text.length > 140
-          ? `${event.text.slice(0, 139)}…`
-          : event.text
-        : undefined;
-      await notify(
+      await Promise.all(
         event.recipientIds
           .filter((id) => id !== event.senderId)
-          .map((userId) => ({
-            userId,
-            kind: "newMessage" as const,
-            eventKey: `message:${event.messageId}`,
-            facts: { name: names.get(event.senderId), ...(text ? { text } : { text: "Sent an attachment" }) },
-            data: { conversationId: event.conversationId },
-          })),
+          .map((recipientId) => messageBatches.add(recipientId, event)),
       );
     },
+
+    /** Stores the chat notifications still waiting (at shutdown, before the database closes). */
+    flushMessages: (): Promise<void> => messageBatches.flush(),
 
     async list(user: AuthUser, query: ListNotificationsQuery): Promise<Page<NotificationView>> {
       const after = query.cursor ? decodeCursor({ ...query, cursor: query.cursor }, cursorParts) : undefined;
@@ -655,6 +694,72 @@ export function createNotificationsService(deps: NotificationsDeps) {
       await executor.delete(devices).where(eq(devices.userId, userId));
       await executor.delete(notificationPreferences).where(eq(notificationPreferences.userId, userId));
       await executor.delete(notifications).where(eq(notifications.userId, userId));
+    },
+  };
+}
+
+/**
+ * Holds values per key for `delayMs` from the first, then runs `run` once with the latest of them; every
+ * `add` of that key resolves (or rejects) with that run. A value added while its key's run is under way
+ * starts the next wait.
+ */
+function latestPerKey<T>(
+  delayMs: number,
+  keyOf: (owner: string, value: T) => string,
+  run: (owner: string, value: T) => Promise<void>,
+) {
+  interface Waiting {
+    owner: string;
+    latest: T;
+    timer: NodeJS.Timeout;
+    done: Promise<void>;
+    start: () => void;
+  }
+  const waiting = new Map<string, Waiting>();
+  const running = new Set<Promise<void>>();
+
+  const start = (key: string, entry: Waiting) => {
+    if (waiting.get(key) !== entry) return;
+    waiting.delete(key);
+    clearTimeout(entry.timer);
+    entry.start();
+  };
+
+  return {
+    add(owner: string, value: T): Promise<void> {
+      const key = keyOf(owner, value);
+      const found = waiting.get(key);
+      if (found) {
+        found.latest = value;
+        return found.done;
+      }
+      let begin = () => {};
+      const done = new Promise<void>((resolve, reject) => {
+        begin = () => {
+          const work = run(entry.owner, entry.latest);
+          running.add(work);
+          work.then(resolve, reject).finally(() => running.delete(work));
+        };
+      });
+      // A caller that does not wait must not leave an unhandled rejection; those that wait still see it.
+      done.catch(() => {});
+      const entry: Waiting = {
+        owner,
+        latest: value,
+        done,
+        start: begin,
+        timer: setTimeout(() => start(key, entry), delayMs),
+      };
+      // Shutdown flushes what waits; the timer alone does not keep the process up.
+      entry.timer.unref();
+      waiting.set(key, entry);
+      return done;
+    },
+
+    /** Runs everything waiting now, and resolves once every run has ended. */
+    async flush(): Promise<void> {
+      for (const [key, entry] of [...waiting]) start(key, entry);
+      await Promise.allSettled([...running]);
     },
   };
 }
