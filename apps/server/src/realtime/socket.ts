@@ -28,6 +28,12 @@ export type RealtimeSocket = Socket<
 
 export const userRoom = (userId: string) => `user:${userId}`;
 
+/**
+ * The room of the sockets showing one conversation (`conversation:open`, after the participant check): while a
+ * user has a socket in it, messages there reach them live and are not pushed to their devices.
+ */
+export const conversationRoom = (conversationId: string) => `conversation:${conversationId}`;
+
 export interface RealtimeOptions {
   authenticator: Authenticator;
   /** Throws (an AppError) when the user's session no longer holds: ended, expired, or the user suspended. */

@@ -88,7 +88,8 @@ export const readEvent = z.strictObject({
   upToMessageId: z.uuid("must be a message id"),
 });
 
-export const typingEvent = z.strictObject({ conversationId: z.uuid("must be a conversation id") });
+/** `typing:start`, `typing:stop`, `conversation:open` and `conversation:close`: which conversation. */
+export const conversationEvent = z.strictObject({ conversationId: z.uuid("must be a conversation id") });
 
 export const listConversationsQuery = pageQuery
   .extend({

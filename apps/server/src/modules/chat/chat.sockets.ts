@@ -3,13 +3,13 @@ import type { Clock } from "../../clock.js";
 import { AppError, coreErrors } from "../../http/errors.js";
 import { parseInput } from "../../http/validation.js";
 import type { Logger } from "../../logger.js";
-import { type RealtimeServer, type SocketData, userRoom } from "../../realtime/socket.js";
+import { conversationRoom, type RealtimeServer, type SocketData, userRoom } from "../../realtime/socket.js";
 import {
+  conversationEvent,
   type MessageView,
   type ReadReceiptView,
   readEvent,
   sendMessageEvent,
-  typingEvent,
 } from "./chat.contract.js";
 import type { ChatService } from "./chat.service.js";
 
@@ -28,6 +28,8 @@ interface ClientEvents {
   ) => void;
   "typing:start": (payload: unknown, ack?: Ack<{ ok: true }>) => void;
   "typing:stop": (payload: unknown, ack?: Ack<{ ok: true }>) => void;
+  "conversation:open": (payload: unknown, ack?: Ack<{ ok: true }>) => void;
+  "conversation:close": (payload: unknown, ack?: Ack<{ ok: true }>) => void;
 }
 
 export interface ServerEvents {
@@ -132,7 +134,7 @@ export function chatSockets(service: ChatService, io: ChatServer, options: ChatS
           socket,
           event,
           async () => {
-            const { conversationId } = parseInput(typingEvent, payload, "body");
+            const { conversationId } = parseInput(conversationEvent, payload, "body");
             const other = await otherIn(conversationId);
             const now = options.clock.now().getTime();
             const last = typingSentAt.get(conversationId);
@@ -155,5 +157,33 @@ export function chatSockets(service: ChatService, io: ChatServer, options: ChatS
       );
     typing("typing:start", true);
     typing("typing:stop", false);
+
+    // The conversation a screen shows: while one of a user's sockets has it open, its new messages reach
+    // them live and are not pushed to their devices (the notifications module asks for this room).
+    socket.on("conversation:open", (payload, ack) =>
+      handle(
+        socket,
+        "conversation:open",
+        async () => {
+          const { conversationId } = parseInput(conversationEvent, payload, "body");
+          await otherIn(conversationId);
+          await socket.join(conversationRoom(conversationId));
+          return { ok: true as const };
+        },
+        ack,
+      ),
+    );
+    socket.on("conversation:close", (payload, ack) =>
+      handle(
+        socket,
+        "conversation:close",
+        async () => {
+          const { conversationId } = parseInput(conversationEvent, payload, "body");
+          await socket.leave(conversationRoom(conversationId));
+          return { ok: true as const };
+        },
+        ack,
+      ),
+    );
   });
 }

@@ -1,6 +1,6 @@
 import type { Server } from "socket.io";
 import { scheduleHourly, workEach } from "../../jobs/queue.js";
-import { type RealtimeServer, userRoom } from "../../realtime/socket.js";
+import { conversationRoom, type RealtimeServer, userRoom } from "../../realtime/socket.js";
 import type { Module } from "../module.js";
 import { type Mailer, purgeStaleEmails, startEmailWorker } from "./mail.js";
 import type { NotificationView } from "./notifications.contract.js";
@@ -16,9 +16,6 @@ import {
 interface NotificationEvents {
   "notification:new": (payload: { notification: NotificationView }) => void;
 }
-
-/** Conversation rooms are the chat module's; their name is part of the realtime contract (DESIGN §4). */
-const conversationRoom = (conversationId: string) => `conversation:${conversationId}`;
 
 /**
  * Notifications: the inbox and its routes, devices and preferences, the push worker (`notifications.push`:

@@ -5,6 +5,7 @@ import pg from "pg";
 import type { Socket } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Account, login, register, strongPassword } from "../../../test/accounts.js";
+import { ask } from "../../../test/chat.js";
 import { createContractor, samplePdf, uploadedFileId } from "../../../test/fixtures.js";
 import { startFcmDouble, startSnsDouble } from "../../../test/push-doubles.js";
 import { startTestServer, type TestServer } from "../../../test/server.js";
@@ -742,9 +743,14 @@ describe("notifications through FCM", () => {
 
   it("collapses chat pushes per conversation and skips them while the recipient has the conversation open", async () => {
     const sender = await register(app, "customer", { name: "Alice Brown" });
-    const recipient = await register(app, "contractor");
+    const recipient = await createContractor(app);
     await registerDevice(recipient, "fcm-chat", "android");
-    const conversationId = "0193a2b4-aaaa-7bbb-8ccc-0123456789ab";
+    const opened = await app.request("POST", "/api/v1/conversations", {
+      token: sender.accessToken,
+      body: { participantId: recipient.id },
+    });
+    expect(opened.status, JSON.stringify(opened.body)).toBe(200);
+    const conversationId: string = opened.body.id;
     const socket: Socket = await openSocket(app.url, recipient.accessToken);
     const received: { notification: { kind: string } }[] = [];
     socket.on("notification:new", (payload) => received.push(payload));
@@ -770,8 +776,19 @@ describe("notifications through FCM", () => {
         apns: { headers: { "apns-collapse-id": `conversation:${conversationId}` } },
       });
 
-      // The recipient opens the conversation (the chat module joins their socket to its room).
-      app.server.io.in(`user:${recipient.id}`).socketsJoin(`conversation:${conversationId}`);
+      // The recipient opens the conversation on screen; a stranger cannot open it.
+      expect(await ask(socket, "conversation:open", { conversationId })).toEqual({ ok: true });
+      const stranger: Socket = await openSocket(app.url, (await register(app, "customer")).accessToken);
+      try {
+        expect(await ask(stranger, "conversation:open", { conversationId })).toMatchObject({
+          error: { code: "chat.not_found", status: 404 },
+        });
+        expect(await ask(stranger, "conversation:open", { conversationId: "x\u0000" })).toMatchObject({
+          error: { status: 400 },
+        });
+      } finally {
+        stranger.close();
+      }
       await app.server.notifications.notifyMessage({
         messageId: "0193a2b4-0000-7000-8000-000000000002",
         conversationId,
@@ -786,6 +803,17 @@ describe("notifications through FCM", () => {
       });
       expect(sendsTo("fcm-chat")).toHaveLength(1);
       expect(received.map((payload) => payload.notification.kind)).toEqual(["newMessage", "newMessage"]);
+
+      // Closed again: the next message is pushed.
+      expect(await ask(socket, "conversation:close", { conversationId })).toEqual({ ok: true });
+      await app.server.notifications.notifyMessage({
+        messageId: "0193a2b4-0000-7000-8000-000000000003",
+        conversationId,
+        senderId: sender.id,
+        recipientIds: [recipient.id],
+        text: "Sunday then",
+      });
+      await until("the third chat push", async () => (sendsTo("fcm-chat").length === 2 ? true : undefined));
     } finally {
       socket.close();
     }
