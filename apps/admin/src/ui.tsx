@@ -67,6 +67,45 @@ export function Loaded<T>({
   return <>{children(query.data)}</>;
 }
 
+/** A list's table: its column headings, a row saying so when there is nothing, then one row per item. */
+export function ListTable<T>({
+  columns,
+  items,
+  empty,
+  row,
+  className,
+}: {
+  columns: readonly string[];
+  items: readonly T[];
+  empty: string;
+  row: (item: T) => ReactNode;
+  className?: string;
+}) {
+  return (
+    <table className={className}>
+      <thead>
+        <tr>
+          {columns.map((column, index) => (
+            // Action columns have no heading: the position tells them apart.
+            // biome-ignore lint/suspicious/noArrayIndexKey: the columns of a table never move
+            <th key={index}>{column}</th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {items.length === 0 && (
+          <tr>
+            <td colSpan={columns.length} className="muted">
+              {empty}
+            </td>
+          </tr>
+        )}
+        {items.map(row)}
+      </tbody>
+    </table>
+  );
+}
+
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;

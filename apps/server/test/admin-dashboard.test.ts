@@ -318,8 +318,17 @@ describe.skipIf(skip)("the admin dashboard in Chromium", () => {
           .getByRole("cell", { name: /^release/ })
           .first()
           .waitFor();
-        expect(await page.getByRole("cell", { name: /^funding/ }).count()).toBe(0);
+        // The customer's payment moved no money of the contractor's: it is not in their list.
+        expect(await page.getByRole("cell", { name: /^payment/ }).count()).toBe(0);
         await shoot("transactions-of-contractor");
+        // The whole ledger, one kind at a time.
+        await open("/transactions", "Transactions");
+        await page.getByLabel("Kind").selectOption("payment");
+        await page
+          .getByRole("cell", { name: /^payment/ })
+          .first()
+          .waitFor();
+        await page.getByRole("cell", { name: /^release/ }).waitFor({ state: "detached" });
 
         // Carl was suspended above: back, and signed in again, to review the work.
         const reactivated = await app.request("PATCH", `/api/v1/admin/users/${customer.id}`, {

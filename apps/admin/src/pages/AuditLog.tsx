@@ -1,7 +1,7 @@
 import { useState } from "react";
 import { Link } from "react-router";
 import { api, ok } from "../api/client.js";
-import { Loaded, Pager, useCursorList, when } from "../ui.js";
+import { ListTable, Loaded, Pager, useCursorList, when } from "../ui.js";
 
 const actions = [
   "user.update",
@@ -99,51 +99,34 @@ export function AuditLog() {
       </form>
       <Loaded query={list.query} what="The audit log">
         {(page) => (
-          <table>
-            <thead>
-              <tr>
-                <th>When</th>
-                <th>Admin</th>
-                <th>Action</th>
-                <th>Target</th>
-                <th>Before</th>
-                <th>After</th>
-                <th>Reason</th>
-              </tr>
-            </thead>
-            <tbody>
-              {page.items.length === 0 && (
-                <tr>
-                  <td colSpan={7} className="muted">
-                    No entries match.
+          <ListTable
+            columns={["When", "Admin", "Action", "Target", "Before", "After", "Reason"]}
+            items={page.items}
+            empty="No entries match."
+            row={(entry) => {
+              const link = targetLink(entry.targetType, entry.targetId);
+              return (
+                <tr key={entry.id}>
+                  <td>{when(entry.at)}</td>
+                  <td>{entry.actor.name}</td>
+                  <td>
+                    <code>{entry.action}</code>
                   </td>
+                  <td>
+                    {entry.targetType}{" "}
+                    {link ? <Link to={link}>{entry.targetId}</Link> : <code>{entry.targetId}</code>}
+                  </td>
+                  <td>
+                    <Change value={entry.before} />
+                  </td>
+                  <td>
+                    <Change value={entry.after} />
+                  </td>
+                  <td>{entry.reason ?? <span className="muted">—</span>}</td>
                 </tr>
-              )}
-              {page.items.map((entry) => {
-                const link = targetLink(entry.targetType, entry.targetId);
-                return (
-                  <tr key={entry.id}>
-                    <td>{when(entry.at)}</td>
-                    <td>{entry.actor.name}</td>
-                    <td>
-                      <code>{entry.action}</code>
-                    </td>
-                    <td>
-                      {entry.targetType}{" "}
-                      {link ? <Link to={link}>{entry.targetId}</Link> : <code>{entry.targetId}</code>}
-                    </td>
-                    <td>
-                      <Change value={entry.before} />
-                    </td>
-                    <td>
-                      <Change value={entry.after} />
-                    </td>
-                    <td>{entry.reason ?? <span className="muted">—</span>}</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
+              );
+            }}
+          />
         )}
       </Loaded>
       <Pager list={list} />

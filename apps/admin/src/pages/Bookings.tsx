@@ -2,7 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useParams } from "react-router";
 import { api, ok, type Schemas } from "../api/client.js";
-import { Badge, Choice, Loaded, money, Pager, useCursorList, when } from "../ui.js";
+import { Badge, Choice, ListTable, Loaded, money, Pager, useCursorList, when } from "../ui.js";
 import { useCategories } from "./categories.js";
 
 type Status = Schemas["BookingStatus"];
@@ -68,45 +68,29 @@ export function Bookings() {
 
 export function BookingTable({ bookings }: { bookings: Schemas["Booking"][] }) {
   return (
-    <table>
-      <thead>
-        <tr>
-          <th>Work</th>
-          <th>Customer</th>
-          <th>Contractor</th>
-          <th>Status</th>
-          <th>Price</th>
-          <th>Starts</th>
+    <ListTable
+      columns={["Work", "Customer", "Contractor", "Status", "Price", "Starts"]}
+      items={bookings}
+      empty="No bookings match."
+      row={(booking) => (
+        <tr key={booking.id}>
+          <td>
+            <Link to={`/bookings/${booking.id}`}>{booking.description}</Link>
+          </td>
+          <td>
+            <Link to={`/users/${booking.customer.id}`}>{booking.customer.name}</Link>
+          </td>
+          <td>
+            <Link to={`/users/${booking.contractor.id}`}>{booking.contractor.name}</Link>
+          </td>
+          <td>
+            <Badge value={booking.status} />
+          </td>
+          <td>{money(booking.price)}</td>
+          <td>{when(booking.scheduledStart)}</td>
         </tr>
-      </thead>
-      <tbody>
-        {bookings.length === 0 && (
-          <tr>
-            <td colSpan={6} className="muted">
-              No bookings match.
-            </td>
-          </tr>
-        )}
-        {bookings.map((booking) => (
-          <tr key={booking.id}>
-            <td>
-              <Link to={`/bookings/${booking.id}`}>{booking.description}</Link>
-            </td>
-            <td>
-              <Link to={`/users/${booking.customer.id}`}>{booking.customer.name}</Link>
-            </td>
-            <td>
-              <Link to={`/users/${booking.contractor.id}`}>{booking.contractor.name}</Link>
-            </td>
-            <td>
-              <Badge value={booking.status} />
-            </td>
-            <td>{money(booking.price)}</td>
-            <td>{when(booking.scheduledStart)}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+      )}
+    />
   );
 }
 

@@ -2,7 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useParams } from "react-router";
 import { api, ok } from "../api/client.js";
-import { Badge, Choice, Loaded, money, Pager, Search, useCursorList, when } from "../ui.js";
+import { Badge, Choice, ListTable, Loaded, money, Pager, Search, useCursorList, when } from "../ui.js";
 import { useCategories } from "./categories.js";
 
 const statuses = ["open", "assigned", "cancelled", "expired"] as const;
@@ -37,41 +37,25 @@ export function Jobs() {
       </div>
       <Loaded query={list.query} what="The job list">
         {(page) => (
-          <table>
-            <thead>
-              <tr>
-                <th>Title</th>
-                <th>Category</th>
-                <th>Status</th>
-                <th>Budget</th>
-                <th>Quotes</th>
-                <th>Posted</th>
+          <ListTable
+            columns={["Title", "Category", "Status", "Budget", "Quotes", "Posted"]}
+            items={page.items}
+            empty="No jobs match."
+            row={(job) => (
+              <tr key={job.id}>
+                <td>
+                  <Link to={`/jobs/${job.id}`}>{job.title}</Link>
+                </td>
+                <td>{job.categorySlug}</td>
+                <td>
+                  <Badge value={job.status} />
+                </td>
+                <td>{money(job.budget)}</td>
+                <td>{job.quoteCount ?? 0}</td>
+                <td>{when(job.createdAt)}</td>
               </tr>
-            </thead>
-            <tbody>
-              {page.items.length === 0 && (
-                <tr>
-                  <td colSpan={6} className="muted">
-                    No jobs match.
-                  </td>
-                </tr>
-              )}
-              {page.items.map((job) => (
-                <tr key={job.id}>
-                  <td>
-                    <Link to={`/jobs/${job.id}`}>{job.title}</Link>
-                  </td>
-                  <td>{job.categorySlug}</td>
-                  <td>
-                    <Badge value={job.status} />
-                  </td>
-                  <td>{money(job.budget)}</td>
-                  <td>{job.quoteCount ?? 0}</td>
-                  <td>{when(job.createdAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            )}
+          />
         )}
       </Loaded>
       <Pager list={list} />

@@ -2,7 +2,18 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useSearchParams } from "react-router";
 import { api, type Money, ok, type Schemas } from "../api/client.js";
-import { Badge, Choice, ConfirmButton, Loaded, money, Pager, Search, useCursorList, when } from "../ui.js";
+import {
+  Badge,
+  Choice,
+  ConfirmButton,
+  ListTable,
+  Loaded,
+  money,
+  Pager,
+  Search,
+  useCursorList,
+  when,
+} from "../ui.js";
 import { Transcript } from "./Transcript.js";
 
 type Dispute = Schemas["Dispute"];
@@ -118,8 +129,9 @@ function movedAmount(transaction: LedgerTransaction): number {
   return transaction.entries.reduce((sum, entry) => sum + Math.max(entry.amount, 0), 0);
 }
 
+/** What the payments module records (`kind` of its ledger postings). */
 const ledgerKinds = [
-  "funding",
+  "payment",
   "release",
   "refund",
   "refund_settled",
@@ -161,51 +173,36 @@ export function Transactions() {
       </div>
       <Loaded query={list.query} what="The ledger">
         {(page) => (
-          <table>
-            <thead>
-              <tr>
-                <th>When</th>
-                <th>Kind</th>
-                <th>Booking</th>
-                <th>Amount</th>
-                <th>Entries</th>
+          <ListTable
+            columns={["When", "Kind", "Booking", "Amount", "Entries"]}
+            items={page.items}
+            empty="No transactions."
+            row={(transaction: LedgerTransaction) => (
+              <tr key={transaction.id}>
+                <td>{when(transaction.createdAt)}</td>
+                <td>
+                  {transaction.kind}
+                  {transaction.memo && <div className="muted">{transaction.memo}</div>}
+                </td>
+                <td>
+                  {transaction.bookingId ? (
+                    <Link to={`/bookings/${transaction.bookingId}`}>{transaction.bookingId}</Link>
+                  ) : (
+                    "—"
+                  )}
+                </td>
+                <td>{money({ amount: movedAmount(transaction), currency: transaction.currency })}</td>
+                <td>
+                  {transaction.entries.map((entry) => (
+                    <div key={`${entry.account}-${entry.amount}`}>
+                      <code>{entry.account}</code>{" "}
+                      {money({ amount: entry.amount, currency: transaction.currency })}
+                    </div>
+                  ))}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {page.items.length === 0 && (
-                <tr>
-                  <td colSpan={5} className="muted">
-                    No transactions.
-                  </td>
-                </tr>
-              )}
-              {page.items.map((transaction: LedgerTransaction) => (
-                <tr key={transaction.id}>
-                  <td>{when(transaction.createdAt)}</td>
-                  <td>
-                    {transaction.kind}
-                    {transaction.memo && <div className="muted">{transaction.memo}</div>}
-                  </td>
-                  <td>
-                    {transaction.bookingId ? (
-                      <Link to={`/bookings/${transaction.bookingId}`}>{transaction.bookingId}</Link>
-                    ) : (
-                      "—"
-                    )}
-                  </td>
-                  <td>{money({ amount: movedAmount(transaction), currency: transaction.currency })}</td>
-                  <td>
-                    {transaction.entries.map((entry) => (
-                      <div key={`${entry.account}-${entry.amount}`}>
-                        <code>{entry.account}</code>{" "}
-                        {money({ amount: entry.amount, currency: transaction.currency })}
-                      </div>
-                    ))}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            )}
+          />
         )}
       </Loaded>
       <Pager list={list} />
@@ -238,35 +235,23 @@ function Balances() {
       </div>
       <Loaded query={list.query} what="Balances">
         {(page) => (
-          <table className="compact">
-            <thead>
-              <tr>
-                <th>Account</th>
-                <th>Balance</th>
-                <th />
+          <ListTable
+            className="compact"
+            columns={["Account", "Balance", ""]}
+            items={page.items}
+            empty="No balances."
+            row={(row) => (
+              <tr key={`${row.account}-${row.currency}`}>
+                <td>
+                  <code>{row.account}</code>
+                </td>
+                <td>{money({ amount: row.balance, currency: row.currency })}</td>
+                <td>
+                  <Link to={`/transactions?account=${row.account}`}>Transactions</Link>
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {page.items.length === 0 && (
-                <tr>
-                  <td colSpan={3} className="muted">
-                    No balances.
-                  </td>
-                </tr>
-              )}
-              {page.items.map((row) => (
-                <tr key={`${row.account}-${row.currency}`}>
-                  <td>
-                    <code>{row.account}</code>
-                  </td>
-                  <td>{money({ amount: row.balance, currency: row.currency })}</td>
-                  <td>
-                    <Link to={`/transactions?account=${row.account}`}>Transactions</Link>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            )}
+          />
         )}
       </Loaded>
       <Pager list={list} />

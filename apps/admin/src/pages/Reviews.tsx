@@ -2,7 +2,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router";
 import { api, ok, type Schemas } from "../api/client.js";
-import { Badge, Choice, ConfirmButton, Loaded, Pager, useCursorList, when } from "../ui.js";
+import { Badge, Choice, ConfirmButton, ListTable, Loaded, Pager, useCursorList, when } from "../ui.js";
 
 type Review = Schemas["AdminReview"];
 
@@ -56,77 +56,60 @@ export function ReviewList({
     <>
       <Loaded query={list.query} what="Reviews">
         {(page) => (
-          <table>
-            <thead>
-              <tr>
-                <th>Rating</th>
-                <th>Review</th>
-                <th>Customer</th>
-                <th>Contractor</th>
-                <th>Written</th>
-                <th>Status</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {page.items.length === 0 && (
-                <tr>
-                  <td colSpan={7} className="muted">
-                    No reviews.
-                  </td>
-                </tr>
-              )}
-              {page.items.map((review: Review) => (
-                <tr key={review.id}>
-                  <td aria-label={`${review.rating} of 5`}>
-                    {"★".repeat(review.rating)}
-                    <span className="muted">{"★".repeat(5 - review.rating)}</span>
-                  </td>
-                  <td>
-                    {review.comment ?? <span className="muted">No comment</span>}
-                    {review.reply && <div className="muted">Reply: {review.reply.text}</div>}
-                    {review.moderation && (
-                      <div className="muted">
-                        Hidden {when(review.moderation.hiddenAt)}: {review.moderation.reason}
-                      </div>
-                    )}
-                    <div>
-                      <Link to={`/bookings/${review.bookingId}`}>Booking</Link>
+          <ListTable
+            columns={["Rating", "Review", "Customer", "Contractor", "Written", "Status", ""]}
+            items={page.items}
+            empty="No reviews."
+            row={(review: Review) => (
+              <tr key={review.id}>
+                <td aria-label={`${review.rating} of 5`}>
+                  {"★".repeat(review.rating)}
+                  <span className="muted">{"★".repeat(5 - review.rating)}</span>
+                </td>
+                <td>
+                  {review.comment ?? <span className="muted">No comment</span>}
+                  {review.reply && <div className="muted">Reply: {review.reply.text}</div>}
+                  {review.moderation && (
+                    <div className="muted">
+                      Hidden {when(review.moderation.hiddenAt)}: {review.moderation.reason}
                     </div>
-                  </td>
-                  <td>
-                    <Link to={`/users/${review.customer.id}`}>{review.customer.name}</Link>
-                  </td>
-                  <td>
-                    <Link to={`/users/${review.contractor.id}`}>{review.contractor.name}</Link>
-                  </td>
-                  <td>{when(review.createdAt)}</td>
-                  <td>
-                    <Badge value={review.hidden ? "hidden" : "visible"} />
-                  </td>
-                  <td>
-                    {review.hidden ? (
-                      <ConfirmButton
-                        label="Show"
-                        title="Show this review again?"
-                        message="It returns to the contractor's public reviews and counts in their rating again."
-                        onConfirm={(reason) => moderate(review, "unhide", reason)}
-                      />
-                    ) : (
-                      <ConfirmButton
-                        label="Hide"
-                        title="Hide this review?"
-                        message="It leaves the contractor's public reviews and no longer counts in their rating. The customer and the contractor can no longer change or answer it."
-                        reason="required"
-                        danger
-                        onConfirm={(reason) => moderate(review, "hide", reason)}
-                      />
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+                  )}
+                  <div>
+                    <Link to={`/bookings/${review.bookingId}`}>Booking</Link>
+                  </div>
+                </td>
+                <td>
+                  <Link to={`/users/${review.customer.id}`}>{review.customer.name}</Link>
+                </td>
+                <td>
+                  <Link to={`/users/${review.contractor.id}`}>{review.contractor.name}</Link>
+                </td>
+                <td>{when(review.createdAt)}</td>
+                <td>
+                  <Badge value={review.hidden ? "hidden" : "visible"} />
+                </td>
+                <td>
+                  {review.hidden ? (
+                    <ConfirmButton
+                      label="Show"
+                      title="Show this review again?"
+                      message="It returns to the contractor's public reviews and counts in their rating again."
+                      onConfirm={(reason) => moderate(review, "unhide", reason)}
+                    />
+                  ) : (
+                    <ConfirmButton
+                      label="Hide"
+                      title="Hide this review?"
+                      message="It leaves the contractor's public reviews and no longer counts in their rating. The customer and the contractor can no longer change or answer it."
+                      reason="required"
+                      danger
+                      onConfirm={(reason) => moderate(review, "hide", reason)}
+                    />
+                  )}
+                </td>
+              </tr>
+            )}
+          />
         )}
       </Loaded>
       <Pager list={list} />

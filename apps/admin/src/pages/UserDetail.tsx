@@ -3,6 +3,7 @@ import { type FormEvent, useState } from "react";
 import { Link, useParams } from "react-router";
 import { api, ok, type Schemas } from "../api/client.js";
 import { Badge, ConfirmButton, ErrorNote, Loaded, money, when } from "../ui.js";
+import { BookingTable } from "./Bookings.js";
 import { ReviewList } from "./Reviews.js";
 
 type User = Schemas["User"];
@@ -98,28 +99,7 @@ function Profile({ user }: { user: User }) {
       {user.status !== "deleted" && <EditForm user={user} save={update} />}
       <h2>Bookings</h2>
       <Loaded query={bookings} what="Bookings">
-        {(page) =>
-          page.items.length === 0 ? (
-            <p className="muted">No bookings.</p>
-          ) : (
-            <table>
-              <tbody>
-                {page.items.map((booking) => (
-                  <tr key={booking.id}>
-                    <td>
-                      <Link to={`/bookings/${booking.id}`}>{booking.description}</Link>
-                    </td>
-                    <td>
-                      <Badge value={booking.status} />
-                    </td>
-                    <td>{money(booking.price)}</td>
-                    <td>{when(booking.scheduledStart)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )
-        }
+        {(page) => <BookingTable bookings={page.items} />}
       </Loaded>
       {user.role !== "admin" && (
         <>

@@ -1,7 +1,7 @@
 import { useState } from "react";
 import { Link } from "react-router";
 import { api, ok } from "../api/client.js";
-import { Badge, Choice, Loaded, Pager, Search, useCursorList, when } from "../ui.js";
+import { Badge, Choice, ListTable, Loaded, Pager, Search, useCursorList, when } from "../ui.js";
 
 const roles = ["customer", "contractor", "admin"] as const;
 const statuses = ["active", "suspended", "deleted"] as const;
@@ -35,39 +35,24 @@ export function Users() {
       </div>
       <Loaded query={list.query} what="The user list">
         {(page) => (
-          <table>
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Email</th>
-                <th>Role</th>
-                <th>Status</th>
-                <th>Joined</th>
+          <ListTable
+            columns={["Name", "Email", "Role", "Status", "Joined"]}
+            items={page.items}
+            empty="No users match."
+            row={(user) => (
+              <tr key={user.id}>
+                <td>
+                  <Link to={`/users/${user.id}`}>{user.name}</Link>
+                </td>
+                <td>{user.email}</td>
+                <td>{user.role}</td>
+                <td>
+                  <Badge value={user.status} />
+                </td>
+                <td>{when(user.createdAt)}</td>
               </tr>
-            </thead>
-            <tbody>
-              {page.items.length === 0 && (
-                <tr>
-                  <td colSpan={5} className="muted">
-                    No users match.
-                  </td>
-                </tr>
-              )}
-              {page.items.map((user) => (
-                <tr key={user.id}>
-                  <td>
-                    <Link to={`/users/${user.id}`}>{user.name}</Link>
-                  </td>
-                  <td>{user.email}</td>
-                  <td>{user.role}</td>
-                  <td>
-                    <Badge value={user.status} />
-                  </td>
-                  <td>{when(user.createdAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            )}
+          />
         )}
       </Loaded>
       <Pager list={list} />
