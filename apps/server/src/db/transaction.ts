@@ -21,6 +21,8 @@ interface Frame {
   root: { open: boolean };
   /** The last nested transaction started directly inside this level; the next one waits for it. */
   children: Promise<void>;
+  /** What runs once the outermost transaction commits, registered at this level (`afterCommit`). */
+  committed: (() => void)[];
 }
 
 const ambient = new AsyncLocalStorage<Frame>();
@@ -73,11 +75,14 @@ export async function transaction<T>(pool: pg.Pool, work: (tx: Tx) => Promise<T>
     depth: 0,
     root: { open: true },
     children: Promise.resolve(),
+    committed: [],
   };
   try {
     await client.query("begin");
     const result = await ambient.run(frame, () => work(frame.tx));
     await client.query("commit");
+    // Outside the transaction's context, so what they start opens transactions of its own.
+    for (const run of frame.committed) ambient.exit(run);
     return result;
   } catch (error) {
     await client.query("rollback").catch(() => {
@@ -109,13 +114,15 @@ async function savepoint<T>(parent: Frame, work: (tx: Tx) => Promise<T>): Promis
     finished = resolve;
   });
   await previous;
-  const frame: Frame = { ...parent, depth: parent.depth + 1, children: Promise.resolve() };
+  const frame: Frame = { ...parent, depth: parent.depth + 1, children: Promise.resolve(), committed: [] };
   const name = `nested_${frame.depth}`;
   try {
     await parent.client.query(`savepoint ${name}`);
     try {
       const result = await ambient.run(frame, () => work(parent.tx));
       await parent.client.query(`release savepoint ${name}`);
+      // Kept only if this level's work stays: a savepoint rolled back takes its hooks with it.
+      parent.committed.push(...frame.committed);
       return result;
     } catch (error) {
       // If even this fails the connection is gone, and the outermost transaction fails on its own.
@@ -131,4 +138,16 @@ async function savepoint<T>(parent: Frame, work: (tx: Tx) => Promise<T>): Promis
 export function inTransaction(pool: pg.Pool): boolean {
   const frame = ambient.getStore();
   return frame !== undefined && frame.pool === pool && frame.root.open;
+}
+
+/**
+ * Runs `effect` once the transaction open on `pool` in this async context has committed, and not at all if it
+ * rolls back (or the savepoint it was registered in does); with no transaction open, at once. For what must
+ * not be seen before the rows it announces exist: socket events, listeners. `effect` must not throw (it runs
+ * after the answer is decided: catch and log inside it).
+ */
+export function afterCommit(pool: pg.Pool, effect: () => void): void {
+  const frame = ambient.getStore();
+  if (frame && frame.pool === pool && frame.root.open) frame.committed.push(effect);
+  else effect();
 }

@@ -6,7 +6,7 @@ import type { LimitSetting } from "../../config.js";
 import { createBatcher, settle } from "../../db/batcher.js";
 import type { Database, Executor } from "../../db/client.js";
 import { newId } from "../../db/columns.js";
-import { ambientTransaction, inTransaction, transaction } from "../../db/transaction.js";
+import { afterCommit, ambientTransaction, inTransaction, transaction } from "../../db/transaction.js";
 import type { AuthUser } from "../../http/auth.js";
 import { AppError, coreErrors } from "../../http/errors.js";
 import { decodeCursor, type Page, toPage } from "../../http/pagination.js";
@@ -498,7 +498,11 @@ export function createChatService(deps: ChatDeps) {
   }
 
   function announce(message: MessageView, recipientId: string, exceptSocketId?: string): void {
-    delivery?.message(message, recipientId, exceptSocketId);
+    try {
+      delivery?.message(message, recipientId, exceptSocketId);
+    } catch (error) {
+      log.error({ err: error, messageId: message.id }, "a message could not be delivered live");
+    }
     for (const listener of listeners) {
       listener(message, recipientId).catch((error: unknown) =>
         log.error({ err: error, messageId: message.id }, "a message listener failed"),
@@ -693,10 +697,14 @@ export function createChatService(deps: ChatDeps) {
               createdAt: now.toISOString(),
             }
           : await presentOne(id);
-      announce(
-        view,
-        parties.customerId === user.id ? parties.contractorId : parties.customerId,
-        exceptSocketId,
+      // Sent over REST with an Idempotency-Key, the message commits with the stored answer: nobody hears of it
+      // before then, nor at all if that transaction rolls back.
+      afterCommit(pool, () =>
+        announce(
+          view,
+          parties.customerId === user.id ? parties.contractorId : parties.customerId,
+          exceptSocketId,
+        ),
       );
       return view;
     },

@@ -246,6 +246,42 @@ describe("chat", () => {
     expect(history.body.items.map((item: Message) => item.id)).toEqual([first.body.id]);
   });
 
+  it("tells nobody of a message whose request rolls back: message:new waits for the commit", async () => {
+    const { customer, contractor, conversationId } = await pair();
+    const recipient = await connect(contractor);
+    const heard = collect<{ message: Message }>(recipient, "message:new");
+    const pool = app.server.database.pool;
+    // The fault is at the last write of the request, the stored answer, after the message was inserted.
+    await pool.query(`create function test_refuse_chat_answer() returns trigger language plpgsql as $$
+      begin raise exception 'disk full'; end $$`);
+    await pool.query(`create trigger test_refuse_chat_answer before insert on idempotency_keys for each row
+      when (new.key = 'chat-answer-fails') execute function test_refuse_chat_answer()`);
+    const send = () =>
+      app.request("POST", `/api/v1/conversations/${conversationId}/messages`, {
+        token: customer.accessToken,
+        headers: { "idempotency-key": "chat-answer-fails" },
+        body: { text: "Never happened" },
+      });
+    try {
+      expect((await send()).status).toBe(500);
+      // What a delivery would take, and more: nothing may arrive.
+      await settle(500);
+      expect(heard).toEqual([]);
+      const history = await app.request("GET", `/api/v1/conversations/${conversationId}/messages`, {
+        token: contractor.accessToken,
+      });
+      expect(history.body.items).toEqual([]);
+    } finally {
+      await pool.query("drop trigger test_refuse_chat_answer on idempotency_keys");
+      await pool.query("drop function test_refuse_chat_answer()");
+    }
+    // The retry commits, and then the recipient hears of it, once.
+    const retried = await send();
+    expect(retried.status).toBe(201);
+    await eventually(async () => (heard.length > 0 ? true : undefined));
+    expect(heard.map((event) => event.message.id)).toEqual([retried.body.id]);
+  });
+
   it("one conversation per pair: parallel opens from both sides give the same one; bad participants are refused", async () => {
     const customer = await register(app, "customer");
     const contractor = await createContractor(app);
