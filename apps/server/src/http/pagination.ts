@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { type AnyColumn, lt, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { AppError, coreErrors, type FieldError } from "./errors.js";
 
@@ -133,4 +134,15 @@ export function toPage<Row, Item>(
     items: pageRows.map(present),
     nextCursor: hasMore && last !== undefined ? encodeCursor(keyOf(last), query) : null,
   };
+}
+
+/**
+ * For lists ordered by id, newest first (UUIDv7 ids sort by creation): the condition that resumes after the
+ * cursor's id, or undefined on a first page. A cursor that is not one this list issued is refused as
+ * `decodeCursor` refuses it.
+ */
+export function afterCursorId(query: ListQuery, column: AnyColumn): SQL | undefined {
+  if (!query.cursor) return undefined;
+  const [after] = decodeCursor({ ...query, cursor: query.cursor }, z.tuple([z.uuid()]));
+  return lt(column, after);
 }

@@ -1,9 +1,8 @@
 import { and, desc, eq, gte, lt, type SQL } from "drizzle-orm";
 import type pg from "pg";
-import { z } from "zod";
 import type { Database } from "../../db/client.js";
 import { transaction } from "../../db/transaction.js";
-import { decodeCursor, type Page, toPage } from "../../http/pagination.js";
+import { afterCursorId, type Page, toPage } from "../../http/pagination.js";
 import { userDirectory } from "../users/index.js";
 import type { AuditEntryView, AuditQuery } from "./audit.contract.js";
 import { auditLog } from "./audit.tables.js";
@@ -58,10 +57,8 @@ export function createAuditService({ db, pool }: AuditDeps) {
         query.from ? gte(auditLog.at, query.from) : undefined,
         query.to ? lt(auditLog.at, query.to) : undefined,
       ];
-      if (query.cursor) {
-        const [after] = decodeCursor({ ...query, cursor: query.cursor }, z.tuple([z.uuid()]));
-        conditions.push(lt(auditLog.id, after));
-      }
+      const resume = afterCursorId(query, auditLog.id);
+      if (resume) conditions.push(resume);
       const rows = await db
         .select({
           id: auditLog.id,

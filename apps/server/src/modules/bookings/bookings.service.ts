@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, inArray, isNull, lt, or, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNull, or, type SQL } from "drizzle-orm";
 import type pg from "pg";
-import { z } from "zod";
+import type { z } from "zod";
 import type { Clock } from "../../clock.js";
 import type { Database, Executor } from "../../db/client.js";
 import { newId } from "../../db/columns.js";
@@ -8,7 +8,7 @@ import { ambientTransaction, type Tx, transaction } from "../../db/transaction.j
 import type { AuthUser } from "../../http/auth.js";
 import { AppError, coreErrors } from "../../http/errors.js";
 import type { Money } from "../../http/money.js";
-import { decodeCursor, type Page, toPage } from "../../http/pagination.js";
+import { afterCursorId, type Page, toPage } from "../../http/pagination.js";
 import type { JobQueue } from "../../jobs/queue.js";
 import {
   type Availability,
@@ -182,10 +182,8 @@ export async function bookingPage(
   query: { limit: number; cursor?: string | undefined },
 ): Promise<Page<BookingView>> {
   const where = [...conditions];
-  if (query.cursor) {
-    const [after] = decodeCursor({ ...query, cursor: query.cursor }, z.tuple([z.uuid()]));
-    where.push(lt(bookings.id, after));
-  }
+  const resume = afterCursorId(query, bookings.id);
+  if (resume) where.push(resume);
   const rows = await db
     .select()
     .from(bookings)

@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { Clock } from "../../clock.js";
 import { inTransaction, type Tx, transaction } from "../../db/transaction.js";
 import { AppError } from "../../http/errors.js";
-import { decodeCursor, type Page, toPage } from "../../http/pagination.js";
+import { afterCursorId, decodeCursor, type Page, toPage } from "../../http/pagination.js";
 import { accountPattern } from "./ledger.accounts.js";
 import { ledgerErrors } from "./ledger.errors.js";
 import { ledgerEntries, ledgerTransactions } from "./ledger.tables.js";
@@ -133,7 +133,6 @@ const accountLockClass = 0x1ed6e7;
 
 // Lower case, as PostgreSQL returns ids: a retry compares the ids it sends with the ones stored.
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const idCursor = z.tuple([z.uuid()]);
 const balanceCursor = z.tuple([z.string(), z.string()]);
 
 function invalid(detail: string): AppError {
@@ -283,10 +282,8 @@ export function createLedgerService(deps: LedgerDeps): LedgerService {
       if (query.accountPrefix !== undefined)
         conditions.push(startsWith(ledgerEntries.account, query.accountPrefix));
       if (query.bookingId !== undefined) conditions.push(eq(ledgerTransactions.bookingId, query.bookingId));
-      if (query.cursor !== undefined) {
-        const [after] = decodeCursor({ ...query, cursor: query.cursor }, idCursor);
-        conditions.push(lt(ledgerEntries.id, after));
-      }
+      const resume = afterCursorId(query, ledgerEntries.id);
+      if (resume) conditions.push(resume);
       const rows = await within((tx) =>
         tx.db
           .select({
@@ -327,10 +324,8 @@ export function createLedgerService(deps: LedgerDeps): LedgerService {
           sql`exists (select 1 from ${ledgerEntries} where ${ledgerEntries.transactionId} = ${ledgerTransactions.id} and ${ledgerEntries.account} = ${account})`,
         );
       }
-      if (query.cursor !== undefined) {
-        const [after] = decodeCursor({ ...query, cursor: query.cursor }, idCursor);
-        conditions.push(lt(ledgerTransactions.id, after));
-      }
+      const resume = afterCursorId(query, ledgerTransactions.id);
+      if (resume) conditions.push(resume);
       return within(async (tx) => {
         const rows = await tx.db
           .select()

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { and, desc, eq, inArray, isNotNull, isNull, lt, notInArray, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNotNull, isNull, notInArray, sql } from "drizzle-orm";
 import type pg from "pg";
 import { z } from "zod";
 import type { Clock } from "../../clock.js";
@@ -9,7 +9,7 @@ import { type Tx, transaction } from "../../db/transaction.js";
 import type { AuthUser } from "../../http/auth.js";
 import { AppError } from "../../http/errors.js";
 import type { Money } from "../../http/money.js";
-import { decodeCursor, type Page, toPage } from "../../http/pagination.js";
+import { afterCursorId, type Page, toPage } from "../../http/pagination.js";
 import type { JobQueue } from "../../jobs/queue.js";
 import type { AuditService } from "../audit/index.js";
 import {
@@ -888,10 +888,8 @@ export function createPaymentsService(deps: PaymentsDeps) {
 
     async listWithdrawals(user: AuthUser, query: { limit: number; cursor?: string | undefined }) {
       const conditions = [eq(withdrawals.contractorId, user.id)];
-      if (query.cursor) {
-        const [after] = decodeCursor({ ...query, cursor: query.cursor }, z.tuple([z.uuid()]));
-        conditions.push(lt(withdrawals.id, after));
-      }
+      const resume = afterCursorId(query, withdrawals.id);
+      if (resume) conditions.push(resume);
       const rows = await db
         .select()
         .from(withdrawals)

@@ -1,13 +1,13 @@
-import { and, desc, eq, inArray, isNotNull, isNull, lt, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNotNull, isNull, type SQL, sql } from "drizzle-orm";
 import type pg from "pg";
-import { z } from "zod";
+import type { z } from "zod";
 import type { Clock } from "../../clock.js";
 import type { Database, Executor } from "../../db/client.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import { type Tx, transaction } from "../../db/transaction.js";
 import type { AuthUser } from "../../http/auth.js";
 import { AppError } from "../../http/errors.js";
-import { decodeCursor, type Page, toPage } from "../../http/pagination.js";
+import { afterCursorId, type Page, toPage } from "../../http/pagination.js";
 import type { JobQueue } from "../../jobs/queue.js";
 import type { AuditService } from "../audit/index.js";
 import { bookingFacts } from "../bookings/index.js";
@@ -457,10 +457,8 @@ export function createReviewsService(deps: ReviewsDeps) {
     ): Promise<Page<PublicReview> & { rating: RatingSummary }> {
       await contractorExists(contractorId);
       const conditions: SQL[] = [eq(reviews.contractorId, contractorId), isNull(reviews.hiddenAt)];
-      if (query.cursor) {
-        const [after] = decodeCursor({ ...query, cursor: query.cursor }, z.tuple([z.uuid()]));
-        conditions.push(lt(reviews.id, after));
-      }
+      const resume = afterCursorId(query, reviews.id);
+      if (resume) conditions.push(resume);
       const rows = await db
         .select({ review: reviews, name: userDirectory.name, status: userDirectory.status })
         .from(reviews)
@@ -496,10 +494,8 @@ export function createReviewsService(deps: ReviewsDeps) {
       if (query.status === "hidden") conditions.push(isNotNull(reviews.hiddenAt));
       if (query.contractorId) conditions.push(eq(reviews.contractorId, query.contractorId));
       if (query.customerId) conditions.push(eq(reviews.customerId, query.customerId));
-      if (query.cursor) {
-        const [after] = decodeCursor({ ...query, cursor: query.cursor }, z.tuple([z.uuid()]));
-        conditions.push(lt(reviews.id, after));
-      }
+      const resume = afterCursorId(query, reviews.id);
+      if (resume) conditions.push(resume);
       const rows = await db
         .select()
         .from(reviews)
