@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Account, login, register, strongPassword } from "./accounts.js";
 import { createContractor, samplePdf, uploadedFileId } from "./fixtures.js";
 import { startTestServer, type TestServer } from "./server.js";
+import { until } from "./until.js";
 
 /** Debian's Chromium (`apt-get install -y chromium`; `.ci/run` installs it). */
 const chromiumPath = "/usr/bin/chromium";
@@ -163,16 +164,6 @@ describe.skipIf(skip)("the admin dashboard in Chromium", () => {
     await browser?.close();
     await app?.close();
   });
-
-  async function until<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const value = await check();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((settle) => setTimeout(settle, 200));
-    }
-  }
 
   const open = async (path: string, heading: string | RegExp) => {
     await page.goto(`${app.url}/admin${path}`);

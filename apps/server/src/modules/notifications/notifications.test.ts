@@ -10,22 +10,13 @@ import { createContractor, samplePdf, uploadedFileId } from "../../../test/fixtu
 import { startFcmDouble, startSnsDouble } from "../../../test/push-doubles.js";
 import { startTestServer, type TestServer } from "../../../test/server.js";
 import { openSocket } from "../../../test/sockets.js";
+import { until } from "../../../test/until.js";
 import { loadConfig } from "../../config.js";
 
 const DAY_MS = 86_400_000;
 const allWeek = [0, 1, 2, 3, 4, 5, 6].map((day) => ({ day, start: "00:00", end: "24:00" }));
 const androidApp = "arn:aws:sns:us-east-1:123456789012:app/GCM/jobsphere";
 const iosApp = "arn:aws:sns:us-east-1:123456789012:app/APNS/jobsphere";
-
-async function until<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 25_000;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** The push job of the notification made for `eventKey`, once it has finished (completed, or failed for good). */
 async function finishedPushJob(

@@ -4,6 +4,7 @@ import { type Account, login, register, strongPassword } from "../../../test/acc
 import { TestClock } from "../../../test/clock.js";
 import { createContractor, sampleProfile } from "../../../test/fixtures.js";
 import { startTestServer, type TestResponse, type TestServer } from "../../../test/server.js";
+import { until } from "../../../test/until.js";
 import { transaction } from "../../db/transaction.js";
 import type { ReviewEvent } from "./reviews.service.js";
 
@@ -19,16 +20,6 @@ function expectedRating(ratings: number[]) {
   const sum = ratings.reduce((total, rating) => total + rating, 0);
   const average = ratings.length === 0 ? 0 : Math.round((sum * 100) / ratings.length) / 100;
   return { average, count: ratings.length, distribution };
-}
-
-async function until<T>(what: string, check: () => T | undefined): Promise<T> {
-  const deadline = Date.now() + 25_000;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 describe("reviews", () => {
