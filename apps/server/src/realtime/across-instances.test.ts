@@ -1,9 +1,11 @@
 import { generateKeyPairSync } from "node:crypto";
+import pg from "pg";
 import type { Socket } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Account, login, register, strongPassword } from "../../test/accounts.js";
 import { startTestServer, type TestServer } from "../../test/server.js";
 import { openSocket } from "../../test/sockets.js";
+import { until } from "../../test/until.js";
 import { userRoom } from "./socket.js";
 
 /** Resolves with the disconnect reason and how long after `since` the server dropped the socket. */
@@ -142,5 +144,84 @@ describe("ending a session closes its sockets on every instance", () => {
     }
     await new Promise((settle) => setTimeout(settle, 300));
     expect(seen).toEqual([]);
+  });
+});
+
+describe("an instance alone publishes no broadcasts, and one that starts beside it gets them from its first socket", () => {
+  const env = {
+    JWT_PRIVATE_KEY: generateKeyPairSync("ed25519")
+      .privateKey.export({ type: "pkcs8", format: "pem" })
+      .toString(),
+  };
+  const closers: (() => Promise<unknown> | unknown)[] = [];
+  afterAll(async () => {
+    for (const close of closers.reverse()) await close();
+  });
+
+  /** What the instances publish on the adapter's channel, as another process listening there hears it. */
+  async function watchChannel(url: string): Promise<{ type: number; uid: string }[]> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    closers.push(() => client.end());
+    const heard: { type: number; uid: string }[] = [];
+    client.on("notification", (notice) => heard.push(JSON.parse(notice.payload ?? "{}")));
+    await client.query('LISTEN "socket.io#/"');
+    return heard;
+  }
+  const broadcastType = 3;
+  const emitTo = (server: TestServer, userId: string, note: string) =>
+    (server.server.io as unknown as { to(room: string): { emit(event: string, payload: unknown): void } })
+      .to(userRoom(userId))
+      .emit("booking:updated", { note });
+  const next = (socket: Socket) =>
+    new Promise<unknown>((resolveEvent) =>
+      socket.once("booking:updated", (payload) => resolveEvent(payload)),
+    );
+
+  it("delivers locally while alone, publishes once B has started, and stops again when B is gone", async () => {
+    const a = await startTestServer(env);
+    closers.push(() => a.close());
+    const heard = await watchChannel(a.database.url);
+    const user = await register(a);
+    const onA = await openSocket(a.url, user.accessToken);
+    closers.push(() => onA.close());
+
+    const alone = next(onA);
+    emitTo(a, user.id, "alone");
+    expect(await alone).toEqual({ note: "alone" });
+    await new Promise((settle) => setTimeout(settle, 300));
+    expect(heard.filter((message) => message.type === broadcastType)).toEqual([]);
+
+    // B starts and its first socket connects; A's very next emit reaches it, and B's reaches A's.
+    const b = await startTestServer(env, { database: a.database });
+    let bClosed = false;
+    closers.push(() => (bClosed ? undefined : b.close()));
+    const onB = await openSocket(b.url, user.accessToken);
+    closers.push(() => onB.close());
+    for (const [from, note] of [
+      [a, "from A"],
+      [b, "from B"],
+    ] as const) {
+      const both = Promise.all([next(onA), next(onB)]);
+      emitTo(from, user.id, note);
+      expect(await both).toEqual([{ note }, { note }]);
+    }
+    // The channel's other listeners hear the two broadcasts on their own time.
+    await until("both broadcasts on the channel", () =>
+      heard.filter((message) => message.type === broadcastType).length >= 2 ? true : undefined,
+    );
+    expect(heard.filter((message) => message.type === broadcastType)).toHaveLength(2);
+
+    // B stops (saying so on the channel): A is alone again and its broadcasts stay local.
+    onB.close();
+    await b.close();
+    bClosed = true;
+    await new Promise((settle) => setTimeout(settle, 300));
+    const published = heard.filter((message) => message.type === broadcastType).length;
+    const again = next(onA);
+    emitTo(a, user.id, "alone again");
+    expect(await again).toEqual({ note: "alone again" });
+    await new Promise((settle) => setTimeout(settle, 300));
+    expect(heard.filter((message) => message.type === broadcastType)).toHaveLength(published);
   });
 });

@@ -1,7 +1,7 @@
 import type { Server as HttpServer } from "node:http";
 import { createAdapter } from "@socket.io/postgres-adapter";
 import type pg from "pg";
-import { Server, type Socket } from "socket.io";
+import { type Namespace, Server, type Socket } from "socket.io";
 import type { Clock } from "../clock.js";
 import type { Authenticator, AuthUser } from "../http/auth.js";
 import { AppError, coreErrors } from "../http/errors.js";
@@ -71,6 +71,35 @@ function handshakeError(error: unknown): Error & { data: { code: string; status:
 }
 
 /**
+ * The Postgres adapter publishes every broadcast (a NOTIFY, which this process then hears back and parses) and
+ * delivers it to this process's sockets only once the NOTIFY has committed, even when no other process is
+ * there to hear it: with one instance, most of the cost of every emit. The adapter already keeps track of the
+ * other instances (each announces itself when it starts, and every 5 s; one silent for 10 s is taken for gone)
+ * and trusts that list for everything it asks of them (`fetchSockets` waits for exactly those). A broadcast made
+ * while the list is empty is delivered here at once, unpublished; once another instance has announced itself,
+ * broadcasts are published again. An instance is announced before it serves its first socket, so at worst an
+ * emit made in the same few milliseconds misses a client that just connected there, which catches up as every
+ * reconnecting client does (`?after=` for messages, the inbox for notifications).
+ */
+function broadcastingToOthersOnly(
+  make: (nsp: Namespace) => Namespace["adapter"],
+): (nsp: Namespace) => Namespace["adapter"] {
+  // Socket.IO calls it with `new`, which an arrow function refuses; a function returning an object gives that.
+  // biome-ignore lint/complexity/useArrowFunction: constructed with `new`
+  return function (nsp: Namespace) {
+    const adapter = make(nsp);
+    // Private in the adapter's types, so read at run time: with a version that lacks it, every broadcast is
+    // published as before.
+    const others: unknown = Reflect.get(adapter, "nodesMap");
+    if (!(others instanceof Map)) return adapter;
+    const broadcast = adapter.broadcast.bind(adapter);
+    adapter.broadcast = (packet, opts) =>
+      broadcast(packet, others.size === 0 ? { ...opts, flags: { ...opts.flags, local: true } } : opts);
+    return adapter;
+  };
+}
+
+/**
  * Socket.IO on the API's HTTP server. Every connection is authenticated in the handshake with the access
  * token (`auth: { token }`) and joins its user's room, so every device of a user receives what is sent to them.
  */
@@ -83,10 +112,13 @@ export function createRealtime(httpServer: HttpServer, options: RealtimeOptions)
   });
   const log = options.logger.child({ component: "realtime" });
   io.adapter(
-    createAdapter(options.adapterPool, {
-      // While the database is away, packets reach this process's sockets only; say so once per failure.
-      errorHandler: (error) => log.warn({ err: error }, "the Socket.IO adapter could not reach the database"),
-    }),
+    broadcastingToOthersOnly(
+      createAdapter(options.adapterPool, {
+        // While the database is away, packets reach this process's sockets only; say so once per failure.
+        errorHandler: (error) =>
+          log.warn({ err: error }, "the Socket.IO adapter could not reach the database"),
+      }),
+    ),
   );
 
   io.use(async (socket, next) => {
