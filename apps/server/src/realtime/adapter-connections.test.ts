@@ -92,5 +92,9 @@ describe("the Socket.IO adapter's NOTIFY batches", () => {
     await adapter.close();
     await Promise.all(sent);
     expect(await heardOn("closing", 20)).toEqual(payloads);
+    // Emitted once closed (a job finishing during shutdown): answered, not published, and no error to log.
+    await expect(adapter.pool.query(publish, ["closing", "too late"])).resolves.toBeDefined();
+    await settle(200);
+    expect(await heardOn("closing", 20)).toEqual(payloads);
   });
 });

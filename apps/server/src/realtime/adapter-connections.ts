@@ -71,10 +71,14 @@ export function adapterConnections(
       [channels, payloads],
     ),
   );
-  const query = (text: string, values?: unknown[]) =>
-    text === notifyStatement && values?.length === 2
-      ? notify(String(values[0]), String(values[1]))
-      : queries.query(text, values);
+  let ended = false;
+  const query = (text: string, values?: unknown[]) => {
+    if (text !== notifyStatement || values?.length !== 2) return queries.query(text, values);
+    // What is emitted while the server winds down (the last jobs' notices) reaches this process's sockets only:
+    // the others have heard this instance close. Publishing it would only log a failure per packet.
+    if (ended) return Promise.resolve({ rows: [], rowCount: 0 });
+    return notify(String(values[0]), String(values[1]));
+  };
 
   return {
     // The adapter uses `connect()` and `query()` only.
@@ -83,6 +87,7 @@ export function adapterConnections(
       closing = true;
       await Promise.all([...listening].map((client) => client.end().catch(() => {})));
       await notify.drain();
+      ended = true;
       await queries.end();
     },
   };
