@@ -43,15 +43,18 @@ export async function startProfile(child: ChildProcess, file: string): Promise<v
   await started;
 }
 
-/** Parent side: writes the child's profile first when one is recorded, then stops it. */
+/** Parent side: ends the child's profile and waits until it is written; the child goes on serving. */
+export async function writeProfile(child: ChildProcess): Promise<void> {
+  // While a profile is being recorded, "stop" ends it (written before the reply); the next one ends the process.
+  const written = once(child, "message");
+  child.send("stop");
+  await written;
+}
+
+/** Parent side: writes the child's profile first when one is still recorded, then stops it. */
 export async function stopChild(child: ChildProcess, profiled: boolean): Promise<void> {
   const exited = once(child, "exit");
-  if (profiled) {
-    // The first "stop" ends the profile (written before the reply), the second the process.
-    const written = once(child, "message");
-    child.send("stop");
-    await written;
-  }
+  if (profiled) await writeProfile(child);
   child.send("stop");
   await exited;
 }
