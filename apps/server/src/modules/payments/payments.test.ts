@@ -7,22 +7,13 @@ import { createContractor } from "../../../test/fixtures.js";
 import { expectLedgerBalanced } from "../../../test/ledger.js";
 import { startTestServer, type TestServer } from "../../../test/server.js";
 import { type StripeDouble, startStripeDouble } from "../../../test/stripe-double.js";
+import { until } from "../../../test/until.js";
 import { paymentChecks, type StripeModel, type StripeObject } from "./index.js";
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 const allWeek = [0, 1, 2, 3, 4, 5, 6].map((day) => ({ day, start: "00:00", end: "24:00" }));
 const simulatedSecret = "whsec_simulated_suite_0123456789";
-
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, ms = 25_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe.each(["simulated", "stripe"] as const)("payments through the %s gateway", (mode) => {
   let app: TestServer;
@@ -75,7 +66,7 @@ describe.each(["simulated", "stripe"] as const)("payments through the %s gateway
         );
         return Number(rows[0]?.busy) === 0;
       },
-      30_000,
+      { timeoutMs: 30_000 },
     );
   }
 
