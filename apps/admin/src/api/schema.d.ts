@@ -2191,7 +2191,7 @@ export interface components {
          * @description What happened; the app routes on it together with the ids in `data`
          * @enum {string}
          */
-        NotificationKind: "newQuote" | "quoteAccepted" | "bookingRequested" | "bookingAccepted" | "bookingDeclined" | "bookingExpired" | "bookingCancelled" | "paymentReceived" | "jobStarted" | "jobCompleted" | "fundsReleased" | "disputeOpened" | "disputeResolved" | "withdrawalPaid" | "withdrawalFailed" | "newMessage" | "verificationDecided" | "newReview" | "reviewReplied";
+        NotificationKind: "newQuote" | "quoteAccepted" | "bookingRequested" | "bookingAccepted" | "bookingDeclined" | "bookingExpired" | "bookingCancelled" | "paymentReceived" | "jobStarted" | "jobCompleted" | "fundsReleased" | "disputeOpened" | "disputeResponded" | "disputeResolved" | "withdrawalPaid" | "withdrawalFailed" | "newMessage" | "verificationDecided" | "newReview" | "reviewReplied";
         /** @description How many of your notifications are unread */
         UnreadCount: {
             unreadCount: number;

@@ -56,11 +56,16 @@ export interface BookingsDeps {
   customerRatings?: (customerIds: string[]) => Promise<Map<string, { average: number; count: number }>>;
 }
 
-/** What a `booking.changed` event carries: one transition, already committed. */
+/**
+ * What a `booking.changed` event carries: one transition, already committed, or (with `detail`) a change of a
+ * booking that kept its status (`from` and `to` are then that status).
+ */
 export interface BookingChange {
   bookingId: string;
   from: BookingStatus | null;
   to: BookingStatus;
+  /** `disputeResponse`: the contractor stated their side of the open dispute. */
+  detail?: "disputeResponse";
   /** The user who made it, or "system". */
   by: string;
   at: string;
@@ -619,7 +624,7 @@ export function createBookingsService(deps: BookingsDeps) {
      * the status it lost to.
      */
     async respondToDispute(user: Caller, bookingId: string, statement: string): Promise<BookingView> {
-      // A single update needs no transaction of its own, but joins the caller's (demo data seeded in one).
+      // Reads join the caller's transaction too, which may have made the booking (demo data).
       const executor = ambientTransaction(pool)?.db ?? db;
       const [row] = await executor.select().from(bookings).where(eq(bookings.id, bookingId));
       if (!row) throw new AppError(bookingErrors.notFound, "No booking with this id");
@@ -631,19 +636,33 @@ export function createBookingsService(deps: BookingsDeps) {
         );
       }
       const now = clock.now();
-      const stored = await executor
-        .update(bookings)
-        .set({ disputeResponse: statement, disputeResponseAt: now, updatedAt: now })
-        .where(
-          and(
-            eq(bookings.id, bookingId),
-            eq(bookings.contractorId, user.id),
-            eq(bookings.status, "disputed"),
-            isNull(bookings.disputeResponse),
-          ),
-        )
-        .returning({ id: bookings.id });
-      if (stored.length > 0) return viewOf(executor, bookingId);
+      // The statement and its event (the customer is told, both parties' apps get the booking) commit together;
+      // joins the caller's transaction (demo data is seeded in one).
+      const view = await transaction(pool, async (tx) => {
+        const stored = await tx.db
+          .update(bookings)
+          .set({ disputeResponse: statement, disputeResponseAt: now, updatedAt: now })
+          .where(
+            and(
+              eq(bookings.id, bookingId),
+              eq(bookings.contractorId, user.id),
+              eq(bookings.status, "disputed"),
+              isNull(bookings.disputeResponse),
+            ),
+          )
+          .returning({ id: bookings.id });
+        if (stored.length === 0) return undefined;
+        await enqueueChange(tx, {
+          bookingId,
+          from: "disputed",
+          to: "disputed",
+          detail: "disputeResponse",
+          by: user.id,
+          at: now.toISOString(),
+        });
+        return viewOf(tx.db, bookingId);
+      });
+      if (view) return view;
       const [current] = await executor
         .select({ status: bookings.status, disputeResponseAt: bookings.disputeResponseAt })
         .from(bookings)

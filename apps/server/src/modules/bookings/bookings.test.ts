@@ -5,6 +5,7 @@ import { type Account, login, register, strongPassword } from "../../../test/acc
 import { createContractor } from "../../../test/fixtures.js";
 import { startTestServer, type TestServer } from "../../../test/server.js";
 import { openSocket } from "../../../test/sockets.js";
+import { until } from "../../../test/until.js";
 import { transaction } from "../../db/transaction.js";
 import { actions, type BookingStatus, bookingStatuses, transitions } from "./bookings.machine.js";
 
@@ -35,16 +36,6 @@ function bookingBody(contractorId: string, overrides: Record<string, unknown> = 
     price: { amount: 24000, currency: "gbp" },
     ...overrides,
   };
-}
-
-async function until<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 25_000;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 describe("bookings", () => {
@@ -666,11 +657,39 @@ describe("bookings", () => {
     it("is stated once by the contractor, read by both parties and admins, and kept after the resolution", async () => {
       const id = await bookingIn("disputed");
       expect((await readAs(customer, id)).disputeResponse).toBeNull();
+      const customerSocket = await openSocket(app.url, customer.accessToken);
+      const updates: { booking: { id: string; disputeResponse: unknown } }[] = [];
+      customerSocket.on("booking:updated", (payload: (typeof updates)[number]) => updates.push(payload));
 
       const stated = await respond(contractor, id, {
         statement: "  Both sockets were tested live before I left; the breaker has tripped since.  ",
       });
       expect(stated.status, JSON.stringify(stated.body)).toBe(200);
+      try {
+        // The customer's app hears of it at once, and their inbox has it, once, though no status changed.
+        const update = await until("booking:updated with the statement", () =>
+          updates.find((event) => event.booking.id === id && event.booking.disputeResponse !== null),
+        );
+        expect(update.booking.disputeResponse).toEqual(stated.body.disputeResponse);
+      } finally {
+        customerSocket.close();
+      }
+      const inboxOf = async (who: Account) =>
+        (
+          (await app.request("GET", "/api/v1/notifications?limit=100", { token: who.accessToken })).body
+            .items as { kind: string; title: string; body: string; data: { bookingId?: string } }[]
+        ).filter((item) => item.kind === "disputeResponded" && item.data.bookingId === id);
+      const told = await until("the customer's notification", async () => {
+        const found = await inboxOf(customer);
+        return found.length > 0 ? found : undefined;
+      });
+      expect(told).toEqual([
+        expect.objectContaining({
+          title: "Contractor responded",
+          body: 'Priya Patel gave their side of the dispute on the booking "Replace the fuse board". An admin will review both.',
+        }),
+      ]);
+      expect(await inboxOf(contractor)).toEqual([]);
       const expected = {
         statement: "Both sockets were tested live before I left; the breaker has tripped since.",
         at: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),

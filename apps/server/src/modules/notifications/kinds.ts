@@ -15,6 +15,7 @@ export const notificationKinds = [
   "jobCompleted",
   "fundsReleased",
   "disputeOpened",
+  "disputeResponded",
   "disputeResolved",
   "withdrawalPaid",
   "withdrawalFailed",
@@ -117,6 +118,12 @@ export const kinds: Record<NotificationKind, KindDef> = {
     title: () => "Dispute opened",
     body: (f) =>
       `${someone(f, "The customer")} opened a dispute on the booking${about(f)}. An admin will review it.`,
+    email: false,
+  },
+  disputeResponded: {
+    title: () => "Contractor responded",
+    body: (f) =>
+      `${someone(f, "The contractor")} gave their side of the dispute on the booking${about(f)}. An admin will review both.`,
     email: false,
   },
   disputeResolved: {

@@ -316,6 +316,19 @@ export function createNotificationsService(deps: NotificationsDeps) {
     async bookingChanged(change: BookingChange, booking: BookingView): Promise<void> {
       // A booking made by accepting a quote is told as "quote accepted" by the jobs module's event.
       if (change.from === null && change.to === "accepted") return;
+      if (change.detail === "disputeResponse") {
+        await notify([
+          {
+            userId: booking.customer.id,
+            kind: "disputeResponded",
+            // Stated once per booking, so the key is stable across retries of the event.
+            eventKey: `booking:${booking.id}:disputeResponse`,
+            facts: { name: booking.contractor.name, subject: subjectOf(booking.description) },
+            data: { bookingId: booking.id },
+          },
+        ]);
+        return;
+      }
       const resolved = change.from === "disputed" && resolvedStatuses.has(change.to);
       const rule = resolved
         ? { kind: "disputeResolved" as const, to: ["customer", "contractor"] as const }
