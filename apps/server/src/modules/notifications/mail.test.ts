@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { register } from "../../../test/accounts.js";
 import { startTestServer, type TestServer } from "../../../test/server.js";
 import { codeIn, startSmtp, type TestSmtp } from "../../../test/smtp.js";
+import { until } from "../../../test/until.js";
 import { createMailer } from "./mail.js";
 import { verificationCodeEmail } from "./templates.js";
 
@@ -127,14 +128,6 @@ describe("code emails in the job queue", () => {
     return rows;
   }
 
-  async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while (!(await condition())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolveWait) => setTimeout(resolveWait, 50));
-    }
-  }
-
   it("keeps the code out of every pg-boss table, and deletes the rendered mail once sent", async () => {
     const account = await register(app);
     await app.request("POST", "/api/v1/auth/password/forgot", { body: { email: account.email } });
@@ -142,14 +135,14 @@ describe("code emails in the job queue", () => {
     const reset = codeIn(await smtp.waitFor(account.email, /password reset code/));
 
     await until(
-      async () => (await db.query("select 1 from pending_emails")).rowCount === 0,
       "the sent emails to leave pending_emails",
+      async () => (await db.query("select 1 from pending_emails")).rowCount === 0,
     );
     await until(
+      "the email jobs to complete",
       async () =>
         (await db.query("select 1 from pgboss.job where name = 'email.send' and state <> 'completed'"))
           .rowCount === 0,
-      "the email jobs to complete",
     );
     const rows = await pgbossRows();
     expect(rows.some((row) => row.includes("email.send"))).toBe(true);
