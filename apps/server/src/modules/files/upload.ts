@@ -133,8 +133,16 @@ function readForm(
     const stop = (error: unknown) => {
       if (settled) return;
       finish();
-      writing?.destroy();
-      reject(error);
+      const out = writing;
+      if (!out || out.closed) {
+        reject(error);
+        return;
+      }
+      // The temporary file may still be opening (a client that left after a few bytes, on a busy machine):
+      // the caller removes it once this rejects, so wait until the stream has closed, or the file is created
+      // after its removal and stays behind.
+      out.once("close", () => reject(error));
+      out.destroy();
     };
     const complete = () => {
       if (settled || !formRead || writing) return;

@@ -318,6 +318,9 @@ describe("upload limits", () => {
         ]);
         expect(await rawUpload(app, { token: user.accessToken, body, abortAfter })).toBe("aborted");
         expect(await waitUntil(async () => (await tempFiles()).length === 0)).toBe(true);
+        // And it stays gone: a file still opening when the client left must not appear after its removal.
+        await new Promise((settle) => setTimeout(settle, 300));
+        expect(await tempFiles()).toEqual([]);
       }
       const connections = () =>
         new Promise<number>((resolveCount) =>
