@@ -168,12 +168,16 @@ describe("notifications through SNS", () => {
         expect(apns.bookingId).toBe(booked.body.id);
         expect(JSON.parse(message.APNS_SANDBOX)).toEqual(apns);
       }
-      // The endpoints are kept: the next push publishes without making them again.
-      const stored = await db.query(
-        "select count(*) from devices where sns_endpoint_arn is not null and user_id = $1",
-        [contractor.id],
-      );
-      expect(Number(stored.rows[0].count)).toBe(2);
+      // The endpoints are kept, so the next push publishes without making them again. They are stored once the
+      // push job has its outcomes, a moment after the publishes reached SNS.
+      const stored = await until("both endpoints stored", async () => {
+        const { rows } = await db.query(
+          "select count(*) from devices where sns_endpoint_arn is not null and user_id = $1",
+          [contractor.id],
+        );
+        return Number(rows[0].count) >= 2 ? Number(rows[0].count) : undefined;
+      });
+      expect(stored).toBe(2);
       // The customer made the request and is not told of it.
       expect((await inboxOf(app, customer).list()).body.items).toEqual([]);
     } finally {
