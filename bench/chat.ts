@@ -235,24 +235,42 @@ async function echoClients(url: string): Promise<Client[]> {
 }
 
 /** Every client sends for `seconds`, keeping `inflight` messages unacknowledged; counted into `tally` if given. */
+/** Sends one message stamped with `at` (when it was sent, or due), waiting up to 30 s for its acknowledgement. */
+function send(client: Client, at: number): Promise<{ message?: unknown; error?: { code: string } }> {
+  return client.socket.timeout(30_000).emitWithAck("message:send", {
+    conversationId: client.conversationId,
+    text: `t ${at}`,
+    clientMessageId: randomUUID(),
+    ...client.extra,
+  });
+}
+
+/**
+ * Calls `record` with the latency of every `message:new` the clients receive for a message stamped at or after
+ * `since` (earlier ones belong to the previous round); answers the function that stops listening.
+ */
+function listenForDeliveries(clients: Client[], since: number, record: (latencyMs: number) => void) {
+  const onMessage = ({ message }: { message: { text: string } }) => {
+    const at = Number(message.text.slice(message.text.indexOf(" ") + 1));
+    if (at >= since) record(performance.now() - at);
+  };
+  for (const client of clients) client.socket.on("message:new", onMessage);
+  return () => {
+    for (const client of clients) client.socket.off("message:new", onMessage);
+  };
+}
+
 async function load(clients: Client[], seconds: number, tally?: Tally): Promise<void> {
   const started = performance.now();
   const until = started + seconds * 1000;
-  const onMessage = ({ message }: { message: { text: string } }) => {
-    const sentAt = Number(message.text.slice(message.text.indexOf(" ") + 1));
-    if (!tally || !(sentAt >= started)) return;
+  const stopListening = listenForDeliveries(clients, started, (latency) => {
+    if (!tally) return;
     tally.delivered += 1;
-    tally.latencies.push(performance.now() - sentAt);
-  };
-  for (const client of clients) client.socket.on("message:new", onMessage);
+    tally.latencies.push(latency);
+  });
   const loop = async (client: Client) => {
     while (performance.now() < until) {
-      const answer = (await client.socket.timeout(30_000).emitWithAck("message:send", {
-        conversationId: client.conversationId,
-        text: `t ${performance.now()}`,
-        clientMessageId: randomUUID(),
-        ...client.extra,
-      })) as { message?: unknown; error?: { code: string } };
+      const answer = await send(client, performance.now());
       if (!tally) continue;
       if (answer.message) tally.acked += 1;
       else tally.failed += 1;
@@ -261,7 +279,7 @@ async function load(clients: Client[], seconds: number, tally?: Tally): Promise<
   await Promise.all(clients.flatMap((client) => Array.from({ length: inflight }, () => loop(client))));
   // Deliveries of the last acknowledged messages may still be on their way.
   await new Promise((settle) => setTimeout(settle, 200));
-  for (const client of clients) client.socket.off("message:new", onMessage);
+  stopListening();
   if (tally) tally.seconds += (performance.now() - started) / 1000 - 0.2;
 }
 
@@ -287,13 +305,11 @@ async function steady(clients: Client[], seconds: number, tally?: RateTally): Pr
   const until = started + seconds * 1000;
   let due = 0;
   let delivered = 0;
-  const onMessage = ({ message }: { message: { text: string } }) => {
-    const dueAt = Number(message.text.slice(message.text.indexOf(" ") + 1));
-    if (!tally || !(dueAt >= started)) return;
+  // Counted in warm-up too, so that its end waits only for deliveries still on their way.
+  const stopListening = listenForDeliveries(clients, started, (latency) => {
     delivered += 1;
-    tally.latencies.push(performance.now() - dueAt);
-  };
-  for (const client of clients) client.socket.on("message:new", onMessage);
+    tally?.latencies.push(latency);
+  });
   const acks: Promise<void>[] = [];
   const schedule = clients.map((_, index) => started + (index * interval) / clients.length);
   while (performance.now() < until) {
@@ -304,24 +320,16 @@ async function steady(clients: Client[], seconds: number, tally?: RateTally): Pr
         schedule[index] = dueAt + interval;
         due += 1;
         acks.push(
-          client.socket
-            .timeout(30_000)
-            .emitWithAck("message:send", {
-              conversationId: client.conversationId,
-              text: `t ${dueAt}`,
-              clientMessageId: randomUUID(),
-              ...client.extra,
-            })
-            .then(
-              (answer: { message?: unknown }) => {
-                if (!tally) return;
-                if (answer.message) tally.acked += 1;
-                else tally.failed += 1;
-              },
-              () => {
-                if (tally) tally.failed += 1;
-              },
-            ),
+          send(client, dueAt).then(
+            (answer) => {
+              if (!tally) return;
+              if (answer.message) tally.acked += 1;
+              else tally.failed += 1;
+            },
+            () => {
+              if (tally) tally.failed += 1;
+            },
+          ),
         );
       }
     }
@@ -330,7 +338,7 @@ async function steady(clients: Client[], seconds: number, tally?: RateTally): Pr
   await Promise.all(acks);
   const waitUntil = performance.now() + 2000;
   while (delivered < due && performance.now() < waitUntil) await new Promise((tick) => setTimeout(tick, 5));
-  for (const client of clients) client.socket.off("message:new", onMessage);
+  stopListening();
   if (!tally) return;
   tally.sent += due;
   tally.seconds += seconds;
