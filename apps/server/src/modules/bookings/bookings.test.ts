@@ -653,6 +653,16 @@ describe("bookings", () => {
       app.request("POST", `/api/v1/bookings/${id}/dispute/response`, { token: who.accessToken, body });
     const readAs = async (who: Account, id: string) =>
       (await app.request("GET", `/api/v1/bookings/${id}`, { token: who.accessToken })).body;
+    /** The statement's events queued for this booking: enqueued with it, so counted as soon as it answers. */
+    const statementEvents = async (id: string) =>
+      Number(
+        (
+          await app.server.database.pool.query(
+            "select count(*) from pgboss.job where name = 'booking.changed' and data->>'bookingId' = $1 and data->>'detail' = 'disputeResponse'",
+            [id],
+          )
+        ).rows[0].count,
+      );
 
     it("is stated once by the contractor, read by both parties and admins, and kept after the resolution", async () => {
       const id = await bookingIn("disputed");
@@ -758,6 +768,7 @@ describe("bookings", () => {
       const missing = await respond(contractor, "0192f0a4-5b1e-7c3d-8e9f-0a1b2c3d4e5f", body);
       expect([missing.status, missing.body.code]).toEqual([404, "booking.not_found"]);
       expect((await readAs(customer, id)).disputeResponse, "refusals store nothing").toBeNull();
+      expect(await statementEvents(id), "refusals tell nobody").toBe(0);
 
       for (const status of bookingStatuses.filter((status) => status !== "disputed")) {
         const other = await bookingIn(status);
@@ -767,6 +778,7 @@ describe("bookings", () => {
         expect(refused.body.currentStatus, status).toBe(status);
         expect(refused.body.detail, status).toContain(`The booking is ${status.replace("_", " ")}`);
         expect((await readAs(customer, other)).disputeResponse, status).toBeNull();
+        expect(await statementEvents(other), status).toBe(0);
       }
     });
 
@@ -789,6 +801,8 @@ describe("bookings", () => {
         [id],
       );
       expect(rows).toEqual([{ dispute_response: stored[0]?.body.disputeResponse.statement }]);
+      // One statement, one event: the customer is told once, not once per attempt.
+      expect(await statementEvents(id)).toBe(1);
     });
 
     it("either lands before a racing resolution or is refused with the status it lost to", async () => {
@@ -804,6 +818,7 @@ describe("bookings", () => {
         expect(resolution.status).toBe(200);
         const read = await readAs(customer, id);
         expect(read.status).toBe("released");
+        expect(await statementEvents(id), `round ${round}`).toBe(statement.status === 200 ? 1 : 0);
         if (statement.status === 200) {
           expect(read.disputeResponse).toEqual(statement.body.disputeResponse);
         } else {
@@ -846,6 +861,7 @@ describe("bookings", () => {
       const badId = await respond(contractor, "not-a-uuid", { statement: "It was done properly" });
       expect(badId.status).toBe(400);
       expect((await readAs(customer, id)).disputeResponse).toBeNull();
+      expect(await statementEvents(id), "malformed statements tell nobody").toBe(0);
 
       const longest = "y".repeat(2000);
       const accepted = await respond(contractor, id, { statement: longest });
