@@ -8,6 +8,14 @@ import { openSocket } from "../../test/sockets.js";
 import { until } from "../../test/until.js";
 import { userRoom } from "./socket.js";
 
+/** Emits `event` to a user's room from `server`, as a module would. */
+function emitToUser(server: TestServer, userId: string, event: string, payload: unknown): void {
+  // The typed server declares no events of its own; the modules that push events add theirs.
+  (server.server.io as unknown as { to(room: string): { emit(event: string, payload: unknown): void } })
+    .to(userRoom(userId))
+    .emit(event, payload);
+}
+
 /** Resolves with the disconnect reason and how long after `since` the server dropped the socket. */
 function dropped(socket: Socket, since: () => number): Promise<{ reason: string; afterMs: number }> {
   return new Promise((resolveDrop) =>
@@ -136,10 +144,7 @@ describe("ending a session closes its sockets on every instance", () => {
             ),
         ),
       );
-      // The typed server declares no events of its own yet; the modules that push events add theirs.
-      (b.server.io as unknown as { to(room: string): { emit(event: string, payload: unknown): void } })
-        .to(userRoom(user.id))
-        .emit("booking:updated", { booking: { id: "b-1", note } });
+      emitToUser(b, user.id, "booking:updated", { booking: { id: "b-1", note } });
       expect(await received).toEqual([{ booking: { id: "b-1", note } }, { booking: { id: "b-1", note } }]);
     }
     await new Promise((settle) => setTimeout(settle, 300));
@@ -170,9 +175,7 @@ describe("an instance alone publishes no broadcasts, and one that starts beside 
   }
   const broadcastType = 3;
   const emitTo = (server: TestServer, userId: string, note: string) =>
-    (server.server.io as unknown as { to(room: string): { emit(event: string, payload: unknown): void } })
-      .to(userRoom(userId))
-      .emit("booking:updated", { note });
+    emitToUser(server, userId, "booking:updated", { note });
   const next = (socket: Socket) =>
     new Promise<unknown>((resolveEvent) =>
       socket.once("booking:updated", (payload) => resolveEvent(payload)),
