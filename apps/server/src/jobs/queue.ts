@@ -1,5 +1,6 @@
 import pg from "pg";
 import PgBoss from "pg-boss";
+import { settle } from "../db/batcher.js";
 import type { Logger } from "../logger.js";
 
 export type JobQueue = PgBoss;
@@ -62,22 +63,39 @@ export async function scheduleHourly(
 }
 
 /**
- * Runs `handle` on each job of a queue, a batch per fetch: pg-boss waits its polling interval between fetches,
- * so one job per fetch would let a burst of changes queue up for minutes. A job that fails is failed alone
- * (and retried); the batch's other jobs complete.
+ * Runs `handle` on each job of a queue, one after the other, a batch per fetch: pg-boss waits its polling
+ * interval between fetches, so one job per fetch would let a burst of changes queue up for minutes. A job that
+ * fails is failed alone (and retried); the batch's other jobs complete.
  */
 export async function workEach<T extends object>(
   queue: JobQueue,
   name: string,
   handle: (data: T) => Promise<void>,
 ): Promise<void> {
+  await workBatch<T>(queue, name, async (items) => {
+    const outcomes: PromiseSettledResult<void>[] = [];
+    for (const item of items) outcomes.push(await settle(() => handle(item)));
+    return outcomes;
+  });
+}
+
+/**
+ * Runs `handle` on each fetched batch of a queue's jobs at once, for work that is cheaper for many jobs
+ * together (one statement for all of them); it answers each job's outcome, in order. A job whose outcome is
+ * a failure is failed alone (and retried); the batch's other jobs complete.
+ */
+export async function workBatch<T extends object>(
+  queue: JobQueue,
+  name: string,
+  handle: (items: T[]) => Promise<PromiseSettledResult<void>[]>,
+): Promise<void> {
   await queue.work<T>(name, { pollingIntervalSeconds: 0.5, batchSize: 50 }, async (jobs) => {
-    for (const job of jobs) {
-      try {
-        await handle(job.data);
-      } catch (error) {
-        await queue.fail(name, job.id, { message: error instanceof Error ? error.message : String(error) });
-      }
+    const outcomes = await handle(jobs.map((job) => job.data));
+    for (const [index, job] of jobs.entries()) {
+      const outcome = outcomes[index];
+      if (outcome?.status === "fulfilled") continue;
+      const error: unknown = outcome ? outcome.reason : new Error("the batch gave this job no outcome");
+      await queue.fail(name, job.id, { message: error instanceof Error ? error.message : String(error) });
     }
   });
 }

@@ -1,5 +1,5 @@
 import type { Server } from "socket.io";
-import { scheduleHourly, workEach } from "../../jobs/queue.js";
+import { scheduleHourly, workBatch } from "../../jobs/queue.js";
 import { conversationRoom, type RealtimeServer, userRoom } from "../../realtime/socket.js";
 import type { Module } from "../module.js";
 import { type Mailer, purgeStaleEmails, startEmailWorker } from "./mail.js";
@@ -44,7 +44,7 @@ export function createNotificationsModule(
       await startEmailWorker(queue, deps.mailer, deps.db);
       await scheduleHourly(queue, "notifications.purge", () => purgeStaleEmails(deps.db, deps.clock.now()));
       await queue.createQueue(pushQueue);
-      await workEach<PushJob>(queue, pushQueue, (job) => service.deliver(job, emit, online));
+      await workBatch<PushJob>(queue, pushQueue, (batch) => service.deliver(batch, emit, online));
     },
     sockets(server: RealtimeServer) {
       // The realtime core types no server events of its own; this module's are declared above.

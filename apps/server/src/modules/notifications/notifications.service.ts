@@ -1,4 +1,4 @@
-import { and, count, desc, eq, inArray, isNull, lt, notInArray, or, sql } from "drizzle-orm";
+import { and, count, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type pg from "pg";
 import { z } from "zod";
 import type { Clock } from "../../clock.js";
@@ -24,7 +24,7 @@ import {
   type NotificationKind,
   notificationKinds,
 } from "./kinds.js";
-import { enqueueEmail } from "./mail.js";
+import { type Email, enqueueEmail } from "./mail.js";
 import type {
   DeviceView,
   ListNotificationsQuery,
@@ -176,67 +176,94 @@ export function createNotificationsService(deps: NotificationsDeps) {
   async function notify(inputs: NotifyInput[]): Promise<string[]> {
     if (inputs.length === 0) return [];
     return transaction(pool, async (tx) => {
-      const stored: string[] = [];
+      // A fixed number of statements however many are told at once: the recipients and their choices for
+      // these kinds in one read, the rows in one insert, their push jobs in one more.
+      const userIds = [...new Set(inputs.map((input) => input.userId))];
+      const askedKinds = [...new Set(inputs.map((input) => input.kind))];
+      const found = await tx.db
+        .select({
+          id: userDirectory.id,
+          email: userDirectory.email,
+          name: userDirectory.name,
+          status: userDirectory.status,
+          kind: notificationPreferences.kind,
+          push: notificationPreferences.push,
+          emailChosen: notificationPreferences.email,
+        })
+        .from(userDirectory)
+        .leftJoin(
+          notificationPreferences,
+          and(
+            eq(notificationPreferences.userId, userDirectory.id),
+            inArray(notificationPreferences.kind, askedKinds),
+          ),
+        )
+        .where(inArray(userDirectory.id, userIds));
+      const people = new Map(found.map((row) => [row.id, row]));
+      const chosen = new Map(
+        found.flatMap((row) => (row.kind === null ? [] : [[`${row.id} ${row.kind}`, row] as const])),
+      );
+      const now = clock.now();
+      const planned: { id: string; row: typeof notifications.$inferInsert; email?: Email }[] = [];
+      const keys = new Set<string>();
       for (const input of inputs) {
-        const [person] = await tx.db
-          .select({
-            email: userDirectory.email,
-            name: userDirectory.name,
-            status: userDirectory.status,
-            push: notificationPreferences.push,
-            emailChosen: notificationPreferences.email,
-          })
-          .from(userDirectory)
-          .leftJoin(
-            notificationPreferences,
-            and(
-              eq(notificationPreferences.userId, userDirectory.id),
-              eq(notificationPreferences.kind, input.kind),
-            ),
-          )
-          .where(eq(userDirectory.id, input.userId));
+        const person = people.get(input.userId);
         // A deleted account is told nothing.
         if (!person || person.status === "deleted") continue;
+        // The same event twice in one call is one notification, as it would be one call after the other.
+        const key = `${input.userId} ${input.eventKey}`;
+        if (keys.has(key)) continue;
+        keys.add(key);
+        const choice = chosen.get(`${input.userId} ${input.kind}`);
         const defaults = defaultPreference(input.kind);
-        const wantsPush = person.push ?? defaults.push;
-        const wantsEmail =
-          input.emailable !== false &&
-          kinds[input.kind].email &&
-          (person.emailChosen ?? defaults.email === true);
         const facts = input.facts ?? {};
         const title = kinds[input.kind].title(facts);
         const body = kinds[input.kind].body(facts);
-        const now = clock.now();
-        const [row] = await tx.db
-          .insert(notifications)
-          .values({
-            id: newId(),
+        const wantsEmail =
+          input.emailable !== false &&
+          kinds[input.kind].email &&
+          (choice?.emailChosen ?? defaults.email === true);
+        const id = newId();
+        planned.push({
+          id,
+          row: {
+            id,
             userId: input.userId,
             kind: input.kind,
             title,
             body,
             data: { kind: input.kind, ...input.data },
             eventKey: input.eventKey,
-            push: wantsPush,
+            push: choice?.push ?? defaults.push,
             createdAt: now,
-          })
-          .onConflictDoNothing({ target: [notifications.userId, notifications.eventKey] })
-          .returning({ id: notifications.id });
-        if (!row) continue;
-        stored.push(row.id);
-        await jobs.send(pushQueue, { notificationId: row.id } satisfies PushJob, {
-          db: tx,
-          singletonKey: row.id,
+          },
+          ...(wantsEmail ? { email: notificationEmail(person.email, person.name, title, body) } : {}),
+        });
+      }
+      if (planned.length === 0) return [];
+      const inserted = await tx.db
+        .insert(notifications)
+        .values(planned.map((plan) => plan.row))
+        .onConflictDoNothing({ target: [notifications.userId, notifications.eventKey] })
+        .returning({ id: notifications.id });
+      const storedIds = new Set(inserted.map((row) => row.id));
+      const stored = planned.filter((plan) => storedIds.has(plan.id));
+      if (stored.length === 0) return [];
+      await jobs.insert(
+        stored.map((plan) => ({
+          name: pushQueue,
+          data: { notificationId: plan.id } satisfies PushJob,
+          singletonKey: plan.id,
           retryLimit: deps.retry.limit,
           retryDelay: deps.retry.delaySeconds,
           retryBackoff: true,
           // A provider call hanging longer than this counts as failed and is retried.
           expireInSeconds: 120,
-        });
-        if (wantsEmail)
-          await enqueueEmail(jobs, tx, notificationEmail(person.email, person.name, title, body));
-      }
-      return stored;
+        })),
+        { db: tx },
+      );
+      for (const plan of stored) if (plan.email) await enqueueEmail(jobs, tx, plan.email);
+      return stored.map((plan) => plan.id);
     });
   }
 
@@ -287,6 +314,73 @@ export function createNotificationsService(deps: NotificationsDeps) {
    * Chat notices whose wait ends while others are being stored go together: one name look-up and one
    * transaction for all of them. If that fails, each is stored alone, so one cannot keep the others back.
    */
+  /** Pushes one notification to `targets` and records what became of each device; throws if some failed. */
+  async function push(row: NotificationRow, targets: (typeof devices.$inferSelect)[]): Promise<void> {
+    const conversationId = row.data.conversationId;
+    const message: PushMessage = {
+      title: row.title,
+      body: row.body,
+      data: Object.fromEntries(
+        Object.entries({ ...row.data, notificationId: row.id }).filter(
+          (entry): entry is [string, string] => typeof entry[1] === "string",
+        ),
+      ),
+      ...(row.kind === "newMessage" && conversationId
+        ? { collapseKey: `conversation:${conversationId}` }
+        : {}),
+    };
+    const outcomes = await deps.push.send(
+      targets.map((device) => ({
+        token: device.token,
+        platform: device.platform as DevicePlatform,
+        userId: device.userId,
+        snsEndpointArn: device.snsEndpointArn,
+      })),
+      message,
+    );
+    const sent = outcomes.filter((outcome) => outcome.status === "sent").map((outcome) => outcome.token);
+    const invalid = outcomes
+      .filter((outcome) => outcome.status === "invalid")
+      .map((outcome) => outcome.token);
+    const failed = outcomes.filter((outcome) => outcome.status === "failed");
+    await transaction(pool, async (tx) => {
+      if (sent.length > 0) {
+        await tx.db
+          .update(notifications)
+          .set({ pushedTo: sql`array_cat(${notifications.pushedTo}, ${sql.param(sent)}::text[])` })
+          .where(eq(notifications.id, row.id));
+      }
+      // Only the user's own row: the token may have moved to someone else since it was read.
+      if (invalid.length > 0) {
+        await tx.db
+          .delete(devices)
+          .where(and(eq(devices.userId, row.userId), inArray(devices.token, invalid)));
+        log.info(
+          { userId: row.userId, count: invalid.length },
+          "removed device tokens the provider rejected",
+        );
+      }
+      for (const outcome of outcomes) {
+        const device = targets.find((target) => target.token === outcome.token);
+        if (
+          outcome.status === "sent" &&
+          outcome.snsEndpointArn &&
+          device?.snsEndpointArn !== outcome.snsEndpointArn
+        ) {
+          await tx.db
+            .update(devices)
+            .set({ snsEndpointArn: outcome.snsEndpointArn })
+            .where(and(eq(devices.token, outcome.token), eq(devices.userId, row.userId)));
+        }
+      }
+    });
+    if (failed.length > 0) {
+      throw new Error(
+        `push failed for ${failed.length} of ${outcomes.length} devices: ${failed.map((outcome) => outcome.error).join("; ")}`,
+      );
+    }
+  }
+
   const messageNotices = createBatcher<{ recipientId: string; event: MessageEvent }, void>(async (items) => {
     const store = async (batch: typeof items) => {
       const names = await namesOf([...new Set(batch.map((item) => item.event.senderId))]);
@@ -608,98 +702,51 @@ export function createNotificationsService(deps: NotificationsDeps) {
     },
 
     /**
-     * The push job: emits `notification:new` once, then pushes to the user's devices the push has not
-     * reached yet. Invalid tokens are removed; failures throw, so the job is retried for the rest.
+     * The push jobs of one fetch: each emits `notification:new` once, then pushes to the user's devices the
+     * push has not reached yet. The inbox rows and the devices of the whole batch are read in one statement
+     * each. Invalid tokens are removed; a job whose push fails is answered with its error, so it alone is
+     * retried, for the devices it did not reach.
      */
     async deliver(
-      job: PushJob,
+      batch: PushJob[],
       emit: (userId: string, notification: NotificationView) => void,
       online: PresenceCheck,
-    ): Promise<void> {
-      const [first] = await db
+    ): Promise<PromiseSettledResult<void>[]> {
+      const ids = [...new Set(batch.map((job) => job.notificationId))];
+      const firsts = await db
         .update(notifications)
         .set({ emittedAt: clock.now() })
-        .where(and(eq(notifications.id, job.notificationId), isNull(notifications.emittedAt)))
+        .where(and(inArray(notifications.id, ids), isNull(notifications.emittedAt)))
         .returning();
-      if (first) emit(first.userId, present(first));
-      const [row] = first
-        ? [first]
-        : await db.select().from(notifications).where(eq(notifications.id, job.notificationId));
-      if (!row?.push) return;
-      const conversationId = row.data.conversationId;
-      if (row.kind === "newMessage" && conversationId && (await online(row.userId, conversationId))) return;
-      const targets = await db
-        .select()
-        .from(devices)
-        .where(
-          and(
-            eq(devices.userId, row.userId),
-            row.pushedTo.length > 0 ? notInArray(devices.token, row.pushedTo) : undefined,
-          ),
-        );
-      if (targets.length === 0) return;
-      const message: PushMessage = {
-        title: row.title,
-        body: row.body,
-        data: Object.fromEntries(
-          Object.entries({ ...row.data, notificationId: row.id }).filter(
-            (entry): entry is [string, string] => typeof entry[1] === "string",
-          ),
-        ),
-        ...(row.kind === "newMessage" && conversationId
-          ? { collapseKey: `conversation:${conversationId}` }
-          : {}),
-      };
-      const outcomes = await deps.push.send(
-        targets.map((device) => ({
-          token: device.token,
-          platform: device.platform as DevicePlatform,
-          userId: device.userId,
-          snsEndpointArn: device.snsEndpointArn,
-        })),
-        message,
-      );
-      const sent = outcomes.filter((outcome) => outcome.status === "sent").map((outcome) => outcome.token);
-      const invalid = outcomes
-        .filter((outcome) => outcome.status === "invalid")
-        .map((outcome) => outcome.token);
-      const failed = outcomes.filter((outcome) => outcome.status === "failed");
-      await transaction(pool, async (tx) => {
-        if (sent.length > 0) {
-          await tx.db
-            .update(notifications)
-            .set({ pushedTo: sql`array_cat(${notifications.pushedTo}, ${sql.param(sent)}::text[])` })
-            .where(eq(notifications.id, row.id));
-        }
-        // Only the user's own row: the token may have moved to someone else since it was read.
-        if (invalid.length > 0) {
-          await tx.db
-            .delete(devices)
-            .where(and(eq(devices.userId, row.userId), inArray(devices.token, invalid)));
-          log.info(
-            { userId: row.userId, count: invalid.length },
-            "removed device tokens the provider rejected",
-          );
-        }
-        for (const outcome of outcomes) {
-          const device = targets.find((target) => target.token === outcome.token);
-          if (
-            outcome.status === "sent" &&
-            outcome.snsEndpointArn &&
-            device?.snsEndpointArn !== outcome.snsEndpointArn
-          ) {
-            await tx.db
-              .update(devices)
-              .set({ snsEndpointArn: outcome.snsEndpointArn })
-              .where(and(eq(devices.token, outcome.token), eq(devices.userId, row.userId)));
-          }
-        }
-      });
-      if (failed.length > 0) {
-        throw new Error(
-          `push failed for ${failed.length} of ${outcomes.length} devices: ${failed.map((outcome) => outcome.error).join("; ")}`,
-        );
+      for (const row of firsts) emit(row.userId, present(row));
+      const emitted = new Set(firsts.map((row) => row.id));
+      const before = ids.filter((id) => !emitted.has(id));
+      const rows = [
+        ...firsts,
+        ...(before.length > 0
+          ? await db.select().from(notifications).where(inArray(notifications.id, before))
+          : []),
+      ];
+      const pushing: NotificationRow[] = [];
+      for (const row of rows) {
+        if (!row.push) continue;
+        const conversationId = row.data.conversationId;
+        if (row.kind === "newMessage" && conversationId && (await online(row.userId, conversationId)))
+          continue;
+        pushing.push(row);
       }
+      const owners = [...new Set(pushing.map((row) => row.userId))];
+      const registered =
+        owners.length > 0 ? await db.select().from(devices).where(inArray(devices.userId, owners)) : [];
+      const outcomes = new Map<string, PromiseSettledResult<void>>();
+      for (const row of pushing) {
+        const targets = registered.filter(
+          (device) => device.userId === row.userId && !row.pushedTo.includes(device.token),
+        );
+        if (targets.length > 0) outcomes.set(row.id, await settle(() => push(row, targets)));
+      }
+      const done: PromiseSettledResult<void> = { status: "fulfilled", value: undefined };
+      return batch.map((job) => outcomes.get(job.notificationId) ?? done);
     },
 
     /** Account deletion: the user's inbox, devices and choices go with the account. */

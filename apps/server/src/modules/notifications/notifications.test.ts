@@ -240,6 +240,83 @@ describe("notifications through SNS", () => {
     expect(await pushJobs(ids as string[])).toBe(1);
   });
 
+  it("tells several people of several kinds in one call, each by their own choices", async () => {
+    const quiet = await register(app, "customer", { name: "Quinn Quiet" });
+    const plain = await register(app, "customer", { name: "Pat Plain" });
+    const gone = await register(app, "customer", { name: "Gil Gone" });
+    const chose = await app.request("PUT", "/api/v1/notifications/preferences", {
+      token: quiet.accessToken,
+      body: {
+        preferences: [
+          { kind: "bookingAccepted", push: false, email: false },
+          { kind: "paymentReceived", push: true, email: true },
+        ],
+      },
+    });
+    expect(chose.status).toBe(200);
+    expect(
+      (
+        await app.request("DELETE", "/api/v1/me", {
+          token: gone.accessToken,
+          body: { password: gone.password },
+        })
+      ).status,
+    ).toBe(204);
+    // Told before: the same event in the batch stores nothing more.
+    const [earlier] = await app.server.notifications.notify([
+      { userId: plain.id, kind: "jobStarted", eventKey: "test:mixed:started" },
+    ]);
+
+    const ids = await app.server.notifications.notify([
+      {
+        userId: quiet.id,
+        kind: "bookingAccepted",
+        eventKey: "test:mixed:accepted",
+        facts: { name: "Priya" },
+      },
+      { userId: gone.id, kind: "bookingAccepted", eventKey: "test:mixed:accepted" },
+      {
+        userId: plain.id,
+        kind: "bookingAccepted",
+        eventKey: "test:mixed:accepted",
+        facts: { name: "Priya" },
+      },
+      { userId: quiet.id, kind: "paymentReceived", eventKey: "test:mixed:paid" },
+      { userId: plain.id, kind: "jobStarted", eventKey: "test:mixed:started" },
+      // The same event twice in one call is one notification.
+      { userId: plain.id, kind: "paymentReceived", eventKey: "test:mixed:paid", emailable: false },
+      { userId: plain.id, kind: "paymentReceived", eventKey: "test:mixed:paid" },
+    ]);
+
+    const rows = await db.query(
+      `select id, user_id, kind, push, body from notifications where event_key like 'test:mixed:%' order by created_at, id`,
+    );
+    const stored = new Map(rows.rows.map((row) => [`${row.user_id} ${row.kind}`, row]));
+    expect(rows.rowCount).toBe(5);
+    expect(ids).toEqual([
+      stored.get(`${quiet.id} bookingAccepted`)?.id,
+      stored.get(`${plain.id} bookingAccepted`)?.id,
+      stored.get(`${quiet.id} paymentReceived`)?.id,
+      stored.get(`${plain.id} paymentReceived`)?.id,
+    ]);
+    expect(stored.get(`${plain.id} jobStarted`)?.id).toBe(earlier);
+    expect(stored.get(`${quiet.id} bookingAccepted`)).toMatchObject({ push: false });
+    expect(stored.get(`${plain.id} bookingAccepted`)).toMatchObject({
+      push: true,
+      body: "Priya accepted your booking. Pay to secure it.",
+    });
+    expect(await pushJobs(ids)).toBe(4);
+    const mail = await db.query(
+      `select "to", subject from pending_emails where "to" = any($1) and subject like 'JobSphere: %' order by subject`,
+      [[quiet.email, plain.email, gone.email]],
+    );
+    // Quinn chose email for payments only; Pat keeps the defaults, but the first of the twins said no email.
+    expect(mail.rows).toEqual([
+      { to: plain.email, subject: "JobSphere: Booking confirmed" },
+      { to: quiet.email, subject: "JobSphere: Payment received" },
+    ]);
+  });
+
   it("rolls the inbox row and its push job back with a failed step, and stores them once when the retry succeeds", async () => {
     const unlucky = await register(app, "customer", { name: "Fay Unlucky" });
     await db.query(
@@ -708,6 +785,57 @@ describe("notifications through FCM", () => {
       await until("the retried send", async () => (sendsTo("fcm-flaky").length === 2 ? true : undefined));
       expect(await finishedPushJob(db, "test:retry")).toEqual({ state: "completed", retry_count: 1 });
       expect(sendsTo("fcm-steady")).toHaveLength(1);
+    } finally {
+      fcm.answerWith(() => ({ status: 200 }));
+    }
+  });
+
+  it("pushes a burst of notifications for many people each to their own devices once, retrying only the one that failed", async () => {
+    const people = await Promise.all(Array.from({ length: 12 }, () => register(app, "customer")));
+    await Promise.all(people.map((person, index) => registerDevice(person, `fcm-burst-${index}`, "android")));
+    // Person 3 turned pushes of this kind off: their notification is stored, and nothing reaches their phone.
+    const quiet = await app.request("PUT", "/api/v1/notifications/preferences", {
+      token: people[3]?.accessToken,
+      body: { preferences: [{ kind: "jobStarted", push: false, email: null }] },
+    });
+    expect(quiet.status).toBe(200);
+    let failures = 0;
+    fcm.answerWith((send) => {
+      if (send.message.token === "fcm-burst-7" && failures === 0) {
+        failures += 1;
+        return { status: 500 };
+      }
+      return { status: 200 };
+    });
+    try {
+      // One call, so the push jobs are queued together and fetched as one batch.
+      await app.server.notifications.notify(
+        people.map((person, index) => ({
+          userId: person.id,
+          kind: "jobStarted" as const,
+          eventKey: "test:burst-push",
+          facts: { name: `Worker ${index}` },
+        })),
+      );
+      for (const [index] of people.entries()) {
+        const key = "test:burst-push";
+        await until(`person ${index}'s job`, async () => {
+          const job = await db.query(
+            `select j.state, j.retry_count from pgboss.job j join notifications n on n.id::text = j.data->>'notificationId'
+              where j.name = 'notifications.push' and n.event_key = $1 and n.user_id = $2`,
+            [key, people[index]?.id],
+          );
+          const row = job.rows[0];
+          if (row?.state !== "completed") return undefined;
+          expect(row.retry_count).toBe(index === 7 ? 1 : 0);
+          return true;
+        });
+      }
+      for (const [index] of people.entries()) {
+        const sends = sendsTo(`fcm-burst-${index}`);
+        expect(sends, `person ${index}`).toHaveLength(index === 3 ? 0 : index === 7 ? 2 : 1);
+        for (const send of sends) expect(send.message.notification?.body).toContain(`Worker ${index}`);
+      }
     } finally {
       fcm.answerWith(() => ({ status: 200 }));
     }
