@@ -132,10 +132,14 @@ export function createLimiter(pool: pg.Pool, rule: LimitRule): Limiter {
       for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
       const now = Date.now();
       // rate-limiter-flexible's own upsert (a new window when the last one expired), for every key at once.
+      // Its commit does not wait for the WAL flush (for this transaction only: `set_config(..., true)`): a
+      // chat send would otherwise wait for two flushes, this one and its message's. A crash can forget the last
+      // few charges, never a stored message, whose durable commit also flushes the charges before it.
       const { rows } = await pool.query<{ key: string; points: number; expire: string }>({
         name: "rate-limit-consume-each",
         text: `insert into rate_limits as r (key, points, expire)
-          select c.key, c.points, $3::bigint from unnest($1::text[], $2::int[]) as c(key, points)
+          select c.key, c.points, $3::bigint from unnest($1::text[], $2::int[]) as c(key, points),
+            (select set_config('synchronous_commit', 'off', true)) as quick_commit
           on conflict (key) do update set
             points = case when r.expire <= $4 then excluded.points else r.points + excluded.points end,
             expire = case when r.expire <= $4 then excluded.expire else r.expire end
