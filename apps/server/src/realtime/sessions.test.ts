@@ -147,4 +147,40 @@ describe("sockets end with their sessions", () => {
     expect(user.sockets.c.connected).toBe(true);
     expect(user.sockets.a1.connected).toBe(true);
   });
+
+  it("renews a busy socket's check beside its events, and still closes a session ended without a signal", async () => {
+    const user = await threeSessions();
+    const claims = JSON.parse(
+      Buffer.from(user.sessions.b.accessToken.split(".")[1] ?? "", "base64url").toString(),
+    ) as { sid: string };
+    await app.server.database.pool.query(
+      "update sessions set revoked_at = now(), revoked_reason = 'logout' where id = $1",
+      [claims.sid],
+    );
+    // An event answered without a query of its own, so its answer cannot lose a race with the check's.
+    const conversationId = "00000000-0000-7000-8000-000000000000";
+    const closeView = (socket: Socket) =>
+      new Promise<unknown>((answered) => socket.emit("conversation:close", { conversationId }, answered));
+
+    // Half the check's period old: the event is answered without waiting, and the check runs beside it.
+    clock.advance(3_000);
+    const gone = dropped(user.sockets.b);
+    const burst = Array.from({ length: 20 }, () => closeView(user.sockets.b));
+    expect(await Promise.race([burst[0], gone])).toEqual({ ok: true });
+    expect(await gone).toBe("io server disconnect");
+    // A session that holds stays connected, its events answered all along.
+    expect(await closeView(user.sockets.c)).toEqual({ ok: true });
+    await settle();
+    expect(user.sockets.c.connected).toBe(true);
+
+    // Past the whole period, an event of an ended session is not answered at all: the socket closes first.
+    await app.server.database.pool.query(
+      "update sessions set revoked_at = now(), revoked_reason = 'logout' where user_id = $1 and revoked_at is null",
+      [user.sessions.c.id],
+    );
+    clock.advance(6_000);
+    const closed = dropped(user.sockets.c);
+    const late = closeView(user.sockets.c);
+    expect(await Promise.race([late.then(() => "answered"), closed])).toBe("io server disconnect");
+  });
 });

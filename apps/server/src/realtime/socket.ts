@@ -143,23 +143,40 @@ export function createRealtime(httpServer: HttpServer, options: RealtimeOptions)
     void socket.join(userRoom(socket.data.user.id));
     // The sessions-ended signal reaches this process's sockets at once; this catches what it cannot (a session
     // ended by another process, or a signal lost in a crash) at the socket's next event, at the cost of one
-    // indexed query per socket per `sessionCheckMs`.
-    socket.use((_packet, next) => {
-      const now = options.clock.now().getTime();
-      if (now - socket.data.sessionCheckedAt < options.sessionCheckMs) return next();
-      options.checkSession(socket.data.user).then(
-        () => {
-          socket.data.sessionCheckedAt = now;
-          next();
-        },
-        (error: unknown) => {
+    // indexed query per socket per `sessionCheckMs`. No event is let through on a check older than that. A
+    // busy socket's check is renewed beside its events once it is half that old, so its events do not wait
+    // for the query (one per socket at a time); only a socket quiet for longer waits for it.
+    let checking: Promise<boolean> | undefined;
+    const recheck = (): Promise<boolean> => {
+      checking ??= (async () => {
+        const startedAt = options.clock.now().getTime();
+        try {
+          await options.checkSession(socket.data.user);
+          socket.data.sessionCheckedAt = startedAt;
+          return true;
+        } catch (error) {
           if (!(error instanceof AppError)) {
             log.error({ err: error }, "socket session check failed");
-            return next(new Error("The session could not be checked; try again"));
+            return false;
           }
           socket.disconnect(true);
-        },
-      );
+          return false;
+        } finally {
+          checking = undefined;
+        }
+      })();
+      return checking;
+    };
+    socket.use((_packet, next) => {
+      const age = options.clock.now().getTime() - socket.data.sessionCheckedAt;
+      if (age < options.sessionCheckMs) {
+        if (age >= options.sessionCheckMs / 2) void recheck();
+        return next();
+      }
+      void recheck().then((valid) => {
+        if (valid) next();
+        else if (socket.connected) next(new Error("The session could not be checked; try again"));
+      });
     });
   });
   return io;
