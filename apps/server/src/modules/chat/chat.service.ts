@@ -1,4 +1,5 @@
-import { and, asc, desc, eq, gt, inArray, lt, ne, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, fillPlaceholders, gt, inArray, lt, ne, or, type SQL, sql } from "drizzle-orm";
+import { PgDialect } from "drizzle-orm/pg-core";
 import type pg from "pg";
 import { z } from "zod";
 import type { Clock } from "../../clock.js";
@@ -366,25 +367,13 @@ export function createChatService(deps: ChatDeps) {
     message: NewMessage;
   }
 
-  /**
-   * Text messages sent at once, in one statement: each numbered in its conversation in the order given (a
-   * conversation's row updated once for all of its messages), where its sender takes part; the same answer per
-   * message as `insertText`. A clientMessageId given twice in one batch stores the first (the second conflicts,
-   * as it would one after the other).
-   */
-  async function insertTexts(sends: TextSend[]): Promise<Awaited<ReturnType<typeof insertText>>[]> {
-    const { rows } = await db.execute<{
-      id: string;
-      customer_id: string;
-      contractor_id: string;
-      stored: boolean;
-    }>(sql`
+  /** The text of `insertTexts`, built once: the batch is in its array parameters, so the text never changes. */
+  const insertTextsStatement = new PgDialect({ casing: "snake_case" }).sqlToQuery(sql`
       with input as (
         select * from unnest(
-          ${sql.param(sends.map((send) => send.message.id))}::uuid[], ${sql.param(sends.map((send) => send.conversationId))}::uuid[],
-          ${sql.param(sends.map((send) => send.user.id))}::uuid[], ${sql.param(sends.map((send) => send.message.text))}::text[],
-          ${sql.param(sends.map((send) => send.message.clientMessageId ?? null))}::text[],
-          ${sql.param(sends.map((send) => send.message.now.toISOString()))}::timestamptz[]
+          ${sql.placeholder("ids")}::uuid[], ${sql.placeholder("conversationIds")}::uuid[],
+          ${sql.placeholder("senderIds")}::uuid[], ${sql.placeholder("texts")}::text[],
+          ${sql.placeholder("clientMessageIds")}::text[], ${sql.placeholder("createdAt")}::timestamptz[]
         ) with ordinality as i(id, conversation_id, sender_id, text, client_message_id, created_at, ord)
       ), eligible as (
         select i.*, c.customer_id, c.contractor_id from input i
@@ -409,6 +398,32 @@ export function createChatService(deps: ChatDeps) {
       )
       select e.id, e.customer_id, e.contractor_id, exists (select 1 from inserted where inserted.id = e.id) as stored
       from eligible e`);
+
+  /**
+   * Text messages sent at once, in one statement: each numbered in its conversation in the order given (a
+   * conversation's row updated once for all of its messages), where its sender takes part; the same answer per
+   * message as `insertText`. A clientMessageId given twice in one batch stores the first (the second conflicts,
+   * as it would one after the other). A named statement: each pooled connection parses and plans it once,
+   * not once per batch.
+   */
+  async function insertTexts(sends: TextSend[]): Promise<Awaited<ReturnType<typeof insertText>>[]> {
+    const { rows } = await pool.query<{
+      id: string;
+      customer_id: string;
+      contractor_id: string;
+      stored: boolean;
+    }>({
+      name: "chat-insert-texts",
+      text: insertTextsStatement.sql,
+      values: fillPlaceholders(insertTextsStatement.params, {
+        ids: sends.map((send) => send.message.id),
+        conversationIds: sends.map((send) => send.conversationId),
+        senderIds: sends.map((send) => send.user.id),
+        texts: sends.map((send) => send.message.text),
+        clientMessageIds: sends.map((send) => send.message.clientMessageId ?? null),
+        createdAt: sends.map((send) => send.message.now.toISOString()),
+      }),
+    });
     const outcomes = new Map(rows.map((row) => [row.id, row]));
     return sends.map((send) => {
       const row = outcomes.get(send.message.id);
