@@ -148,6 +148,49 @@ describe("sockets end with their sessions", () => {
     expect(user.sockets.a1.connected).toBe(true);
   });
 
+  it("checks the sessions of many sockets due at once together, closing exactly the ended ones", async () => {
+    const users = await Promise.all(Array.from({ length: 12 }, () => register(app)));
+    const connected = await Promise.all(
+      users.map((account) => track(openSocket(app.url, account.accessToken))),
+    );
+    const sessionOf = (account: Account) =>
+      (
+        JSON.parse(Buffer.from(account.accessToken.split(".")[1] ?? "", "base64url").toString()) as {
+          sid: string;
+        }
+      ).sid;
+    // Without a signal: three sessions revoked, one expired, one account suspended.
+    await app.server.database.pool.query(
+      "update sessions set revoked_at = now(), revoked_reason = 'logout' where id = any($1)",
+      [[users[1], users[4], users[9]].map((account) => sessionOf(account as Account))],
+    );
+    await app.server.database.pool.query("update sessions set expires_at = now() where id = $1", [
+      sessionOf(users[6] as Account),
+    ]);
+    await app.server.database.pool.query("update users set status = 'suspended' where id = $1", [
+      users[7]?.id,
+    ]);
+    const ended = new Set([1, 4, 6, 7, 9]);
+
+    clock.advance(6_000);
+    const outcomes = await Promise.all(
+      connected.map(
+        (socket) =>
+          new Promise<string>((settled) => {
+            socket.once("disconnect", (reason) => settled(reason));
+            socket.emit(
+              "conversation:close",
+              { conversationId: "00000000-0000-7000-8000-000000000000" },
+              () => settled("answered"),
+            );
+          }),
+      ),
+    );
+    expect(outcomes).toEqual(
+      connected.map((_, index) => (ended.has(index) ? "io server disconnect" : "answered")),
+    );
+  });
+
   it("renews a busy socket's check beside its events, and still closes a session ended without a signal", async () => {
     const user = await threeSessions();
     const claims = JSON.parse(

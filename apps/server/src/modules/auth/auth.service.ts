@@ -2,6 +2,7 @@ import { and, desc, eq, isNotNull, isNull, type SQL, sql } from "drizzle-orm";
 import type pg from "pg";
 import type { Clock } from "../../clock.js";
 import type { Config } from "../../config.js";
+import { createBatcher } from "../../db/batcher.js";
 import type { Database, Executor } from "../../db/client.js";
 import { newId } from "../../db/columns.js";
 import { isUniqueViolation } from "../../db/errors.js";
@@ -165,18 +166,55 @@ export function createAuthService(deps: AuthDeps) {
     .where(and(eq(sessions.id, sql.placeholder("sessionId")), eq(sessions.userId, sql.placeholder("userId"))))
     .prepare("auth_session_state");
 
+  /** Why a session found as `row` (or not found) does not hold at `now`; undefined while it holds. */
+  function sessionRefusal(
+    row: { status: string; revokedAt: Date | null; expiresAt: Date } | undefined,
+    now: Date,
+  ): AppError | undefined {
+    // Suspension first: it is the reason the user needs to hear, even though it also ended the session.
+    if (row?.status === "suspended") {
+      return new AppError(authErrors.accountSuspended, "This account is suspended; contact support");
+    }
+    if (!row || row.revokedAt !== null || row.expiresAt <= now) {
+      return new AppError(authErrors.sessionEnded, "This session has ended; sign in again");
+    }
+    return undefined;
+  }
+
   /** The session as stored, while it holds; otherwise throws why it does not. */
   async function loadSession(userId: string, sessionId: string, now: Date): Promise<HeldSession> {
     const [row] = await sessionState.execute({ sessionId, userId });
-    // Suspension first: it is the reason the user needs to hear, even though it also ended the session.
-    if (row?.account.status === "suspended") {
-      throw new AppError(authErrors.accountSuspended, "This account is suspended; contact support");
-    }
-    if (!row || row.revokedAt !== null || row.expiresAt <= now) {
-      throw new AppError(authErrors.sessionEnded, "This session has ended; sign in again");
-    }
+    const refusal = sessionRefusal(row && { ...row, status: row.account.status }, now);
+    if (refusal || !row) throw refusal;
     return { userId, role: row.account.role, expiresAt: row.expiresAt, account: row.account };
   }
+
+  // The sockets' re-checks of their sessions: those due at once (every socket of a busy instance after a quiet
+  // spell) share one statement.
+  const sessionHolds = db
+    .select({
+      sessionId: sessions.id,
+      userId: sessions.userId,
+      status: userDirectory.status,
+      revokedAt: sessions.revokedAt,
+      expiresAt: sessions.expiresAt,
+    })
+    .from(sessions)
+    .innerJoin(userDirectory, eq(userDirectory.id, sessions.userId))
+    .where(sql`${sessions.id} = any(${sql.placeholder("sessionIds")}::uuid[])`)
+    .prepare("auth_sessions_hold");
+  const sessionChecks = createBatcher<AuthUser, void>(async (users) => {
+    const now = clock.now();
+    const rows = await sessionHolds.execute({
+      sessionIds: [...new Set(users.map((user) => user.sessionId))],
+    });
+    const found = new Map(rows.map((row) => [row.sessionId, row]));
+    return users.map((user) => {
+      const row = found.get(user.sessionId);
+      const refusal = sessionRefusal(row?.userId === user.id ? row : undefined, now);
+      return refusal ? { status: "rejected", reason: refusal } : { status: "fulfilled", value: undefined };
+    });
+  });
 
   /** Whether the account has ever had a session opened from this address (sessions keep their address). */
   async function hasSignedInFrom(userId: string, address: string): Promise<boolean> {
@@ -382,10 +420,11 @@ export function createAuthService(deps: AuthDeps) {
 
     /**
      * Throws the reason (`auth.session_ended`, `auth.account_suspended`) when the session no longer holds.
-     * Always read from the database: it is the sockets' check for a signal that never came.
+     * Always read from the database: it is the sockets' check for a signal that never came. Checks due at
+     * once share one statement.
      */
     async checkSession(user: AuthUser): Promise<void> {
-      await loadSession(user.id, user.sessionId, clock.now());
+      await sessionChecks(user);
     },
 
     async register(
