@@ -20,7 +20,8 @@
  * Settings (environment): BENCH_PAIRS (default 50), BENCH_INFLIGHT (default 2), BENCH_ROUNDS (default 4),
  * BENCH_ROUND_SECONDS (default 5), BENCH_RATE (default 3000), BENCH_PROFILE=<folder>: each server records a
  * CPU profile of the saturation rounds (after warm-up), written there as `<target>.cpuprofile` (`jobsphere`,
- * `echo`), and the top self-time frames and packages are printed.
+ * `echo`), and the top self-time frames and packages are printed. BENCH_COLD_WAL=1: the database starts with
+ * a fresh cluster's WAL (see `warmWal`).
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
@@ -32,6 +33,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import pg from "pg";
 import { pino } from "pino";
 import { Server } from "socket.io";
 import { io as connect, type Socket } from "socket.io-client";
@@ -49,6 +51,7 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 4);
 const roundSeconds = Number(process.env.BENCH_ROUND_SECONDS ?? 5);
 const rate = Number(process.env.BENCH_RATE ?? 3000);
 const profileDir = process.env.BENCH_PROFILE;
+const coldWal = process.env.BENCH_COLD_WAL === "1";
 const warmUpSeconds = 2;
 const goals = { messagesPerSecond: 3000, p99Ms: 50, ratio: 0.5 };
 
@@ -96,6 +99,26 @@ async function serve(mode: Mode): Promise<void> {
   }
   answerProfiler(stop);
   process.send?.({ port });
+}
+
+/**
+ * A database that has been running a while recycles its WAL segments at each checkpoint. A fresh cluster
+ * creates them instead, one 16 MB segment every few seconds at this benchmark's rate, each zero-filled and
+ * flushed while every commit waits behind it. Writing and dropping a couple of hundred megabytes and then
+ * checkpointing leaves segments to recycle, so the rounds measure the steady state; BENCH_COLD_WAL=1 skips it.
+ */
+async function warmWal(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(
+      "create table bench_wal_warm as select g, repeat('x', 500) as pad from generate_series(1, 400000) g",
+    );
+    await client.query("drop table bench_wal_warm");
+    await client.query("checkpoint");
+  } finally {
+    await client.end();
+  }
 }
 
 interface Child {
@@ -360,6 +383,7 @@ async function main(): Promise<void> {
     embedded = await startEmbeddedPostgres({ dir: join(work, "pg"), logger: pino({ level: "silent" }) });
     const databaseUrl = embedded.url("postgres");
     await runMigrations(databaseUrl, { connectTimeoutMs: 10_000 });
+    if (!coldWal) await warmWal(databaseUrl);
     const jobsphere = await spawnServer("jobsphere", {
       DATABASE_URL: databaseUrl,
       HOST: "127.0.0.1",
@@ -467,7 +491,7 @@ async function main(): Promise<void> {
     if (!bare || !ours || !bareSteady || !oursSteady) throw new Error("a measurement is missing");
     const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(1) : "lost");
     console.log(
-      `\n${pairs} pairs (${pairs * 2} sockets). Saturation: ${inflight} unacknowledged messages per socket; ${rounds} rounds of ${roundSeconds} s per target, taking turns, after ${warmUpSeconds} s of warm-up each\n`,
+      `\n${pairs} pairs (${pairs * 2} sockets). Saturation: ${inflight} unacknowledged messages per socket; ${rounds} rounds of ${roundSeconds} s per target, taking turns, after ${warmUpSeconds} s of warm-up each; WAL ${coldWal ? "of a fresh cluster (BENCH_COLD_WAL=1)" : "segments recycled, as in a database that has been running"}\n`,
     );
     console.log(
       "| target | acked msg/s | delivered msg/s | delivery p50 ms (queued) | delivery p99 ms (queued) |",
