@@ -11,6 +11,14 @@ function dropped(socket: Socket): Promise<string> {
   return new Promise((resolveReason) => socket.once("disconnect", (reason) => resolveReason(reason)));
 }
 
+/** The session (`sid`) an account's access token belongs to. */
+function sessionIdOf(account: Account): string {
+  const claims = JSON.parse(Buffer.from(account.accessToken.split(".")[1] ?? "", "base64url").toString()) as {
+    sid: string;
+  };
+  return claims.sid;
+}
+
 /** Lets the server finish what it does after answering (the signal runs right after the commit). */
 const settle = () => new Promise((resolveWait) => setTimeout(resolveWait, 300));
 
@@ -43,6 +51,16 @@ describe("sockets end with their sessions", () => {
   }
 
   let bystander: Socket;
+
+  /**
+   * Another instance's logout whose notification this one missed (its listening connection was down): the
+   * sessions are revoked in the database and nothing tells this process.
+   */
+  const revokeWithoutSignal = (sessionIds: string[]) =>
+    app.server.database.pool.query(
+      "update sessions set revoked_at = now(), revoked_reason = 'logout' where id = any($1)",
+      [sessionIds],
+    );
 
   beforeAll(async () => {
     smtp = await startSmtp();
@@ -127,15 +145,7 @@ describe("sockets end with their sessions", () => {
 
   it("notices a session ended without a signal (one missed while listening was down) at the next event", async () => {
     const user = await threeSessions();
-    // Another instance's logout whose notification this one missed (its listening connection was down):
-    // the session is revoked in the database and nothing tells this process.
-    const claims = JSON.parse(
-      Buffer.from(user.sessions.b.accessToken.split(".")[1] ?? "", "base64url").toString(),
-    ) as { sid: string };
-    await app.server.database.pool.query(
-      "update sessions set revoked_at = now(), revoked_reason = 'logout' where id = $1",
-      [claims.sid],
-    );
+    await revokeWithoutSignal([sessionIdOf(user.sessions.b)]);
 
     // Past the check's cache, the next event from each socket re-checks its session.
     clock.advance(6_000);
@@ -153,19 +163,12 @@ describe("sockets end with their sessions", () => {
     const connected = await Promise.all(
       users.map((account) => track(openSocket(app.url, account.accessToken))),
     );
-    const sessionOf = (account: Account) =>
-      (
-        JSON.parse(Buffer.from(account.accessToken.split(".")[1] ?? "", "base64url").toString()) as {
-          sid: string;
-        }
-      ).sid;
     // Without a signal: three sessions revoked, one expired, one account suspended.
-    await app.server.database.pool.query(
-      "update sessions set revoked_at = now(), revoked_reason = 'logout' where id = any($1)",
-      [[users[1], users[4], users[9]].map((account) => sessionOf(account as Account))],
+    await revokeWithoutSignal(
+      [users[1], users[4], users[9]].map((account) => sessionIdOf(account as Account)),
     );
     await app.server.database.pool.query("update sessions set expires_at = now() where id = $1", [
-      sessionOf(users[6] as Account),
+      sessionIdOf(users[6] as Account),
     ]);
     await app.server.database.pool.query("update users set status = 'suspended' where id = $1", [
       users[7]?.id,
@@ -193,13 +196,7 @@ describe("sockets end with their sessions", () => {
 
   it("renews a busy socket's check beside its events, and still closes a session ended without a signal", async () => {
     const user = await threeSessions();
-    const claims = JSON.parse(
-      Buffer.from(user.sessions.b.accessToken.split(".")[1] ?? "", "base64url").toString(),
-    ) as { sid: string };
-    await app.server.database.pool.query(
-      "update sessions set revoked_at = now(), revoked_reason = 'logout' where id = $1",
-      [claims.sid],
-    );
+    await revokeWithoutSignal([sessionIdOf(user.sessions.b)]);
     // An event answered without a query of its own, so its answer cannot lose a race with the check's.
     const conversationId = "00000000-0000-7000-8000-000000000000";
     const closeView = (socket: Socket) =>

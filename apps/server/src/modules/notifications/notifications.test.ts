@@ -731,6 +731,15 @@ describe("notifications through FCM", () => {
   const registerDevice = (account: Account, token: string, platform: string) =>
     app.request("POST", "/api/v1/devices", { token: account.accessToken, body: { token, platform } });
   const sendsTo = (token: string) => fcm.sends.filter((send) => send.message.token === token);
+  /** FCM answers the first send to `token` with a 500 (which firebase-admin does not retry), then 200s. */
+  const failFirstSendTo = (token: string) => {
+    let failed = false;
+    fcm.answerWith((send) => {
+      if (send.message.token !== token || failed) return { status: 200 };
+      failed = true;
+      return { status: 500 };
+    });
+  };
 
   it("sends one FCM HTTP v1 message per device with android and apns sections, authorised by the service account", async () => {
     const user = await register(app, "contractor");
@@ -770,14 +779,7 @@ describe("notifications through FCM", () => {
     const user = await register(app, "customer");
     await registerDevice(user, "fcm-flaky", "android");
     await registerDevice(user, "fcm-steady", "ios");
-    let failures = 0;
-    fcm.answerWith((send) => {
-      if (send.message.token === "fcm-flaky" && failures === 0) {
-        failures += 1;
-        return { status: 500 };
-      }
-      return { status: 200 };
-    });
+    failFirstSendTo("fcm-flaky");
     try {
       await app.server.notifications.notify([
         { userId: user.id, kind: "jobStarted", eventKey: "test:retry", facts: { name: "Priya Patel" } },
@@ -799,14 +801,7 @@ describe("notifications through FCM", () => {
       body: { preferences: [{ kind: "jobStarted", push: false, email: null }] },
     });
     expect(quiet.status).toBe(200);
-    let failures = 0;
-    fcm.answerWith((send) => {
-      if (send.message.token === "fcm-burst-7" && failures === 0) {
-        failures += 1;
-        return { status: 500 };
-      }
-      return { status: 200 };
-    });
+    failFirstSendTo("fcm-burst-7");
     try {
       // One call, so the push jobs are queued together and fetched as one batch.
       await app.server.notifications.notify(
