@@ -204,7 +204,7 @@ export function createNotificationsService(deps: NotificationsDeps) {
         found.flatMap((row) => (row.kind === null ? [] : [[`${row.id} ${row.kind}`, row] as const])),
       );
       const now = clock.now();
-      const planned: { id: string; row: typeof notifications.$inferInsert; email?: Email }[] = [];
+      const planned: { row: typeof notifications.$inferInsert & { id: string }; email?: Email }[] = [];
       const keys = new Set<string>();
       for (const input of inputs) {
         const person = people.get(input.userId);
@@ -223,11 +223,9 @@ export function createNotificationsService(deps: NotificationsDeps) {
           input.emailable !== false &&
           kinds[input.kind].email &&
           (choice?.emailChosen ?? defaults.email === true);
-        const id = newId();
         planned.push({
-          id,
           row: {
-            id,
+            id: newId(),
             userId: input.userId,
             kind: input.kind,
             title,
@@ -247,13 +245,13 @@ export function createNotificationsService(deps: NotificationsDeps) {
         .onConflictDoNothing({ target: [notifications.userId, notifications.eventKey] })
         .returning({ id: notifications.id });
       const storedIds = new Set(inserted.map((row) => row.id));
-      const stored = planned.filter((plan) => storedIds.has(plan.id));
+      const stored = planned.filter((plan) => storedIds.has(plan.row.id));
       if (stored.length === 0) return [];
       await jobs.insert(
         stored.map((plan) => ({
           name: pushQueue,
-          data: { notificationId: plan.id } satisfies PushJob,
-          singletonKey: plan.id,
+          data: { notificationId: plan.row.id } satisfies PushJob,
+          singletonKey: plan.row.id,
           retryLimit: deps.retry.limit,
           retryDelay: deps.retry.delaySeconds,
           retryBackoff: true,
@@ -263,7 +261,7 @@ export function createNotificationsService(deps: NotificationsDeps) {
         { db: tx },
       );
       for (const plan of stored) if (plan.email) await enqueueEmail(jobs, tx, plan.email);
-      return stored.map((plan) => plan.id);
+      return stored.map((plan) => plan.row.id);
     });
   }
 
@@ -310,10 +308,6 @@ export function createNotificationsService(deps: NotificationsDeps) {
     };
   }
 
-  /**
-   * Chat notices whose wait ends while others are being stored go together: one name look-up and one
-   * transaction for all of them. If that fails, each is stored alone, so one cannot keep the others back.
-   */
   /** Pushes one notification to `targets` and records what became of each device; throws if some failed. */
   async function push(row: NotificationRow, targets: (typeof devices.$inferSelect)[]): Promise<void> {
     const conversationId = row.data.conversationId;
@@ -381,6 +375,10 @@ export function createNotificationsService(deps: NotificationsDeps) {
     }
   }
 
+  /**
+   * Chat notices whose wait ends while others are being stored go together: one name look-up and one
+   * transaction for all of them. If that fails, each is stored alone, so one cannot keep the others back.
+   */
   const messageNotices = createBatcher<{ recipientId: string; event: MessageEvent }, void>(async (items) => {
     const store = async (batch: typeof items) => {
       const names = await namesOf([...new Set(batch.map((item) => item.event.senderId))]);
