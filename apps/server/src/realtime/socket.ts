@@ -6,6 +6,7 @@ import type { Clock } from "../clock.js";
 import type { Authenticator, AuthUser } from "../http/auth.js";
 import { AppError, coreErrors } from "../http/errors.js";
 import type { Logger } from "../logger.js";
+import { coalesceWrites } from "./write-coalescing.js";
 
 export interface SocketData {
   user: AuthUser;
@@ -111,6 +112,7 @@ export function createRealtime(httpServer: HttpServer, options: RealtimeOptions)
     ...(options.maxPayloadBytes ? { maxHttpBufferSize: options.maxPayloadBytes } : {}),
   });
   const log = options.logger.child({ component: "realtime" });
+  coalesceWrites(io.engine);
   io.adapter(
     broadcastingToOthersOnly(
       createAdapter(options.adapterPool, {
