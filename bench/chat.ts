@@ -16,7 +16,8 @@
  * whether or not earlier messages were acknowledged (an open loop, as users type), and a delivery's latency is
  * counted from the time its message was due, so a server that falls behind is charged for the whole backlog.
  * In the saturation phase the latency says only how long the clients' own queue is (in-flight messages divided
- * by throughput), whatever the server does, which is why the goal's latency is taken at its rate.
+ * by throughput), whatever the server does, which is why the goal's latency is taken at its rate. Both phases
+ * print the CPU time per message of the clients, the server and its database, and how many cores were busy.
  * Settings (environment): BENCH_PAIRS (default 50), BENCH_INFLIGHT (default 2), BENCH_ROUNDS (default 4),
  * BENCH_ROUND_SECONDS (default 5), BENCH_RATE (default 3000), BENCH_PROFILE=<folder>: each server records a
  * CPU profile of the saturation rounds (after warm-up), written there as `<target>.cpuprofile` (`jobsphere`,
@@ -314,6 +315,10 @@ interface RateTally {
   /** Deliveries of the messages sent in the rounds, latency from when each was due. */
   latencies: number[];
   seconds: number;
+  /** CPU time spent during the rounds and their wait for the last deliveries, ms, as in `Tally`. */
+  cpu: { clients: number; server: number; database: number };
+  /** How long that CPU time was taken over, s. */
+  cpuSeconds: number;
 }
 
 /**
@@ -366,6 +371,36 @@ async function steady(clients: Client[], seconds: number, tally?: RateTally): Pr
   tally.sent += due;
   tally.seconds += seconds;
   for (let lost = delivered; lost < due; lost += 1) tally.latencies.push(Number.POSITIVE_INFINITY);
+}
+
+/** CPU time per message of each part (µs), and how many cores the parts kept busy together. */
+function cpuShares(cpu: Tally["cpu"], messages: number, seconds: number) {
+  return {
+    perMessageUs: {
+      clients: (1000 * cpu.clients) / messages,
+      server: (1000 * cpu.server) / messages,
+      database: (1000 * cpu.database) / messages,
+    },
+    cores: (cpu.clients + cpu.server + cpu.database) / (1000 * seconds),
+  };
+}
+
+function printCpu(
+  per: string,
+  rows: ({ target: string } & ReturnType<typeof cpuShares>)[],
+  withoutDatabase: string,
+): void {
+  console.log(
+    `\nCPU time per ${per} (µs), and how many of the machine's ${availableParallelism()} cores were busy\n`,
+  );
+  console.log("| target | clients | server | PostgreSQL | total | cores busy |");
+  console.log("|---|---:|---:|---:|---:|---:|");
+  for (const row of rows) {
+    const { clients, server, database } = row.perMessageUs;
+    console.log(
+      `| ${row.target} | ${clients.toFixed(0)} | ${server.toFixed(0)} | ${row.target === withoutDatabase ? "–" : database.toFixed(0)} | ${(clients + server + database).toFixed(0)} | ${row.cores.toFixed(2)} |`,
+    );
+  }
 }
 
 function percentile(values: number[], p: number): number {
@@ -444,11 +479,22 @@ async function main(): Promise<void> {
       failed: 0,
       latencies: [],
       seconds: 0,
+      cpu: { clients: 0, server: 0, database: 0 },
+      cpuSeconds: 0,
     }));
     for (const target of targets) await steady(target.clients, warmUpSeconds);
     for (let round = 0; round < rounds; round += 1) {
-      for (const [index, target] of targets.entries())
-        await steady(target.clients, roundSeconds, rateTallies[index]);
+      for (const [index, target] of targets.entries()) {
+        const tally = rateTallies[index] as RateTally;
+        const ownDatabase = target.server === jobsphere ? databasePid : undefined;
+        const started = performance.now();
+        const before = await cpuNow(target.server.process.pid, ownDatabase);
+        await steady(target.clients, roundSeconds, tally);
+        const after = await cpuNow(target.server.process.pid, ownDatabase);
+        for (const part of ["clients", "server", "database"] as const)
+          tally.cpu[part] += after[part] - before[part];
+        tally.cpuSeconds += (performance.now() - started) / 1000;
+      }
     }
     const stored = await fetch(`${jobsphere.url}/health/live`);
     if (!stored.ok) throw new Error("the JobSphere server is not live after the run");
@@ -464,12 +510,7 @@ async function main(): Promise<void> {
         deliveredPerSecond: tally.delivered / tally.seconds,
         p50: percentile(tally.latencies, 50),
         p99: percentile(tally.latencies, 99),
-        perMessageUs: {
-          clients: (1000 * tally.cpu.clients) / tally.delivered,
-          server: (1000 * tally.cpu.server) / tally.delivered,
-          database: (1000 * tally.cpu.database) / tally.delivered,
-        },
-        cores: (tally.cpu.clients + tally.cpu.server + tally.cpu.database) / (1000 * tally.seconds),
+        ...cpuShares(tally.cpu, tally.delivered, tally.seconds),
       };
     });
     const steadyResults = targets.map((target, index) => {
@@ -484,6 +525,7 @@ async function main(): Promise<void> {
         p50: percentile(tally.latencies, 50),
         p99: percentile(tally.latencies, 99),
         max: percentile(tally.latencies, 100),
+        ...cpuShares(tally.cpu, tally.sent, tally.cpuSeconds),
       };
     });
     const [bare, ours] = results;
@@ -502,17 +544,7 @@ async function main(): Promise<void> {
         `| ${row.target} | ${Math.round(row.ackedPerSecond).toLocaleString("en")} | ${Math.round(row.deliveredPerSecond).toLocaleString("en")} | ${row.p50.toFixed(1)} | ${row.p99.toFixed(1)} |`,
       );
     }
-    console.log(
-      `\nCPU time per delivered message in the saturation rounds (µs), and how many of the machine's ${availableParallelism()} cores were busy\n`,
-    );
-    console.log("| target | clients | server | PostgreSQL | total | cores busy |");
-    console.log("|---|---:|---:|---:|---:|---:|");
-    for (const row of results) {
-      const { clients, server, database } = row.perMessageUs;
-      console.log(
-        `| ${row.target} | ${clients.toFixed(0)} | ${server.toFixed(0)} | ${row.target === bare.target ? "–" : database.toFixed(0)} | ${(clients + server + database).toFixed(0)} | ${row.cores.toFixed(2)} |`,
-      );
-    }
+    printCpu(`delivered message in the saturation rounds`, results, bare.target);
     console.log(
       `\nFixed rate: ${rate.toLocaleString("en")} msg/s offered over the ${pairs * 2} sockets without waiting for acks; ${rounds} rounds of ${roundSeconds} s per target, after ${warmUpSeconds} s of warm-up each; latency from when each message was due\n`,
     );
@@ -525,6 +557,11 @@ async function main(): Promise<void> {
         `| ${row.target} | ${Math.round(row.offeredPerSecond).toLocaleString("en")} | ${Math.round(row.deliveredPerSecond).toLocaleString("en")} | ${row.lost} | ${ms(row.p50)} | ${ms(row.p99)} | ${ms(row.max)} |`,
       );
     }
+    printCpu(
+      `message at ${rate.toLocaleString("en")} msg/s (the rounds and their last deliveries)`,
+      steadyResults,
+      bare.target,
+    );
     const ratio = ours.deliveredPerSecond / bare.deliveredPerSecond;
     const verdict = (met: boolean) => (met ? "met" : "NOT met");
     console.log("\n| measure | measured | goal | |");
