@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
@@ -120,8 +120,10 @@ export function createLocalStorage(options: LocalStorageOptions): StorageDriver 
     async put(key, body: Readable) {
       const path = pathOf(key);
       await mkdir(dirname(path), { recursive: true });
-      // Written beside and renamed into place: a reader never sees half an object.
-      const partial = `${path}.${process.pid}.partial`;
+      // Written beside and renamed into place: a reader never sees half an object. Each write has a file of its
+      // own, so writes of one key (from this process or another sharing the folder) never meet half-way, and
+      // whichever renames last wins whole.
+      const partial = `${path}.${randomUUID()}.partial`;
       try {
         await pipeline(body, createWriteStream(partial));
         await rename(partial, path);
