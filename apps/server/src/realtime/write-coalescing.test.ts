@@ -102,6 +102,25 @@ describe("a connection's packets of one tick leave together", () => {
     expect(seen).toEqual(inOrder(3001));
   });
 
+  it("closes only the connection whose write throws, and the process goes on serving the others", async () => {
+    const { account, socket } = await connected();
+    const bystander = await connected();
+    const bystanderSeen = collect(bystander.socket);
+    const reason = new Promise<string>((resolveReason) => socket.once("disconnect", resolveReason));
+    const [server] = await io.in(userRoom(account.id)).fetchSockets();
+    const transport = Reflect.get(Reflect.get(server ?? {}, "conn") as object, "transport") as {
+      send(packets: unknown[]): void;
+    };
+    transport.send = () => {
+      throw new Error("the transport broke");
+    };
+    io.to(userRoom(account.id)).emit("probe", 0);
+    io.to(userRoom(bystander.account.id)).emit("probe", 0);
+    expect(await reason).toBe("transport close");
+    await until("the bystander's event", () => bystanderSeen.length === 1);
+    expect(bystanderSeen).toEqual([0]);
+  });
+
   it("survives a client that drops its connection in the middle of a burst", async () => {
     const { account, socket } = await connected();
     const bystander = await connected();

@@ -5,6 +5,7 @@ import type { Server } from "socket.io";
 interface EngineConnection {
   readyState: string;
   transport: unknown;
+  close(discard?: boolean): unknown;
 }
 
 /** The TCP connection under a WebSocket transport (ws keeps it as `_socket`); polling has none of its own. */
@@ -20,8 +21,8 @@ function tcpSocketOf(transport: unknown): TcpSocket | undefined {
  * writes where one would do, and its client wakes up for each. Here a connection's packets of one tick go to
  * the transport together at the end of that tick (`process.nextTick`, so no later than before), written in
  * one system call with the TCP socket corked. Their order is kept. A connection that is not open (closing,
- * upgrading) flushes at once as before, so a close still waits for what was sent before it. With an Engine.IO
- * version whose connections have no `flush`, nothing changes.
+ * upgrading) flushes at once as before, so a close still waits for what was sent before it. A flush that throws
+ * closes its connection alone. With an Engine.IO version whose connections have no `flush`, nothing changes.
  */
 export function coalesceWrites(engine: Server["engine"]): void {
   engine.on("connection", (connection: EngineConnection) => {
@@ -32,12 +33,15 @@ export function coalesceWrites(engine: Server["engine"]): void {
     const flushTick = () => {
       scheduled = false;
       const tcp = tcpSocketOf(connection.transport);
-      if (!tcp) return flushNow();
-      tcp.cork();
+      tcp?.cork();
       try {
         flushNow();
+      } catch {
+        // Thrown here, it would end the process; it used to reach whichever emit came first. The connection it
+        // broke is closed and its client reconnects.
+        connection.close(true);
       } finally {
-        tcp.uncork();
+        tcp?.uncork();
       }
     };
     Reflect.set(connection, "flush", () => {
