@@ -36,6 +36,7 @@ describe.skipIf(skip)("the admin dashboard in Chromium", () => {
   let customer: Account;
   let bookingId: string;
   let disputedId: string;
+  let chargedBackId: string;
   let jobId: string;
 
   beforeAll(async () => {
@@ -58,13 +59,18 @@ describe.skipIf(skip)("the admin dashboard in Chromium", () => {
       body: { fileIds: [document], note: "Electrical licence attached" },
     });
     expect(submitted.status).toBe(201);
-    await app.request("PUT", "/api/v1/contractors/me/availability", {
-      token: contractor.accessToken,
-      body: {
-        timezone: "UTC",
-        weekly: [0, 1, 2, 3, 4, 5, 6].map((day) => ({ day, start: "00:00", end: "24:00" })),
-      },
-    });
+    /** Bookable at any hour of any day. */
+    const alwaysAvailable = async (who: Account) => {
+      const published = await app.request("PUT", "/api/v1/contractors/me/availability", {
+        token: who.accessToken,
+        body: {
+          timezone: "UTC",
+          weekly: [0, 1, 2, 3, 4, 5, 6].map((day) => ({ day, start: "00:00", end: "24:00" })),
+        },
+      });
+      expect(published.status, JSON.stringify(published.body)).toBe(200);
+    };
+    await alwaysAvailable(contractor);
     customer = await register(app, "customer", { name: "Carl Customer" });
     const start = new Date(Date.now() + 3 * DAY_MS);
     start.setUTCMinutes(0, 0, 0);
@@ -84,34 +90,44 @@ describe.skipIf(skip)("the admin dashboard in Chromium", () => {
 
     // A dispute with money held: the contractor onboards (the simulated gateway completes it at once), the
     // customer pays a second booking and disputes it.
-    const onboarding = await app.request("POST", "/api/v1/payments/connect/onboarding", {
-      token: contractor.accessToken,
-    });
-    expect(onboarding.status, JSON.stringify(onboarding.body)).toBe(200);
-    const paidWork = await app.request("POST", "/api/v1/bookings", {
-      token: customer.accessToken,
-      body: {
-        contractorId: contractor.id,
-        categorySlug: "electrician",
-        description: "Rewire the garden shed",
-        scheduledStart: new Date(start.getTime() + DAY_MS).toISOString(),
-        location: { lat: 51.5, lng: -0.12, address: "1 Garden Row, London" },
-        price: { amount: 24_000, currency: "gbp" },
-      },
-    });
-    expect(paidWork.status).toBe(201);
-    disputedId = paidWork.body.id;
+    const act = async (who: Account, id: string, action: string, body?: unknown) => {
+      const answer = await app.request("POST", `/api/v1/bookings/${id}/${action}`, {
+        token: who.accessToken,
+        body,
+      });
+      expect(answer.status, `${action}: ${JSON.stringify(answer.body)}`).toBe(200);
+      return answer;
+    };
+    /** A booking of `by`, accepted and paid for by the customer: funded, the money held. */
+    const funded = async (by: Account, description: string, price: number, daysAhead: number) => {
+      const onboarding = await app.request("POST", "/api/v1/payments/connect/onboarding", {
+        token: by.accessToken,
+      });
+      expect(onboarding.status, JSON.stringify(onboarding.body)).toBe(200);
+      const booked = await app.request("POST", "/api/v1/bookings", {
+        token: customer.accessToken,
+        body: {
+          contractorId: by.id,
+          categorySlug: "electrician",
+          description,
+          scheduledStart: new Date(start.getTime() + daysAhead * DAY_MS).toISOString(),
+          location: { lat: 51.5, lng: -0.12, address: "1 Garden Row, London" },
+          price: { amount: price, currency: "gbp" },
+        },
+      });
+      expect(booked.status, JSON.stringify(booked.body)).toBe(201);
+      const id: string = booked.body.id;
+      await act(by, id, "accept");
+      await act(customer, id, "payment", { paymentMethodId: "pm_card_visa" });
+      await until("the payment to fund the booking", async () => {
+        const seen = await app.request("GET", `/api/v1/bookings/${id}`, { token: customer.accessToken });
+        return seen.body.status === "funded" ? true : undefined;
+      });
+      return id;
+    };
+    disputedId = await funded(contractor, "Rewire the garden shed", 24_000, 1);
     const bookingAction = (who: Account, action: string, body?: unknown) =>
       app.request("POST", `/api/v1/bookings/${disputedId}/${action}`, { token: who.accessToken, body });
-    expect((await bookingAction(contractor, "accept")).status).toBe(200);
-    const payment = await bookingAction(customer, "payment", { paymentMethodId: "pm_card_visa" });
-    expect(payment.status, JSON.stringify(payment.body)).toBe(200);
-    await until("the payment to fund the booking", async () => {
-      const seen = await app.request("GET", `/api/v1/bookings/${disputedId}`, {
-        token: customer.accessToken,
-      });
-      return seen.body.status === "funded" ? true : undefined;
-    });
     const disputed = await bookingAction(customer, "dispute", {
       reason: "The shed lights still trip the fuse",
     });
@@ -120,6 +136,30 @@ describe.skipIf(skip)("the admin dashboard in Chromium", () => {
       statement: "The fuse board is sound; the lamp in the shed is faulty",
     });
     expect(responded.status, JSON.stringify(responded.body)).toBe(200);
+
+    // A chargeback on money already released: another contractor's work, done and confirmed, whose card
+    // payment the bank then disputes. The booking stays released; a refund after release is the answer.
+    const fitter = await createContractor(app, "Otto Ohm");
+    await alwaysAvailable(fitter);
+    chargedBackId = await funded(fitter, "Fit a new consumer unit", 30_000, 2);
+    await act(fitter, chargedBackId, "start");
+    await act(fitter, chargedBackId, "complete");
+    await act(customer, chargedBackId, "confirm");
+    const stripe = app.server.simulatedStripe;
+    if (!stripe) throw new Error("the server did not start the simulated gateway");
+    const intent = (await stripe.list("payment_intent")).find(
+      (candidate) => candidate.metadata?.bookingId === chargedBackId,
+    );
+    await stripe.openChargeback(String(intent?.latest_charge));
+    const admin = await login(app, adminEmail, strongPassword);
+    await until("the chargeback among the disputes", async () => {
+      const listed = await app.request("GET", "/api/v1/admin/disputes?limit=100", {
+        token: admin.accessToken,
+      });
+      return listed.body.items.some(
+        (entry: { booking: { id: string } }) => entry.booking.id === chargedBackId,
+      );
+    });
     // What the two said to each other, for the dispute's transcript.
     const conversation = await app.request("POST", "/api/v1/conversations", {
       token: customer.accessToken,
@@ -278,6 +318,42 @@ describe.skipIf(skip)("the admin dashboard in Chromium", () => {
         });
         expect(settled.body.status).toBe("partially_refunded");
         expect(settled.body.refundAmount).toEqual({ amount: 9_000, currency: "gbp" });
+      },
+    },
+    {
+      name: "refunds a released booking whose payment the bank charged back",
+      run: async () => {
+        await open("/disputes", "Disputes");
+        const dispute = page.getByRole("article", { name: `Dispute ${chargedBackId}` });
+        await dispute.getByText("Chargeback needs_response: £300.00 (fraudulent)").waitFor();
+        // Nothing is held any more: there is nothing to resolve, only to refund.
+        expect(await dispute.getByRole("button", { name: "Resolve" }).count()).toBe(0);
+        // A refund after release is of something.
+        await dispute.getByLabel("Refund to the customer (GBP)").fill("0");
+        expect(await dispute.getByRole("button", { name: "Refund after release" }).count()).toBe(0);
+        await dispute.getByLabel("Refund to the customer (GBP)").fill("300.01");
+        expect(await dispute.getByRole("button", { name: "Refund after release" }).count()).toBe(0);
+        await dispute.getByLabel("Refund to the customer (GBP)").fill("120");
+        await dispute.getByRole("button", { name: "Refund after release" }).click();
+        const dialog = page.getByRole("dialog", { name: "Refund this released booking?" });
+        await dialog
+          .getByText(
+            "£120.00 goes back to the customer; the contractor's transfer is reversed for their share of it.",
+          )
+          .waitFor();
+        await shoot("refund-after-release");
+        await dialog.getByLabel("Reason").fill("The bank sided with the customer over the missing breaker");
+        await dialog.getByRole("button", { name: "Confirm" }).click();
+        await dialog.waitFor({ state: "detached" });
+        const admin = await login(app, adminEmail, strongPassword);
+        const refunded = await app.request("GET", `/api/v1/bookings/${chargedBackId}`, {
+          token: admin.accessToken,
+        });
+        expect(refunded.body.status).toBe("partially_refunded");
+        expect(refunded.body.refundAmount).toEqual({ amount: 12_000, currency: "gbp" });
+        // Still listed until the bank closes the chargeback, now with nothing left to refund from here.
+        await dispute.getByText("partially refunded").waitFor();
+        expect(await dispute.getByRole("button", { name: "Refund after release" }).count()).toBe(0);
       },
     },
     {

@@ -60,7 +60,9 @@ export function Disputes() {
                       <span className="muted">{when(booking.disputeResponse.at)}</span>
                     </p>
                   ) : (
-                    <p className="muted">{booking.contractor.name} has not stated their side yet.</p>
+                    booking.status === "disputed" && (
+                      <p className="muted">{booking.contractor.name} has not stated their side yet.</p>
+                    )
                   )}
                   {dispute.chargebacks.map((chargeback) => (
                     <p key={chargeback.id} className="muted">
@@ -68,10 +70,13 @@ export function Disputes() {
                     </p>
                   ))}
                   <Transcript customer={booking.customer} contractor={booking.contractor} />
-                  {booking.status === "disputed" && (
-                    <Resolve
+                  {(booking.status === "disputed" || booking.status === "released") && (
+                    <Refund
                       id={booking.id}
                       price={booking.price}
+                      // A chargeback on money already released: the booking stays released, and a refund after
+                      // release is the admin's answer to it.
+                      afterRelease={booking.status === "released"}
                       done={() => client.invalidateQueries({ queryKey: ["disputes"] })}
                     />
                   )}
@@ -86,10 +91,43 @@ export function Disputes() {
   );
 }
 
-function Resolve({ id, price, done }: { id: string; price: Money; done: () => Promise<unknown> }) {
+/**
+ * The admin's answer to a dispute: on a disputed booking, how much of the held money goes back to the customer
+ * (the rest is released); on a released one, how much to refund, reversed from the contractor's Transfer.
+ */
+function Refund({
+  id,
+  price,
+  afterRelease,
+  done,
+}: {
+  id: string;
+  price: Money;
+  afterRelease: boolean;
+  done: () => Promise<unknown>;
+}) {
   const [refund, setRefund] = useState("0");
   const amount = Math.round(Number(refund) * 100);
-  const valid = Number.isFinite(amount) && amount >= 0 && amount <= price.amount;
+  // Resolving may refund nothing (all released); a refund after release is of something.
+  const valid = Number.isFinite(amount) && amount >= (afterRelease ? 1 : 0) && amount <= price.amount;
+  const refunded = money({ amount, currency: price.currency });
+  const request = (note: string) => ({
+    params: { path: { id } },
+    body: { refundAmount: { amount, currency: price.currency }, note },
+  });
+  const answer = afterRelease
+    ? {
+        label: "Refund after release",
+        title: "Refund this released booking?",
+        message: `${refunded} goes back to the customer; the contractor's transfer is reversed for their share of it.`,
+        send: (note: string) => ok(api.POST("/api/v1/admin/bookings/{id}/refund", request(note))),
+      }
+    : {
+        label: "Resolve",
+        title: "Resolve this dispute?",
+        message: `${refunded} goes back to the customer and ${money({ amount: price.amount - amount, currency: price.currency })} to the contractor.`,
+        send: (note: string) => ok(api.POST("/api/v1/admin/disputes/{id}/resolve", request(note))),
+      };
   return (
     <div className="actions">
       <label>
@@ -105,17 +143,12 @@ function Resolve({ id, price, done }: { id: string; price: Money; done: () => Pr
       </label>
       {valid && (
         <ConfirmButton
-          label="Resolve"
-          title="Resolve this dispute?"
-          message={`${money({ amount, currency: price.currency })} goes back to the customer and ${money({ amount: price.amount - amount, currency: price.currency })} to the contractor.`}
+          label={answer.label}
+          title={answer.title}
+          message={answer.message}
           reason="required"
           onConfirm={async (note) => {
-            await ok(
-              api.POST("/api/v1/admin/disputes/{id}/resolve", {
-                params: { path: { id } },
-                body: { refundAmount: { amount, currency: price.currency }, note: note ?? "" },
-              }),
-            );
+            await answer.send(note ?? "");
             await done();
           }}
         />
