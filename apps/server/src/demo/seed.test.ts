@@ -235,11 +235,18 @@ describe("demo data", () => {
       token: admin.accessToken,
     });
     expect(disputes.status).toBe(200);
-    expect(disputes.body.items.map((item: { booking: { status: string } }) => item.booking.status)).toEqual([
-      "disputed",
-    ]);
+    type Listed = { booking: { status: string; description: string }; chargebacks: { status: string }[] };
+    const open = disputes.body.items as Listed[];
+    expect(open.map((item) => item.booking.status).sort()).toEqual(["disputed", "released"]);
+    // A chargeback on released money: the booking stays released, and the admin has it to answer.
+    expect(open.find((item) => item.booking.status === "released")).toMatchObject({
+      booking: { description: "Spring tidy of the back garden" },
+      chargebacks: [
+        expect.objectContaining({ status: "needs_response", amount: { amount: 22000, currency: "gbp" } }),
+      ],
+    });
     // The dashboard shows both sides: the customer's reason and the contractor's answer.
-    expect(disputes.body.items[0].booking).toMatchObject({
+    expect(open.find((item) => item.booking.status === "disputed")?.booking).toMatchObject({
       disputeReason: "The work is not finished",
       disputeResponse: {
         statement: expect.stringContaining("Everything in the quote was done"),

@@ -19,7 +19,14 @@ export interface DemoBooking {
 
 const HOUR_MS = 3_600_000;
 
-const stories: { status: BookingStatus; description: string; price: number; startsInHours: number }[] = [
+const stories: {
+  status: BookingStatus;
+  description: string;
+  price: number;
+  startsInHours: number;
+  /** After the money has reached the contractor, the customer's bank disputes the card payment. */
+  chargedBack?: true;
+}[] = [
   {
     status: "requested",
     description: "Two new double sockets in the kitchen",
@@ -37,7 +44,13 @@ const stories: { status: BookingStatus; description: string; price: number; star
   { status: "funded", description: "Repaint the hallway and landing", price: 64000, startsInHours: 122 },
   { status: "in_progress", description: "Mount the TV and put up shelves", price: 12000, startsInHours: -2 },
   { status: "completed", description: "Change the front door locks", price: 15500, startsInHours: -26 },
-  { status: "released", description: "Spring tidy of the back garden", price: 22000, startsInHours: -100 },
+  {
+    status: "released",
+    description: "Spring tidy of the back garden",
+    price: 22000,
+    startsInHours: -100,
+    chargedBack: true,
+  },
   {
     status: "disputed",
     description: "Replace the bathroom radiator valve",
@@ -189,6 +202,8 @@ export interface DemoMoney {
   ): Promise<void>;
   /** The settlement the booking's status owes: the Transfer, the refund, or both. */
   settle(bookingId: string): Promise<void>;
+  /** The customer's bank disputes the booking's card payment: a chargeback for the admin to answer. */
+  chargeBack(bookingId: string): Promise<void>;
 }
 
 /** What the seed's transaction made, and the money steps that finish the bookings after it commits. */
@@ -215,7 +230,7 @@ export async function seedDemoBookings(
   now: Date,
 ): Promise<DemoBookings> {
   const made: DemoBooking[] = [];
-  const later: { booking: DemoBooking; steps: Step[] }[] = [];
+  const later: { booking: DemoBooking; steps: Step[]; chargedBack?: true }[] = [];
   for (const [index, story] of stories.entries()) {
     const customer = people.customers[index % people.customers.length];
     const contractor = people.contractors[index % people.contractors.length];
@@ -276,7 +291,7 @@ export async function seedDemoBookings(
     }
     const booking = { id, status: story.status, customerId: customer.id, contractorId: contractor.id };
     const steps = paid[story.status];
-    if (steps) later.push({ booking, steps });
+    if (steps) later.push({ booking, steps, ...(story.chargedBack ? { chargedBack: true } : {}) });
     made.push(booking);
   }
   const past = await seedPastWork(service, people, now);
@@ -287,6 +302,7 @@ export async function seedDemoBookings(
       for (const work of [...past, ...later]) {
         for (const step of work.steps) await step(money);
         if (owesSettlement.has(work.booking.status)) await money.settle(work.booking.id);
+        if ("chargedBack" in work) await money.chargeBack(work.booking.id);
       }
     },
   };

@@ -2,6 +2,7 @@ import { asc, isNull } from "drizzle-orm";
 import type { Database } from "../../db/client.js";
 import type { PaymentsService } from "./payments.service.js";
 import { webhookEvents } from "./payments.tables.js";
+import type { StripeModel } from "./stripe-model.js";
 import type { WebhookIntake } from "./webhooks.js";
 
 /**
@@ -11,8 +12,14 @@ import type { WebhookIntake } from "./webhooks.js";
  * queue's polling: the seed runs at every start on an empty database and must stay fast, and what it returns
  * must be the final state (the jobs that later find the same work find it done).
  */
-export function createDemoPayments(deps: { db: Database; service: PaymentsService; intake: WebhookIntake }) {
-  const { db, service, intake } = deps;
+export function createDemoPayments(deps: {
+  db: Database;
+  service: PaymentsService;
+  intake: WebhookIntake;
+  /** The simulated gateway's Stripe, where the demo's bank disputes a payment; none with real Stripe. */
+  model: StripeModel | undefined;
+}) {
+  const { db, service, intake, model } = deps;
   const system = (id: string, role: "customer" | "contractor" | "admin") => ({ id, role, sessionId: "demo" });
 
   /** Every webhook stored and not yet processed, oldest first, through the webhook job's own handler. */
@@ -44,6 +51,19 @@ export function createDemoPayments(deps: { db: Database; service: PaymentsServic
     /** What the `payment.settle` job does for the booking's status: the Transfer, the refund, or both. */
     async settle(bookingId: string): Promise<void> {
       await service.settle(bookingId);
+      await drain();
+    },
+    /**
+     * The customer's bank disputes the booking's card payment (`charge.dispute.created`), for the admin to
+     * answer. Only the simulated gateway can be made to; with real Stripe the demo has no chargeback.
+     */
+    async chargeBack(bookingId: string): Promise<void> {
+      if (!model) return;
+      const intent = (await model.list("payment_intent")).find(
+        (candidate) => candidate.metadata?.bookingId === bookingId,
+      );
+      if (typeof intent?.latest_charge !== "string") throw new Error(`booking ${bookingId} has no charge`);
+      await model.openChargeback(intent.latest_charge);
       await drain();
     },
     /**

@@ -8,7 +8,7 @@ import type { BookingsService } from "../bookings/index.js";
 import type { LedgerService } from "../ledger/index.js";
 import type { Module } from "../module.js";
 import type { PaymentGateway } from "./gateway.js";
-import { createSimulatedGateway } from "./gateway.simulated.js";
+import { createSimulatedGateway, simulatedModel } from "./gateway.simulated.js";
 import { createStripeGateway } from "./gateway.stripe.js";
 import { createDemoPayments, type DemoPayments } from "./payments.demo.js";
 import { paymentRoutes } from "./payments.routes.js";
@@ -95,7 +95,7 @@ export function createPaymentsModule(
     service,
     gateway,
     /** For the demo seed: money through the same calls as the routes and jobs, awaited to the end. */
-    demo: createDemoPayments({ db: deps.db, service, intake }),
+    demo: createDemoPayments({ db: deps.db, service, intake, model: simulatedModel(gateway) }),
     routes: paymentRoutes(service, intake),
     async jobs(queue) {
       for (const name of [webhookQueue, settleQueue, payoutQueue, moneyEventQueue]) {
