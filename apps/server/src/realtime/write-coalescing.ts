@@ -20,9 +20,10 @@ function tcpSocketOf(transport: unknown): TcpSocket | undefined {
  * messages answers its senders and tells its recipients in one tick, so a socket that is both gets several
  * writes where one would do, and its client wakes up for each. Here a connection's packets of one tick go to
  * the transport together at the end of that tick (`process.nextTick`, so no later than before), written in
- * one system call with the TCP socket corked. Their order is kept. A connection that is not open (closing,
- * upgrading) flushes at once as before, so a close still waits for what was sent before it. A flush that throws
- * closes its connection alone. With an Engine.IO version whose connections have no `flush`, nothing changes.
+ * one system call with the TCP socket corked. Their order is kept. A connection that is no longer open (closing)
+ * flushes at once as before, so a close still waits for what was sent before it; one being upgraded is still
+ * open, and its packets go to whichever transport it has at the end of the tick. A flush that throws closes
+ * its connection alone. With an Engine.IO version whose connections have no `flush`, nothing changes.
  */
 export function coalesceWrites(engine: Server["engine"]): void {
   engine.on("connection", (connection: EngineConnection) => {
