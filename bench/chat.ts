@@ -156,6 +156,12 @@ interface Client {
   extra: Record<string, string>;
 }
 
+interface Target {
+  label: string;
+  server: Child;
+  clients: Client[];
+}
+
 interface Tally {
   acked: number;
   delivered: number;
@@ -436,7 +442,7 @@ async function main(): Promise<void> {
     const echo = await spawnServer("echo");
     children.push(echo);
 
-    const targets = [
+    const targets: Target[] = [
       { label: "bare Socket.IO echo (no storage)", server: echo, clients: await echoClients(echo.url) },
       {
         label: "JobSphere `message:send` (stored, then delivered)",
@@ -461,15 +467,20 @@ async function main(): Promise<void> {
     const databasePid = Number(
       (await readFile(join(embedded.dataDir, "postmaster.pid"), "utf8")).split("\n")[0],
     );
+    /** Runs one round of `target`, adding the CPU it took to `cpu`; answers how long it ran, s. */
+    const measured = async (target: Target, cpu: Tally["cpu"], round: () => Promise<void>) => {
+      const ownDatabase = target.server === jobsphere ? databasePid : undefined;
+      const started = performance.now();
+      const before = await cpuNow(target.server.process.pid, ownDatabase);
+      await round();
+      const after = await cpuNow(target.server.process.pid, ownDatabase);
+      for (const part of ["clients", "server", "database"] as const) cpu[part] += after[part] - before[part];
+      return (performance.now() - started) / 1000;
+    };
     for (let round = 0; round < rounds; round += 1) {
       for (const [index, target] of targets.entries()) {
         const tally = tallies[index] as Tally;
-        const ownDatabase = target.server === jobsphere ? databasePid : undefined;
-        const before = await cpuNow(target.server.process.pid, ownDatabase);
-        await load(target.clients, roundSeconds, tally);
-        const after = await cpuNow(target.server.process.pid, ownDatabase);
-        for (const part of ["clients", "server", "database"] as const)
-          tally.cpu[part] += after[part] - before[part];
+        await measured(target, tally.cpu, () => load(target.clients, roundSeconds, tally));
       }
     }
     if (profileDir) for (const child of children) await writeProfile(child.process);
@@ -486,14 +497,9 @@ async function main(): Promise<void> {
     for (let round = 0; round < rounds; round += 1) {
       for (const [index, target] of targets.entries()) {
         const tally = rateTallies[index] as RateTally;
-        const ownDatabase = target.server === jobsphere ? databasePid : undefined;
-        const started = performance.now();
-        const before = await cpuNow(target.server.process.pid, ownDatabase);
-        await steady(target.clients, roundSeconds, tally);
-        const after = await cpuNow(target.server.process.pid, ownDatabase);
-        for (const part of ["clients", "server", "database"] as const)
-          tally.cpu[part] += after[part] - before[part];
-        tally.cpuSeconds += (performance.now() - started) / 1000;
+        tally.cpuSeconds += await measured(target, tally.cpu, () =>
+          steady(target.clients, roundSeconds, tally),
+        );
       }
     }
     const stored = await fetch(`${jobsphere.url}/health/live`);
