@@ -734,10 +734,15 @@ export function createBookingsService(deps: BookingsDeps) {
 
     /**
      * For the payments module: the amounts of a booking, read through the caller's transaction when there is
-     * one (`executor`). Undefined when there is no such booking.
+     * one (`executor`, or else the one open in this async context). Undefined when there is no such booking.
+     * Read beside a transaction instead, it would take a second pooled connection while that one holds the
+     * first: a burst as large as the pool would then wait on itself until the connect timeout.
      * @public
      */
-    async money(bookingId: string, executor: Executor = db): Promise<BookingMoney | undefined> {
+    async money(
+      bookingId: string,
+      executor: Executor = ambientTransaction(pool)?.db ?? db,
+    ): Promise<BookingMoney | undefined> {
       const [row] = await executor.select().from(bookings).where(eq(bookings.id, bookingId));
       if (!row) return undefined;
       return {

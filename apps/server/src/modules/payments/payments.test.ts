@@ -522,6 +522,59 @@ describe.each(["simulated", "stripe"] as const)("payments through the %s gateway
     expect(await commissionToday()).toEqual(before);
   });
 
+  it("refunds a released booking once under 20 parallel refunds, and moves nothing on a refused one", async () => {
+    const refund = (id: string, token: string, body: unknown) =>
+      app.request("POST", `/api/v1/admin/bookings/${id}/refund`, { token, body });
+    const gbp = (amount: number) => ({ refundAmount: { amount, currency: "gbp" }, note: "attack" });
+    // Not released yet: nothing to refund after release.
+    const held = await completed();
+    expect((await refund(held, admin.accessToken, gbp(100))).body.code).toBe("booking.invalid_transition");
+    const id = await completed();
+    expect((await act(customer, id, "confirm")).status).toBe(200);
+    await quiet();
+    const refused: [string, string, unknown, number][] = [
+      ["the customer", customer.accessToken, gbp(100), 403],
+      ["the contractor", contractor.accessToken, gbp(100), 403],
+      ["nothing", admin.accessToken, gbp(0), 400],
+      ["more than the price", admin.accessToken, gbp(24001), 400],
+      [
+        "another currency",
+        admin.accessToken,
+        { refundAmount: { amount: 100, currency: "eur" }, note: "x" },
+        422,
+      ],
+      ["a NUL in the note", admin.accessToken, { ...gbp(100), note: "re\u0000fund" }, 400],
+      ["a 1 MB note", admin.accessToken, { ...gbp(100), note: "x".repeat(1_100_000) }, 413],
+    ];
+    for (const [what, token, body, status] of refused)
+      expect((await refund(id, token, body)).status, what).toBe(status);
+    for (const [what, target, status] of [
+      ["a malformed id", "not-a-booking", 400],
+      ["a NUL in the id", "%00", 400],
+      ["a booking that does not exist", "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", 404],
+    ] as const)
+      expect((await refund(target, admin.accessToken, gbp(100))).status, what).toBe(status);
+    await quiet();
+    expect(await refundsOf(id)).toEqual([]);
+    expect((await read(id)).status).toBe("released");
+
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, index) => refund(id, admin.accessToken, gbp(1000 + index))),
+    );
+    const accepted = answers.filter((answer) => answer.status === 200);
+    expect(accepted).toHaveLength(1);
+    for (const answer of answers.filter((candidate) => candidate.status !== 200))
+      expect(answer.body.code).toBe("booking.invalid_transition");
+    const amount: number = accepted[0]?.body.refundAmount.amount;
+    await quiet();
+    expect((await refundsOf(id)).map((made) => made.amount)).toEqual([amount]);
+    const [transfer] = await transfersOf(id);
+    expect(transfer?.amount_reversed).toBe(Math.round(amount * 0.9));
+    expect(
+      (await read(id)).history.filter((entry: { status: string }) => entry.status === "partially_refunded"),
+    ).toHaveLength(1);
+  });
+
   it("resolves a dispute with a partial refund that sums exactly, audit-logged", async () => {
     const id = await completed({ price: { amount: 9999, currency: "gbp" } });
     expect((await act(customer, id, "dispute", { reason: "Two sockets dead" })).status).toBe(200);
