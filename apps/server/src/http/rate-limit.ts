@@ -1,8 +1,10 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { type SQL, sql } from "drizzle-orm";
 import type { Response } from "express";
 import type pg from "pg";
 import { RateLimiterPostgres, RateLimiterRes } from "rate-limiter-flexible";
 import { AppError, coreErrors } from "./errors.js";
+import { rateLimits } from "./rate-limit.tables.js";
 
 export interface LimitRule {
   /** Name of the counter, e.g. `login_fail_ip`. */
@@ -23,15 +25,37 @@ export interface Limiter {
   /** Charges `points` (default 1) to `key`; throws 429 `rate_limited` with Retry-After and RateLimit-* when that passes the limit. */
   consume(key: string, points?: number): Promise<void>;
   /**
-   * Charges one point per key in `keys` (a key may come several times) in one statement, as `consume` would
-   * one by one in that order: answers, in order, `undefined` for a charge let through and the 429 for one
-   * past the limit (its point given back). Shows in no `RateLimit-*` headers: for work outside a request.
+   * Charges one point per key in `keys` (a key may come several times) inside a larger statement, so that
+   * the charges and the work they let through commit together in one round trip; judged as `consume` would
+   * judge them one by one in that order. Shows in no `RateLimit-*` headers: for work outside a request.
    */
-  consumeEach(keys: string[]): Promise<(AppError | undefined)[]>;
+  readonly inStatement: StatementCharges;
   /** Gives back points charged earlier. */
   refund(key: string, points?: number): Promise<void>;
   /** Forgets `key` (e.g. failures forgiven after a successful login). */
   reset(key: string): Promise<void>;
+}
+
+/**
+ * A limiter's charges as part of one statement. `ctes` goes first in its `with` list and defines
+ * `charge_answers(ord, admitted, expire)`: for the key at position `ord` of `keys` (from 1), whether its
+ * point was let through (a key's first charges are, up to the limit) and when its window ends (ms). The
+ * statement's own work joins it on `ord` and keeps the admitted items; `settle` then answers each key from
+ * those rows and gives back the points of the refused ones.
+ */
+export interface StatementCharges {
+  ctes: SQL;
+  /** The values of the placeholders in `ctes`, to fill with the statement's own. */
+  values(keys: readonly string[]): Record<string, unknown>;
+  /** Answers in the order of `keys`: `undefined` for a charge let through, the 429 for a refused one. */
+  settle(keys: readonly string[], answers: readonly ChargeAnswer[]): Promise<(AppError | undefined)[]>;
+}
+
+/** A row of `charge_answers`, as pg returns it. */
+export interface ChargeAnswer {
+  ord: string | number;
+  admitted: boolean;
+  expire: string | number;
 }
 
 /** What one limit stands at for one key, after this request's charges and refunds. */
@@ -101,6 +125,53 @@ function postgresCounters(pool: pg.Pool, name: string, points: number, windowSec
   });
 }
 
+/**
+ * rate-limiter-flexible's own upsert (a new window where the last one expired), for every key at once and in
+ * the keys' order (two statements charging the same keys lock their rows in one order, so they wait for each
+ * other instead of deadlocking). Each charge is then judged in arrival order: a key's charges past the limit
+ * are its last ones, refused, and their points are given back after the statement, as `consume` does.
+ */
+function statementCharges(rule: LimitRule, counters: RateLimiterPostgres): StatementCharges {
+  const prefix = `${rule.name}:`;
+  return {
+    ctes: sql`charge_input as (
+        select key, ord from unnest(${sql.placeholder("chargeKeys")}::text[]) with ordinality as c(key, ord)
+      ), charged as (
+        insert into ${rateLimits} as r (key, points, expire)
+        select ${prefix} || key, count(*)::int, ${sql.placeholder("chargeExpire")}::bigint
+        from charge_input group by key order by key
+        on conflict (key) do update set
+          points = case when r.expire <= ${sql.placeholder("chargeNow")}::bigint then excluded.points else r.points + excluded.points end,
+          expire = case when r.expire <= ${sql.placeholder("chargeNow")}::bigint then excluded.expire else r.expire end
+        returning r.key, r.points, r.expire
+      ), charge_answers as (
+        select i.ord, c.expire,
+          c.points - count(*) over (partition by i.key)
+            + row_number() over (partition by i.key order by i.ord) <= ${rule.points}::int as admitted
+        from charge_input i join charged c on c.key = ${prefix} || i.key
+      )`,
+    // Windows are on the wall clock, as rate-limiter-flexible keeps them for `consume` and `reward`.
+    values(keys) {
+      const now = Date.now();
+      return { chargeKeys: keys, chargeExpire: now + rule.windowSeconds * 1000, chargeNow: now };
+    },
+    async settle(keys, answers) {
+      const now = Date.now();
+      const byOrd = new Map(answers.map((answer) => [Number(answer.ord), answer]));
+      const refused = new Map<string, number>();
+      const judged = keys.map((key, index) => {
+        const answer = byOrd.get(index + 1);
+        if (!answer) throw new Error("a rate limit charge was not answered");
+        if (answer.admitted) return undefined;
+        refused.set(key, (refused.get(key) ?? 0) + 1);
+        return tooMany(rule, Number(answer.expire) - now);
+      });
+      for (const [key, points] of refused) await counters.reward(key, points);
+      return judged;
+    },
+  };
+}
+
 /** Counters in PostgreSQL (table `rate_limits`), so limits hold across every process of the deployment. */
 export function createLimiter(pool: pg.Pool, rule: LimitRule): Limiter {
   const limiter = postgresCounters(pool, rule.name, rule.points, rule.windowSeconds);
@@ -127,49 +198,7 @@ export function createLimiter(pool: pg.Pool, rule: LimitRule): Limiter {
         throw tooMany(rule, error.msBeforeNext);
       }
     },
-    async consumeEach(keys) {
-      const counts = new Map<string, number>();
-      for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
-      const now = Date.now();
-      // rate-limiter-flexible's own upsert (a new window when the last one expired), for every key at once.
-      // Its commit does not wait for the WAL flush (for this transaction only: `set_config(..., true)`): a
-      // chat send would otherwise wait for two flushes, this one and its message's. A crash can forget the last
-      // few charges, never a stored message, whose durable commit also flushes the charges before it.
-      const { rows } = await pool.query<{ key: string; points: number; expire: string }>({
-        name: "rate-limit-consume-each",
-        text: `insert into rate_limits as r (key, points, expire)
-          select c.key, c.points, $3::bigint from unnest($1::text[], $2::int[]) as c(key, points),
-            (select set_config('synchronous_commit', 'off', true)) as quick_commit
-          on conflict (key) do update set
-            points = case when r.expire <= $4 then excluded.points else r.points + excluded.points end,
-            expire = case when r.expire <= $4 then excluded.expire else r.expire end
-          returning key, points, expire`,
-        values: [
-          [...counts.keys()].map((key) => `${rule.name}:${key}`),
-          [...counts.values()],
-          now + rule.windowSeconds * 1000,
-          now,
-        ],
-      });
-      const after = new Map(rows.map((row) => [row.key.slice(rule.name.length + 1), row]));
-      // Of a key's charges, those past the limit are its last ones; they are given back, as `consume` does.
-      const seen = new Map<string, number>();
-      const answers = keys.map((key) => {
-        const row = after.get(key);
-        if (!row) throw new Error("a rate limit charge returned no row");
-        const charged = counts.get(key) ?? 0;
-        const index = (seen.get(key) ?? 0) + 1;
-        seen.set(key, index);
-        return row.points - charged + index > rule.points
-          ? tooMany(rule, Number(row.expire) - now)
-          : undefined;
-      });
-      for (const [key, charged] of counts) {
-        const refused = Math.min(charged, Math.max(0, (after.get(key)?.points ?? 0) - rule.points));
-        if (refused > 0) await limiter.reward(key, refused);
-      }
-      return answers;
-    },
+    inStatement: statementCharges(rule, limiter),
     async refund(key, points = 1) {
       await limiter.reward(key, points);
       record(rule, key, (standing) => ({

@@ -9,7 +9,7 @@ import { startTestServer, type TestServer } from "../../../test/server.js";
 import { openSocket } from "../../../test/sockets.js";
 
 /**
- * Socket sends that arrive together share their statements (the rate limit's charges, then the inserts):
+ * Socket sends that arrive together share one statement (the rate limit's charges and the inserts):
  * these bursts check that every rule still holds message by message inside one batch.
  */
 const messageLimit = 12;
@@ -183,6 +183,12 @@ describe("chat sends batched together", () => {
       expect(poison.error).toMatchObject({ code: "internal", status: 500 });
       expect((await stored(conversationId)).map((row) => row.text)).toEqual(["first", "last"]);
       expect(await stored(theirs)).toEqual([]);
+      // Only the two stored messages count against the sender's limit: the failed batch's charges rolled
+      // back with it, and the messages that then failed alone gave theirs back.
+      const { rows } = await sql.query("select points from rate_limits where key = $1", [
+        `chat_message_user:${customer.id}`,
+      ]);
+      expect(rows).toEqual([{ points: 2 }]);
     } finally {
       await sql.query("drop trigger refuse_poison on messages; drop function refuse_poison();");
     }

@@ -367,9 +367,13 @@ export function createChatService(deps: ChatDeps) {
     message: NewMessage;
   }
 
-  /** The text of `insertTexts`, built once: the batch is in its array parameters, so the text never changes. */
-  const insertTextsStatement = new PgDialect({ casing: "snake_case" }).sqlToQuery(sql`
-      with input as (
+  /**
+   * The text of `sendTexts`, built once: the batch is in its array parameters, so the text never changes.
+   * The sender's charge to the rate limit comes first; only a message it admits goes on, to be numbered in
+   * its conversation where its sender takes part.
+   */
+  const sendTextsStatement = new PgDialect({ casing: "snake_case" }).sqlToQuery(sql`
+      with ${limiter.inStatement.ctes}, input as (
         select * from unnest(
           ${sql.placeholder("ids")}::uuid[], ${sql.placeholder("conversationIds")}::uuid[],
           ${sql.placeholder("senderIds")}::uuid[], ${sql.placeholder("texts")}::text[],
@@ -377,6 +381,7 @@ export function createChatService(deps: ChatDeps) {
         ) with ordinality as i(id, conversation_id, sender_id, text, client_message_id, created_at, ord)
       ), eligible as (
         select i.*, c.customer_id, c.contractor_id from input i
+        join charge_answers a on a.ord = i.ord and a.admitted
         join ${conversations} c on c.id = i.conversation_id
           and (c.customer_id = i.sender_id or c.contractor_id = i.sender_id)
       ), counts as (
@@ -396,61 +401,100 @@ export function createChatService(deps: ChatDeps) {
         on conflict (sender_id, client_message_id) do nothing
         returning id
       )
-      select e.id, e.customer_id, e.contractor_id, exists (select 1 from inserted where inserted.id = e.id) as stored
-      from eligible e`);
+      select i.id, a.ord, a.admitted, a.expire, e.customer_id, e.contractor_id,
+        exists (select 1 from inserted where inserted.id = i.id) as stored
+      from input i join charge_answers a on a.ord = i.ord left join eligible e on e.id = i.id
+      order by a.ord`);
+
+  /** What a socket send came to: refused by the rate limit, or the outcome of its insert. */
+  type SendOutcome =
+    | { refused: AppError }
+    | ({ refused?: undefined } & Awaited<ReturnType<typeof insertText>>);
 
   /**
-   * Text messages sent at once, in one statement: each numbered in its conversation in the order given (a
-   * conversation's row updated once for all of its messages), where its sender takes part; the same answer per
-   * message as `insertText`. A clientMessageId given twice in one batch stores the first (the second conflicts,
-   * as it would one after the other). A named statement: each pooled connection parses and plans it once,
-   * not once per batch.
+   * Text messages sent at once, in one statement with their charges to the rate limit: each judged by the
+   * limit in the order given, then numbered in its conversation in that order (a conversation's row updated
+   * once for all of its messages), where its sender takes part; the same answer per message as `insertText`.
+   * A clientMessageId given twice in one batch stores the first (the second conflicts, as it would one after
+   * the other). A named statement: each pooled connection parses and plans it once, not once per batch.
    */
-  async function insertTexts(sends: TextSend[]): Promise<Awaited<ReturnType<typeof insertText>>[]> {
+  async function sendTexts(sends: TextSend[]): Promise<SendOutcome[]> {
+    const senders = sends.map((send) => send.user.id);
     const { rows } = await pool.query<{
       id: string;
-      customer_id: string;
-      contractor_id: string;
+      ord: string;
+      admitted: boolean;
+      expire: string;
+      customer_id: string | null;
+      contractor_id: string | null;
       stored: boolean;
     }>({
-      name: "chat-insert-texts",
-      text: insertTextsStatement.sql,
-      values: fillPlaceholders(insertTextsStatement.params, {
+      name: "chat-send-texts",
+      text: sendTextsStatement.sql,
+      values: fillPlaceholders(sendTextsStatement.params, {
+        ...limiter.inStatement.values(senders),
         ids: sends.map((send) => send.message.id),
         conversationIds: sends.map((send) => send.conversationId),
-        senderIds: sends.map((send) => send.user.id),
+        senderIds: senders,
         texts: sends.map((send) => send.message.text),
         clientMessageIds: sends.map((send) => send.message.clientMessageId ?? null),
         createdAt: sends.map((send) => send.message.now.toISOString()),
       }),
     });
-    const outcomes = new Map(rows.map((row) => [row.id, row]));
-    return sends.map((send) => {
-      const row = outcomes.get(send.message.id);
-      return row
+    const refusals = await limiter.inStatement.settle(senders, rows);
+    return sends.map((send, index): SendOutcome => {
+      const refused = refusals[index];
+      if (refused) return { refused };
+      const row = rows[index];
+      if (row?.id !== send.message.id) throw new Error("a batched message was not answered in order");
+      return row.customer_id && row.contractor_id
         ? { parties: { customerId: row.customer_id, contractorId: row.contractor_id }, stored: row.stored }
         : { stored: false };
     });
   }
 
   /**
-   * Socket sends, batched: the charges to the rate limit of every send that arrives while a batch is in flight
-   * in one statement, then their inserts in one. A batch the database refuses (a deadlock with another
-   * process's batch, say) is tried again one message at a time, so one bad message fails alone.
+   * Socket sends, batched: every send that arrives while a batch is in flight goes into the next batch, whose
+   * charges and inserts are one statement. A batch the database refuses (a deadlock with another process's
+   * batch, say) is tried again one message at a time, so one bad message fails alone.
    */
-  const charges = createBatcher<string, AppError | undefined>(async (userIds) =>
-    (await limiter.consumeEach(userIds)).map((value) => ({ status: "fulfilled", value })),
-  );
-  const textInserts = createBatcher<TextSend, Awaited<ReturnType<typeof insertText>>>(async (sends) => {
+  const textSends = createBatcher<TextSend, SendOutcome>(async (sends) => {
     try {
-      return (await insertTexts(sends)).map((value) => ({ status: "fulfilled", value }));
+      return (await sendTexts(sends)).map((value) => ({ status: "fulfilled", value }));
     } catch (error) {
       log.warn({ err: error, size: sends.length }, "a batch of messages failed; storing them one by one");
       return Promise.all(
-        sends.map((send) => settle(() => insertText(send.user, send.conversationId, send.message))),
+        sends.map((send) =>
+          settle(() =>
+            chargedAlone(send.user, () => insertText(send.user, send.conversationId, send.message)),
+          ),
+        ),
       );
     }
   });
+
+  /**
+   * A message charged to the rate limit on its own, then stored by `store`: a REST send (its answer shows the
+   * limit's RateLimit-* headers) or a message with files, and a failed batch's messages one by one. A message
+   * that fails to store gives its charge back: nothing was sent.
+   */
+  async function chargedAlone(
+    user: AuthUser,
+    store: () => Promise<Awaited<ReturnType<typeof insertText>>>,
+  ): Promise<SendOutcome> {
+    try {
+      await limiter.consume(user.id);
+    } catch (error) {
+      if (error instanceof AppError && error.def === coreErrors.rateLimited) return { refused: error };
+      throw error;
+    }
+    try {
+      return await store();
+    } catch (error) {
+      await limiter.refund(user.id).catch(() => {});
+      throw error;
+    }
+  }
 
   /** A message with files: numbered, stored and its files attached in one transaction. */
   async function insertWithAttachments(
@@ -657,36 +701,24 @@ export function createChatService(deps: ChatDeps) {
       // with other senders'; a REST send keeps its own (its answer's RateLimit-* headers, its Idempotency-Key
       // transaction).
       const batched = exceptSocketId !== undefined && fileIds.length === 0 && !inTransaction(pool);
-      let refused: AppError | undefined;
-      if (batched) refused = await charges(user.id);
-      else {
-        try {
-          await limiter.consume(user.id);
-        } catch (error) {
-          if (!(error instanceof AppError && error.def === coreErrors.rateLimited)) throw error;
-          refused = error;
-        }
-      }
-      if (refused) {
-        // A resend of a stored message is answered even at the limit: it costs no new message.
-        const stored = clientMessageId ? await storedByClientId(user.id, clientMessageId) : undefined;
-        if (stored) return resent(stored, conversationId);
-        throw new AppError(chatErrors.rateLimited, refused.message, { headers: refused.options.headers });
-      }
       const id = newId();
       const now = clock.now();
       const text = input.text ?? "";
-      let outcome: { parties?: { customerId: string; contractorId: string }; stored: boolean };
-      try {
-        outcome = batched
-          ? await textInserts({ user, conversationId, message: { id, text, clientMessageId, now } })
-          : fileIds.length === 0
-            ? await insertText(user, conversationId, { id, text, clientMessageId, now })
-            : await insertWithAttachments(user, conversationId, { id, text, clientMessageId, now, fileIds });
-      } catch (error) {
-        // Nothing was sent: a refused attachment does not use up the sender's allowance.
-        await limiter.refund(user.id).catch(() => {});
-        throw error;
+      const message = { id, text, clientMessageId, now };
+      const outcome: SendOutcome = batched
+        ? await textSends({ user, conversationId, message })
+        : await chargedAlone(user, () =>
+            fileIds.length === 0
+              ? insertText(user, conversationId, message)
+              : insertWithAttachments(user, conversationId, { ...message, fileIds }),
+          );
+      if (outcome.refused) {
+        // A resend of a stored message is answered even at the limit: it costs no new message.
+        const stored = clientMessageId ? await storedByClientId(user.id, clientMessageId) : undefined;
+        if (stored) return resent(stored, conversationId);
+        throw new AppError(chatErrors.rateLimited, outcome.refused.message, {
+          headers: outcome.refused.options.headers,
+        });
       }
       const { parties } = outcome;
       if (!parties || !outcome.stored) {
