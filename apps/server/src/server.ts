@@ -327,15 +327,17 @@ export async function startServer(
     jobsModule.service.onQuote(notifications.service.quoteEvent);
     contractors.service.verification.onDecided(notifications.service.verificationDecided);
     reviews.service.onReview(notifications.service.reviewEvent);
-    chat.service.onMessage((message, recipientId) =>
-      notifications.service.notifyMessage({
+    // Not awaited: the notice waits for its conversation's quiet second, and its failure is the notifications
+    // module's to log (the message itself is stored and delivered by then).
+    chat.service.onMessage((message, recipientId) => {
+      void notifications.service.notifyMessage({
         messageId: message.id,
         conversationId: message.conversationId,
         senderId: message.senderId,
         recipientIds: [recipientId],
         text: message.text,
-      }),
-    );
+      });
+    });
     payments.service.onMoneyEvent(async (event) => {
       switch (event.kind) {
         case "payment_received":

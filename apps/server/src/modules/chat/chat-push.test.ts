@@ -6,6 +6,7 @@ import { type Account, login, register } from "../../../test/accounts.js";
 import { ask, settle } from "../../../test/chat.js";
 import { createTestDatabase, type TestDatabase } from "../../../test/database.js";
 import { createContractor } from "../../../test/fixtures.js";
+import { capturedLogger } from "../../../test/logs.js";
 import { startTestServer, type TestServer } from "../../../test/server.js";
 import { openSocket } from "../../../test/sockets.js";
 
@@ -49,10 +50,14 @@ describe("chat notifications", () => {
   let database: TestDatabase;
   let app: TestServer;
   const sockets: Socket[] = [];
+  const logs = capturedLogger();
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    app = await startTestServer({ CHAT_PUSH_DELAY_MS: String(pushDelayMs) }, { database });
+    app = await startTestServer(
+      { CHAT_PUSH_DELAY_MS: String(pushDelayMs) },
+      { database, logger: logs.logger },
+    );
   });
   afterAll(async () => {
     for (const socket of sockets) socket.close();
@@ -144,7 +149,7 @@ describe("chat notifications", () => {
       });
       expect(first.message).toBeDefined();
       const sent = await Promise.all([
-        ask<{ message?: unknown }>(phone, "message:send", {
+        ask<{ message?: { id: string } }>(phone, "message:send", {
           conversationId: withTom,
           text: "poison",
           clientMessageId: randomUUID(),
@@ -161,6 +166,10 @@ describe("chat notifications", () => {
       expect(await chatNotifications(app, bob, 1)).toHaveLength(1);
       await settle(500);
       expect((await inboxOf(app, tom)).filter((item) => item.kind === "newMessage")).toEqual([]);
+      // The notice that could not be stored is logged, once, naming its recipient and message.
+      expect(logs.entries("a chat notification could not be stored")).toEqual([
+        expect.objectContaining({ level: 50, recipientId: tom.id, messageId: sent[0]?.message?.id }),
+      ]);
     } finally {
       await sql.query("drop trigger refuse_poison on notifications; drop function refuse_poison();");
       await sql.end();

@@ -48,8 +48,11 @@ export interface ChatDeps {
   };
 }
 
-/** A committed message for its recipient; the seam for push notifications to offline devices. */
-export type ChatMessageListener = (message: MessageView, recipientId: string) => Promise<void>;
+/**
+ * A committed message for its recipient; the seam for push notifications to offline devices. Called for every
+ * message, after its commit: a listener answers at once and deals with its own failures.
+ */
+export type ChatMessageListener = (message: MessageView, recipientId: string) => void;
 
 /** How the service reaches sockets; set by the module once Socket.IO exists. */
 export interface ChatDelivery {
@@ -563,9 +566,11 @@ export function createChatService(deps: ChatDeps) {
       log.error({ err: error, messageId: message.id }, "a message could not be delivered live");
     }
     for (const listener of listeners) {
-      listener(message, recipientId).catch((error: unknown) =>
-        log.error({ err: error, messageId: message.id }, "a message listener failed"),
-      );
+      try {
+        listener(message, recipientId);
+      } catch (error) {
+        log.error({ err: error, messageId: message.id }, "a message listener failed");
+      }
     }
   }
 

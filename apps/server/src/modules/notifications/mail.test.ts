@@ -1,28 +1,16 @@
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import pg from "pg";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { register } from "../../../test/accounts.js";
+import { capturedLogger } from "../../../test/logs.js";
 import { startTestServer, type TestServer } from "../../../test/server.js";
 import { codeIn, startSmtp, type TestSmtp } from "../../../test/smtp.js";
 import { until } from "../../../test/until.js";
 import { createMailer } from "./mail.js";
 import { verificationCodeEmail } from "./templates.js";
-
-/** A real pino logger whose lines are kept in memory, to see what the logs would hold. */
-function capturedLogger() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(String(chunk));
-      done();
-    },
-  });
-  return { logger: pino({ level: "trace" }, stream), text: () => lines.join("") };
-}
 
 describe("mail without an SMTP server", () => {
   it("writes each message under DATA_DIR/mail so a developer can read the code", async () => {

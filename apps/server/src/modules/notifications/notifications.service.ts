@@ -397,7 +397,14 @@ export function createNotificationsService(deps: NotificationsDeps) {
   const messageBatches = latestPerKey<MessageEvent>(
     deps.chatDelayMs,
     (recipientId, event) => `${recipientId} ${event.conversationId}`,
-    (recipientId, event) => messageNotices({ recipientId, event }),
+    (recipientId, event) =>
+      messageNotices({ recipientId, event }).catch((error: unknown) => {
+        log.error(
+          { err: error, recipientId, messageId: event.messageId },
+          "a chat notification could not be stored",
+        );
+        throw error;
+      }),
   );
 
   return {
@@ -579,14 +586,23 @@ export function createNotificationsService(deps: NotificationsDeps) {
      * For the chat module's `onMessage`. Each recipient is told after `chatDelayMs`, once for all the messages
      * of one conversation that reached them meanwhile, with the latest (a push of one conversation replaces
      * the one before on the device anyway). Pushes of one conversation collapse into the latest on the
-     * device, and none is sent while the recipient has the conversation open. Resolves once stored.
+     * device, and none is sent while the recipient has the conversation open. Resolves once stored; a notice
+     * that cannot be stored is logged here, and its rejection is handled, so a caller may leave it alone.
+     *
+     * Called for every message, so it keeps nothing of a message but the latest of its conversation: a
+     * recipient's wait is one promise, shared by every message that joins it. Anything held per message would
+     * live through the wait and cost the garbage collector a copy into the old generation.
      */
-    async notifyMessage(event: MessageEvent): Promise<void> {
-      await Promise.all(
-        event.recipientIds
-          .filter((id) => id !== event.senderId)
-          .map((recipientId) => messageBatches.add(recipientId, event)),
-      );
+    notifyMessage(event: MessageEvent): Promise<void> {
+      const waits: Promise<void>[] = [];
+      for (const recipientId of event.recipientIds) {
+        if (recipientId !== event.senderId) waits.push(messageBatches.add(recipientId, event));
+      }
+      if (waits.length === 1 && waits[0]) return waits[0];
+      const all = Promise.all(waits).then(() => undefined);
+      // As each wait: a caller that does not wait must not leave an unhandled rejection.
+      all.catch(() => {});
+      return all;
     },
 
     /** Stores the chat notifications still waiting (at shutdown, before the database closes). */
