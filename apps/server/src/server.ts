@@ -4,6 +4,7 @@ import type { Agent } from "node:https";
 import type { AddressInfo } from "node:net";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
+import { setTimeout as setTimeoutPromise } from "node:timers/promises";
 import pg from "pg";
 import { z } from "zod";
 import { createApp } from "./app.js";
@@ -413,7 +414,11 @@ export async function startServer(
     // a listener added later would also answer Socket.IO's long-polling requests (404), so the app is bound here.
     let handleRequest: RequestListener | undefined;
     const http = createServer(serverTimeouts(config.http), (req, res) => handleRequest?.(req, res));
-    const adapter = adapterConnections(databaseUrl, config.database, logger);
+    const adapter = adapterConnections(
+      databaseUrl,
+      { ...config.database, now: () => clock.now().getTime() },
+      logger,
+    );
     cleanup.push(() => adapter.close());
     const io = createRealtime(http, {
       authenticator: auth.service.authenticator,
@@ -423,6 +428,7 @@ export async function startServer(
       corsOrigins: config.corsOrigins,
       logger,
       adapterPool: adapter.pool,
+      adapterListeningSince: adapter.listeningSince,
       maxPayloadBytes: config.socketMaxPayloadBytes,
     });
     cleanup.push(() => closeRealtimeAdapter(io));
@@ -485,6 +491,15 @@ export async function startServer(
       onListenerClosed: () => closeRealtime(io),
     });
     handleRequest = app.express;
+    // Before serving anyone, this instance listens to the others and they have heard of it, so broadcasts
+    // reach its sockets both ways from the first one. A database that stops answering just now holds the
+    // start no longer than a connection attempt; the adapter keeps trying and reports it.
+    const heard = Promise.all([adapter.published(), adapter.listening()]);
+    const gaveUp = await Promise.race([
+      heard.then(() => false),
+      setTimeoutPromise(2 * config.database.connectTimeoutMs, true, { ref: false }),
+    ]);
+    if (gaveUp) logger.warn("serving before the Socket.IO adapter listens to the other instances");
     http.listen(config.port, config.host);
     await once(http, "listening");
     const { port } = http.address() as AddressInfo;

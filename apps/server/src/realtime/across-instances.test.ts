@@ -3,10 +3,11 @@ import pg from "pg";
 import type { Socket } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Account, login, register, strongPassword } from "../../test/accounts.js";
+import { TestClock } from "../../test/clock.js";
 import { startTestServer, type TestServer } from "../../test/server.js";
 import { openSocket } from "../../test/sockets.js";
 import { until } from "../../test/until.js";
-import { userRoom } from "./socket.js";
+import { adapterWarmUpMs, userRoom } from "./socket.js";
 
 /** Emits `event` to a user's room from `server`, as a module would. */
 function emitToUser(server: TestServer, userId: string, event: string, payload: unknown): void {
@@ -181,8 +182,40 @@ describe("an instance alone publishes no broadcasts, and one that starts beside 
       socket.once("booking:updated", (payload) => resolveEvent(payload)),
     );
 
+  it("publishes everything until it has listened for a heartbeat, then keeps broadcasts local while alone", async () => {
+    const clock = new TestClock();
+    const a = await startTestServer(env, { clock });
+    closers.push(() => a.close());
+    const heard = await watchChannel(a.database.url);
+    const user = await register(a);
+    const onA = await openSocket(a.url, user.accessToken);
+    closers.push(() => onA.close());
+    const broadcasts = () => heard.filter((message) => message.type === broadcastType).length;
+
+    // Just started, it cannot know whether the others' answers to its announcement reached it: it publishes.
+    const early = next(onA);
+    emitTo(a, user.id, "early");
+    expect(await early).toEqual({ note: "early" });
+    await until("the early broadcast on the channel", () => (broadcasts() === 1 ? true : undefined));
+    clock.advance(adapterWarmUpMs - 1_000);
+    const stillEarly = next(onA);
+    emitTo(a, user.id, "still early");
+    expect(await stillEarly).toEqual({ note: "still early" });
+    await until("the second broadcast on the channel", () => (broadcasts() === 2 ? true : undefined));
+
+    // A heartbeat later, an empty list of other instances is believed.
+    clock.advance(1_000);
+    const alone = next(onA);
+    emitTo(a, user.id, "alone");
+    expect(await alone).toEqual({ note: "alone" });
+    await new Promise((settle) => setTimeout(settle, 300));
+    expect(broadcasts()).toBe(2);
+  });
+
   it("delivers locally while alone, publishes once B has started, and stops again when B is gone", async () => {
-    const a = await startTestServer(env);
+    const clock = new TestClock();
+    const a = await startTestServer(env, { clock });
+    clock.advance(adapterWarmUpMs);
     closers.push(() => a.close());
     const heard = await watchChannel(a.database.url);
     const user = await register(a);
@@ -195,7 +228,8 @@ describe("an instance alone publishes no broadcasts, and one that starts beside 
     await new Promise((settle) => setTimeout(settle, 300));
     expect(heard.filter((message) => message.type === broadcastType)).toEqual([]);
 
-    // B starts and its first socket connects; A's very next emit reaches it, and B's reaches A's.
+    // B starts and its first socket connects; A's very next emit reaches it, and B's reaches A's (B, just
+    // started, publishes whether or not it has heard of A yet).
     const b = await startTestServer(env, { database: a.database });
     let bClosed = false;
     closers.push(() => (bClosed ? undefined : b.close()));

@@ -5,6 +5,15 @@ import type { Logger } from "../logger.js";
 export interface AdapterConnections {
   /** What `@socket.io/postgres-adapter` is given as its pool. */
   pool: pg.Pool;
+  /** Resolves once every packet published so far is committed (at start: this instance's announcement). */
+  published(): Promise<void>;
+  /**
+   * Since when (by `now`) the listening connection has been listening without a break, or undefined while it
+   * is not: what this instance can have heard of the others.
+   */
+  listeningSince(): number | undefined;
+  /** Resolves once the listening connection first listens. */
+  listening(): Promise<void>;
   /** Ends the listening connection and the query pool; the adapter must be closed first. */
   close(): Promise<void>;
 }
@@ -18,9 +27,10 @@ export interface AdapterConnections {
  */
 export function adapterConnections(
   url: string,
-  options: { connectTimeoutMs: number },
+  options: { connectTimeoutMs: number; now?: () => number },
   logger: Logger,
 ): AdapterConnections {
+  const now = options.now ?? Date.now;
   const lost = (error: Error) => logger.warn({ err: error }, "Socket.IO adapter connection lost");
   const queries = new pg.Pool({
     connectionString: url,
@@ -34,6 +44,11 @@ export function adapterConnections(
   });
   queries.on("error", lost);
   const listening = new Set<pg.Client>();
+  let listeningSince: number | undefined;
+  let startListening = () => {};
+  const firstListen = new Promise<void>((resolve) => {
+    startListening = resolve;
+  });
   let closing = false;
   // Never settles: what a reconnection attempt made while closing gets, so it schedules nothing more.
   const never = () => new Promise<never>(() => {});
@@ -57,8 +72,28 @@ export function adapterConnections(
       return never();
     }
     listening.add(client);
-    client.on("end", () => listening.delete(client));
+    client.on("end", () => {
+      listening.delete(client);
+      // What was published while no connection listened is lost to this instance.
+      listeningSince = undefined;
+    });
+    // The adapter's first LISTEN on this connection starts what this instance hears.
+    const query = client.query.bind(client) as (text: string) => Promise<unknown>;
+    const listenFirst = (text: string) => {
+      const result = query(text);
+      if (text.startsWith("LISTEN "))
+        result.then(
+          () => {
+            if (!listening.has(client)) return;
+            listeningSince ??= now();
+            startListening();
+          },
+          () => {},
+        );
+      return result;
+    };
     return Object.assign(client, {
+      query: listenFirst,
       release: () => {
         client.end().catch(() => {});
       },
@@ -83,6 +118,9 @@ export function adapterConnections(
   return {
     // The adapter uses `connect()` and `query()` only.
     pool: { connect, query } as unknown as pg.Pool,
+    published: () => notify.drain(),
+    listeningSince: () => listeningSince,
+    listening: () => firstListen,
     async close() {
       closing = true;
       await Promise.all([...listening].map((client) => client.end().catch(() => {})));

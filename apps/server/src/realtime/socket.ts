@@ -50,6 +50,11 @@ export interface RealtimeOptions {
    * of every process. Its own small pool: the adapter holds one connection to listen.
    */
   adapterPool: pg.Pool;
+  /**
+   * Since when (on `clock`) the adapter has been listening to the other instances without a break; undefined
+   * while it is not (`AdapterConnections.listeningSince`).
+   */
+  adapterListeningSince: () => number | undefined;
   /** The largest message a client may send (Socket.IO's `maxHttpBufferSize`); a larger one closes the connection. */
   maxPayloadBytes?: number;
 }
@@ -72,18 +77,34 @@ function handshakeError(error: unknown): Error & { data: { code: string; status:
 }
 
 /**
+ * How often each instance tells the others it is there (the adapter's heartbeat, sent after this long without
+ * publishing anything else); one silent for twice this long is taken for gone.
+ */
+export const adapterHeartbeatMs = 5_000;
+
+/**
+ * How long an instance must have listened before an empty list of other instances can be believed: every live
+ * instance publishes at least once per heartbeat, and a notification takes well under a second to arrive.
+ */
+export const adapterWarmUpMs = adapterHeartbeatMs + 1_000;
+
+/**
  * The Postgres adapter publishes every broadcast (a NOTIFY, which this process then hears back and parses) and
  * delivers it to this process's sockets only once the NOTIFY has committed, even when no other process is
  * there to hear it: with one instance, most of the cost of every emit. The adapter already keeps track of the
- * other instances (each announces itself when it starts, and every 5 s; one silent for 10 s is taken for gone)
- * and trusts that list for everything it asks of them (`fetchSockets` waits for exactly those). A broadcast made
- * while the list is empty is delivered here at once, unpublished; once another instance has announced itself,
- * broadcasts are published again. An instance is announced before it serves its first socket, so at worst an
- * emit made in the same few milliseconds misses a client that just connected there, which catches up as every
- * reconnecting client does (`?after=` for messages, the inbox for notifications).
+ * other instances (each announces itself when it starts, and at least once per heartbeat; one silent for two
+ * is taken for gone) and trusts that list for everything it asks of them (`fetchSockets` waits for exactly
+ * those). A broadcast made while the list is empty is delivered here at once, unpublished, but only once this
+ * instance has listened for a whole heartbeat: an instance that just started may have missed the others'
+ * answers to its announcement (they can arrive before its own LISTEN is in place), so until then it publishes
+ * everything. Once another instance has announced itself, broadcasts are published again. An instance's
+ * announcement is committed before it serves its first socket (`AdapterConnections.published`), so at worst
+ * an emit made in the few milliseconds the others take to hear it misses a client that just connected there,
+ * which catches up as every reconnecting client does (`?after=` for messages, the inbox for notifications).
  */
 function broadcastingToOthersOnly(
   make: (nsp: Namespace) => Namespace["adapter"],
+  heardEveryone: () => boolean,
 ): (nsp: Namespace) => Namespace["adapter"] {
   // Socket.IO calls it with `new`, which an arrow function refuses; a function returning an object gives that.
   // biome-ignore lint/complexity/useArrowFunction: constructed with `new`
@@ -95,7 +116,10 @@ function broadcastingToOthersOnly(
     if (!(others instanceof Map)) return adapter;
     const broadcast = adapter.broadcast.bind(adapter);
     adapter.broadcast = (packet, opts) =>
-      broadcast(packet, others.size === 0 ? { ...opts, flags: { ...opts.flags, local: true } } : opts);
+      broadcast(
+        packet,
+        others.size === 0 && heardEveryone() ? { ...opts, flags: { ...opts.flags, local: true } } : opts,
+      );
     return adapter;
   };
 }
@@ -116,10 +140,16 @@ export function createRealtime(httpServer: HttpServer, options: RealtimeOptions)
   io.adapter(
     broadcastingToOthersOnly(
       createAdapter(options.adapterPool, {
+        heartbeatInterval: adapterHeartbeatMs,
+        heartbeatTimeout: 2 * adapterHeartbeatMs,
         // While the database is away, packets reach this process's sockets only; say so once per failure.
         errorHandler: (error) =>
           log.warn({ err: error }, "the Socket.IO adapter could not reach the database"),
       }),
+      () => {
+        const since = options.adapterListeningSince();
+        return since !== undefined && options.clock.now().getTime() - since >= adapterWarmUpMs;
+      },
     ),
   );
 
