@@ -47,7 +47,10 @@ export interface StatementCharges {
   ctes: SQL;
   /** The values of the placeholders in `ctes`, to fill with the statement's own. */
   values(keys: readonly string[]): Record<string, unknown>;
-  /** Answers in the order of `keys`: `undefined` for a charge let through, the 429 for a refused one. */
+  /**
+   * Answers in the order of `keys`: `undefined` for a charge let through, the 429 for a refused one. Call it
+   * once the statement has committed; it does not fail for a give-back that fails.
+   */
   settle(keys: readonly string[], answers: readonly ChargeAnswer[]): Promise<(AppError | undefined)[]>;
 }
 
@@ -166,7 +169,12 @@ function statementCharges(rule: LimitRule, counters: RateLimiterPostgres): State
         refused.set(key, (refused.get(key) ?? 0) + 1);
         return tooMany(rule, Number(answer.expire) - now);
       });
-      for (const [key, points] of refused) await counters.reward(key, points);
+      // The statement has committed, so the answers stand whatever happens here: a give-back that fails
+      // leaves the counter above what was let through until its window ends (the sender may be refused a
+      // little early, never let through more).
+      await Promise.all(
+        [...refused].map(([key, points]) => counters.reward(key, points).then(undefined, () => undefined)),
+      );
       return judged;
     },
   };

@@ -153,6 +153,44 @@ describe("chat sends batched together", () => {
     expect(rest.every((answer) => answer.message)).toBe(true);
   });
 
+  it("a batch stored but whose refused charges cannot be given back still answers each send as stored", async () => {
+    const customer = await register(app, "customer");
+    const contractor = await createContractor(app, "Tom Walker");
+    const conversationId = await open(customer, contractor.id);
+    const [phone, tablet] = [await connect(customer), await connect(customer)];
+    const tom = await connect(contractor);
+    const heard = collect<{ message: Message }>(tom, "message:new");
+    const key = `chat_message_user:${customer.id}`;
+    // Giving points back fails, as a database connection lost just after the batch's commit would make it.
+    await sql.query(`
+      create function refuse_give_back() returns trigger language plpgsql as $$
+      begin
+        if new.key = '${key}' and new.points < old.points then raise exception 'refused for the test'; end if;
+        return new;
+      end $$;
+      create trigger refuse_give_back before update on rate_limits for each row execute function refuse_give_back();`);
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: messageLimit + 8 }, (_, index) =>
+          send(index % 2 ? phone : tablet, conversationId, `burst ${index}`),
+        ),
+      );
+      const accepted = answers.filter((answer) => answer.message);
+      expect(accepted).toHaveLength(messageLimit);
+      expect(answers.filter((answer) => answer.error?.code === "chat.rate_limited")).toHaveLength(8);
+      // Every acknowledged message is stored once and delivered once; nothing was stored a second time.
+      expect((await stored(conversationId)).map((row) => row.id).sort()).toEqual(
+        accepted.map((answer) => answer.message?.id).sort(),
+      );
+      await settle(300);
+      expect(heard.map((event) => event.message.id).sort()).toEqual(
+        accepted.map((answer) => answer.message?.id).sort(),
+      );
+    } finally {
+      await sql.query("drop trigger refuse_give_back on rate_limits; drop function refuse_give_back();");
+    }
+  });
+
   it("a message refused inside a burst fails alone; the others are stored and delivered", async () => {
     const customer = await register(app, "customer");
     const contractor = await createContractor(app, "Tom Walker");

@@ -421,7 +421,7 @@ export function createChatService(deps: ChatDeps) {
    * A clientMessageId given twice in one batch stores the first (the second conflicts, as it would one after
    * the other). A named statement: each pooled connection parses and plans it once, not once per batch.
    */
-  async function sendTexts(sends: TextSend[]): Promise<SendOutcome[]> {
+  async function storeTexts(sends: TextSend[]) {
     const senders = sends.map((send) => send.user.id);
     const { rows } = await pool.query<{
       id: string;
@@ -444,7 +444,18 @@ export function createChatService(deps: ChatDeps) {
         createdAt: sends.map((send) => send.message.now.toISOString()),
       }),
     });
-    const refusals = await limiter.inStatement.settle(senders, rows);
+    return rows;
+  }
+
+  /** Each send's outcome, from the rows of its committed statement. */
+  async function outcomesOf(
+    sends: TextSend[],
+    rows: Awaited<ReturnType<typeof storeTexts>>,
+  ): Promise<SendOutcome[]> {
+    const refusals = await limiter.inStatement.settle(
+      sends.map((send) => send.user.id),
+      rows,
+    );
     return sends.map((send, index): SendOutcome => {
       const refused = refusals[index];
       if (refused) return { refused };
@@ -459,11 +470,13 @@ export function createChatService(deps: ChatDeps) {
   /**
    * Socket sends, batched: every send that arrives while a batch is in flight goes into the next batch, whose
    * charges and inserts are one statement. A batch the database refuses (a deadlock with another process's
-   * batch, say) is tried again one message at a time, so one bad message fails alone.
+   * batch, say) is tried again one message at a time, so one bad message fails alone; a batch it stored is
+   * never tried again.
    */
   const textSends = createBatcher<TextSend, SendOutcome>(async (sends) => {
+    let rows: Awaited<ReturnType<typeof storeTexts>>;
     try {
-      return (await sendTexts(sends)).map((value) => ({ status: "fulfilled", value }));
+      rows = await storeTexts(sends);
     } catch (error) {
       log.warn({ err: error, size: sends.length }, "a batch of messages failed; storing them one by one");
       return Promise.all(
@@ -474,6 +487,7 @@ export function createChatService(deps: ChatDeps) {
         ),
       );
     }
+    return (await outcomesOf(sends, rows)).map((value) => ({ status: "fulfilled", value }));
   });
 
   /**
