@@ -55,6 +55,16 @@ describe("chat sends batched together", () => {
     return rows;
   }
 
+  /** A customer on two devices in a conversation with Tom, whose one device collects what it hears. */
+  async function customerWithTwoDevices() {
+    const customer = await register(app, "customer");
+    const contractor = await createContractor(app, "Tom Walker");
+    const conversationId = await open(customer, contractor.id);
+    const [phone, tablet] = [await connect(customer), await connect(customer)];
+    const heard = collect<{ message: Message }>(await connect(contractor), "message:new");
+    return { customer, conversationId, phone, tablet, heard };
+  }
+
   const send = (socket: Socket, conversationId: string, text: string, clientMessageId = randomUUID()) =>
     ask<AckAnswer>(socket, "message:send", { conversationId, text, clientMessageId });
 
@@ -127,12 +137,7 @@ describe("chat sends batched together", () => {
   });
 
   it("one clientMessageId sent many times in one burst stores one message, charged once", async () => {
-    const customer = await register(app, "customer");
-    const contractor = await createContractor(app, "Tom Walker");
-    const conversationId = await open(customer, contractor.id);
-    const [phone, tablet] = [await connect(customer), await connect(customer)];
-    const tom = await connect(contractor);
-    const heard = collect<{ message: Message }>(tom, "message:new");
+    const { conversationId, phone, tablet, heard } = await customerWithTwoDevices();
     const clientMessageId = randomUUID();
 
     const answers = await Promise.all(
@@ -154,12 +159,7 @@ describe("chat sends batched together", () => {
   });
 
   it("a batch stored but whose refused charges cannot be given back still answers each send as stored", async () => {
-    const customer = await register(app, "customer");
-    const contractor = await createContractor(app, "Tom Walker");
-    const conversationId = await open(customer, contractor.id);
-    const [phone, tablet] = [await connect(customer), await connect(customer)];
-    const tom = await connect(contractor);
-    const heard = collect<{ message: Message }>(tom, "message:new");
+    const { customer, conversationId, phone, tablet, heard } = await customerWithTwoDevices();
     const key = `chat_message_user:${customer.id}`;
     // Giving points back fails, as a database connection lost just after the batch's commit would make it.
     await sql.query(`
