@@ -421,7 +421,9 @@ async function main(): Promise<void> {
   const sockets: Socket[] = [];
   try {
     if (profileDir) await mkdir(profileDir, { recursive: true });
-    embedded = await startEmbeddedPostgres({ dir: join(work, "pg"), logger: pino({ level: "silent" }) });
+    // The cluster goes in the run's folder itself, which it opens to the postgres user: in a folder under it
+    // (mkdtemp's are private) it would move to /var/tmp and outlive the run.
+    embedded = await startEmbeddedPostgres({ dir: work, logger: pino({ level: "silent" }) });
     const databaseUrl = embedded.url("postgres");
     await runMigrations(databaseUrl, { connectTimeoutMs: 10_000 });
     if (!coldWal) await warmWal(databaseUrl);
