@@ -212,6 +212,56 @@ describe("an instance alone publishes no broadcasts, and one that starts beside 
     expect(broadcasts()).toBe(2);
   });
 
+  it("publishes again from the moment its listening connection is lost, until it has listened a heartbeat anew", async () => {
+    const clock = new TestClock();
+    const a = await startTestServer(env, { clock });
+    clock.advance(adapterWarmUpMs);
+    closers.push(() => a.close());
+    const heard = await watchChannel(a.database.url);
+    const admin = new pg.Client({ connectionString: a.database.url });
+    await admin.connect();
+    closers.push(() => admin.end());
+    const user = await register(a);
+    const onA = await openSocket(a.url, user.accessToken);
+    closers.push(() => onA.close());
+    const broadcasts = () => heard.filter((message) => message.type === broadcastType).length;
+    const listener = async () => {
+      const { rows } = await admin.query<{ pid: number }>(
+        "select pid from pg_stat_activity where datname = current_database() and application_name = 'jobsphere-socket-listen' and query like 'LISTEN %'",
+      );
+      return rows.map((row) => row.pid);
+    };
+
+    const alone = next(onA);
+    emitTo(a, user.id, "alone");
+    expect(await alone).toEqual({ note: "alone" });
+    await new Promise((settle) => setTimeout(settle, 300));
+    expect(broadcasts()).toBe(0);
+
+    // The database drops the listening connection (a restart, a failover, an administrator). Whatever the
+    // others published meanwhile never reached A, so A can no longer trust that it is alone.
+    const [lost] = await listener();
+    expect(lost).toBeDefined();
+    await admin.query("select pg_terminate_backend($1)", [lost]);
+    const relistened = await until("the adapter listening again on a new connection", async () => {
+      const pids = await listener();
+      return pids.length === 1 && pids[0] !== lost ? pids[0] : undefined;
+    });
+    expect(relistened).not.toBe(lost);
+    const afterLoss = next(onA);
+    emitTo(a, user.id, "after the loss");
+    expect(await afterLoss).toEqual({ note: "after the loss" });
+    await until("the broadcast after the loss on the channel", () => (broadcasts() === 1 ? true : undefined));
+
+    // A heartbeat of listening later, it trusts an empty list again.
+    clock.advance(adapterWarmUpMs);
+    const aloneAgain = next(onA);
+    emitTo(a, user.id, "alone again");
+    expect(await aloneAgain).toEqual({ note: "alone again" });
+    await new Promise((settle) => setTimeout(settle, 300));
+    expect(broadcasts()).toBe(1);
+  });
+
   it("delivers locally while alone, publishes once B has started, and stops again when B is gone", async () => {
     const clock = new TestClock();
     const a = await startTestServer(env, { clock });
