@@ -439,19 +439,35 @@ describe.each(["simulated", "stripe"] as const)("payments through the %s gateway
 
   it("makes exactly one Transfer out of 50 concurrent release attempts (confirm, timer, admin)", async () => {
     const id = await completed();
+    const internal = (work: Promise<unknown>) => work.then(() => ({ status: 200, body: undefined }));
     const attempts = Array.from({ length: 50 }, (_, index) => {
-      if (index % 5 === 0) return app.server.bookings.autoRelease(id).then(() => ({ status: 200 }));
+      if (index % 5 === 0) return { kind: "timer", answer: internal(app.server.bookings.autoRelease(id)) };
       if (index % 5 === 1)
-        return app.request("POST", `/api/v1/admin/disputes/${id}/resolve`, {
-          token: admin.accessToken,
-          body: { refundAmount: { amount: 0, currency: "gbp" }, note: "release" },
-        });
-      if (index % 5 === 2) return app.server.payments.settle(id).then(() => ({ status: 200 }));
-      return act(customer, id, "confirm");
+        return {
+          kind: "admin",
+          answer: app.request("POST", `/api/v1/admin/disputes/${id}/resolve`, {
+            token: admin.accessToken,
+            body: { refundAmount: { amount: 0, currency: "gbp" }, note: "release" },
+          }),
+        };
+      if (index % 5 === 2) return { kind: "settle", answer: internal(app.server.payments.settle(id)) };
+      return { kind: "confirm", answer: act(customer, id, "confirm") };
     });
-    const results = await Promise.all(attempts);
-    const confirmed = results.filter((result) => result.status === 200);
-    expect(confirmed.length).toBeGreaterThan(0);
+    const results = await Promise.all(
+      attempts.map(async ({ kind, answer }) => ({ kind, ...(await answer) })),
+    );
+    // The booking was never disputed, so no resolution applies; of the customer's confirmations, only one
+    // that comes before the timer's release can succeed. Everything else is refused as a conflict.
+    const statuses = (kind: string) =>
+      results.filter((result) => result.kind === kind).map((result) => result.status);
+    expect(statuses("admin")).toEqual(Array(10).fill(409));
+    for (const result of results.filter((entry) => entry.status !== 200))
+      expect(result.body?.code, result.kind).toBe("booking.invalid_transition");
+    expect(statuses("confirm").filter((status) => status === 200).length).toBeLessThanOrEqual(1);
+    expect(statuses("confirm").every((status) => status === 200 || status === 409)).toBe(true);
+    expect(statuses("timer")).toEqual(Array(10).fill(200));
+    expect(statuses("settle")).toEqual(Array(10).fill(200));
+    expect((await read(id)).status).toBe("released");
     await quiet();
     await Promise.all(Array.from({ length: 10 }, () => app.server.payments.settle(id)));
     const transfers = await transfersOf(id);
