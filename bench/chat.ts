@@ -27,23 +27,22 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
 import { once } from "node:events";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { availableParallelism, tmpdir } from "node:os";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { pino } from "pino";
 import { Server } from "socket.io";
 import { io as connect, type Socket } from "socket.io-client";
 import { loadConfig } from "../apps/server/src/config.js";
-import { type EmbeddedDatabase, startEmbeddedPostgres } from "../apps/server/src/db/embedded.js";
 import { runMigrations } from "../apps/server/src/db/migrate.js";
 import { createLogger } from "../apps/server/src/logger.js";
 import { startServer } from "../apps/server/src/server.js";
 import { processCpuMs, processTreeCpuMs } from "./lib/cpu.js";
+import { type RunFolder, startRunFolder } from "./lib/database.js";
 import { answerProfiler, printTopFrames, startProfile, stopChild, writeProfile } from "./lib/profile.js";
 
 const pairs = Number(process.env.BENCH_PAIRS ?? 50);
@@ -415,15 +414,13 @@ function percentile(values: number[], p: number): number {
 }
 
 async function main(): Promise<void> {
-  const work = await mkdtemp(join(tmpdir(), "jobsphere-bench-chat-"));
-  let embedded: EmbeddedDatabase | undefined;
+  let run: RunFolder | undefined;
   const children: Child[] = [];
   const sockets: Socket[] = [];
   try {
     if (profileDir) await mkdir(profileDir, { recursive: true });
-    // The cluster goes in the run's folder itself, which it opens to the postgres user: in a folder under it
-    // (mkdtemp's are private) it would move to /var/tmp and outlive the run.
-    embedded = await startEmbeddedPostgres({ dir: work, logger: pino({ level: "silent" }) });
+    run = await startRunFolder("chat");
+    const { folder: work, embedded } = run;
     const databaseUrl = embedded.url("postgres");
     await runMigrations(databaseUrl, { connectTimeoutMs: 10_000 });
     if (!coldWal) await warmWal(databaseUrl);
@@ -588,8 +585,7 @@ async function main(): Promise<void> {
   } finally {
     for (const socket of sockets) socket.close();
     for (const child of children.splice(0)) child.process.kill("SIGKILL");
-    await embedded?.stop();
-    await rm(work, { recursive: true, force: true });
+    await run?.remove();
   }
 }
 

@@ -3,15 +3,11 @@
  * Run from the repository root: `npx tsx bench/contractor-search.ts`. BENCH_EXPLAIN=1 also prints each
  * query's plan (for the distance order, the plan of its first round).
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { sql } from "drizzle-orm";
 import pg from "pg";
-import { pino } from "pino";
 import { connectDatabase, type DatabaseHandle } from "../apps/server/src/db/client.js";
-import { type EmbeddedDatabase, startEmbeddedPostgres } from "../apps/server/src/db/embedded.js";
+import type { EmbeddedDatabase } from "../apps/server/src/db/embedded.js";
 import { runMigrations } from "../apps/server/src/db/migrate.js";
 import {
   type ContractorSearchQuery,
@@ -23,6 +19,7 @@ import {
   nearestFirstStatement,
 } from "../apps/server/src/modules/contractors/search.repo.js";
 import { searchContractors, searchPlan } from "../apps/server/src/modules/contractors/search.service.js";
+import { type RunFolder, startRunFolder } from "./lib/database.js";
 
 const CONTRACTORS = 100_000;
 const WARM_UP = 20;
@@ -198,13 +195,12 @@ const parse = (params: Record<string, string>): ContractorSearchQuery => contrac
 
 async function main(): Promise<void> {
   const began = performance.now();
-  const dir = await mkdtemp(join(tmpdir(), "jobsphere-bench-"));
-  let embedded: EmbeddedDatabase | undefined;
+  let run: RunFolder | undefined;
   let database: DatabaseHandle | undefined;
   let concurrent: DatabaseHandle | undefined;
   try {
-    embedded = await startEmbeddedPostgres({ dir, logger: pino({ level: "silent" }) });
-    const url = await createDatabase(embedded, "bench");
+    run = await startRunFolder("search");
+    const url = await createDatabase(run.embedded, "bench");
     await runMigrations(url);
     const seedStart = performance.now();
     await seed(url);
@@ -310,8 +306,7 @@ async function main(): Promise<void> {
   } finally {
     await concurrent?.close();
     await database?.close();
-    await embedded?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await run?.remove();
   }
 }
 

@@ -16,22 +16,20 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import cors from "cors";
 import express from "express";
 import helmet from "helmet";
-import { pino } from "pino";
 import { loadConfig } from "../apps/server/src/config.js";
-import { type EmbeddedDatabase, startEmbeddedPostgres } from "../apps/server/src/db/embedded.js";
 import { runMigrations } from "../apps/server/src/db/migrate.js";
 import { createLogger } from "../apps/server/src/logger.js";
 import { startServer } from "../apps/server/src/server.js";
+import { type RunFolder, startRunFolder } from "./lib/database.js";
 import { answerProfiler, printTopFrames, startProfile, stopChild } from "./lib/profile.js";
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -155,15 +153,13 @@ function percentile(values: number[], p: number): number {
 }
 
 async function main(): Promise<void> {
-  const work = await mkdtemp(join(tmpdir(), "jobsphere-bench-http-"));
-  let embedded: EmbeddedDatabase | undefined;
+  let run: RunFolder | undefined;
   const children: Child[] = [];
   try {
     if (profileDir) await mkdir(profileDir, { recursive: true });
-    // The cluster goes in the run's folder itself, which it opens to the postgres user: in a folder under it
-    // (mkdtemp's are private) it would move to /var/tmp and outlive the run.
-    embedded = await startEmbeddedPostgres({ dir: work, logger: pino({ level: "silent" }) });
-    const databaseUrl = embedded.url("postgres");
+    run = await startRunFolder("http");
+    const work = run.folder;
+    const databaseUrl = run.embedded.url("postgres");
     await runMigrations(databaseUrl, { connectTimeoutMs: 10_000 });
 
     const jobsphereEnv = {
@@ -268,8 +264,7 @@ async function main(): Promise<void> {
     }
   } finally {
     for (const child of children) child.process.kill("SIGKILL");
-    await embedded?.stop();
-    await rm(work, { recursive: true, force: true });
+    await run?.remove();
   }
 }
 
