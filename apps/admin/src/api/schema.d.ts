@@ -12095,13 +12095,13 @@ export interface operations {
                      *             "currency": "gbp"
                      *           },
                      *           "refundAmount": null,
-                     *           "disputeReason": "Only one of the two sockets was fitted",
+                     *           "disputeReason": "The new sockets do not work",
                      *           "disputeResponse": {
-                     *             "statement": "The second socket needs a new cable run; the customer agreed on the day to book it separately.",
-                     *             "at": "2026-12-07T16:40:00.000Z"
+                     *             "statement": "Both sockets were tested live before I left; the kitchen circuit's breaker has tripped since. I can come back to reset it at no charge.",
+                     *             "at": "2026-12-08T08:10:00.000Z"
                      *           },
                      *           "createdAt": "2026-12-01T10:15:00.000Z",
-                     *           "updatedAt": "2026-12-07T16:40:00.000Z",
+                     *           "updatedAt": "2026-12-08T08:10:00.000Z",
                      *           "history": [
                      *             {
                      *               "status": "requested",
@@ -12141,9 +12141,9 @@ export interface operations {
                      *             {
                      *               "status": "disputed",
                      *               "from": "completed",
-                     *               "at": "2026-12-07T14:05:00.000Z",
+                     *               "at": "2026-12-07T19:30:00.000Z",
                      *               "by": "0192f0a4-5b1e-7c3d-8e9f-0a1b2c3d4e5f",
-                     *               "note": "Only one of the two sockets was fitted"
+                     *               "note": "The new sockets do not work"
                      *             }
                      *           ]
                      *         }
@@ -12279,13 +12279,13 @@ export interface operations {
                      *         "currency": "gbp"
                      *       },
                      *       "refundAmount": null,
-                     *       "disputeReason": "Only one of the two sockets was fitted",
+                     *       "disputeReason": "The new sockets do not work",
                      *       "disputeResponse": {
-                     *         "statement": "The second socket needs a new cable run; the customer agreed on the day to book it separately.",
-                     *         "at": "2026-12-07T16:40:00.000Z"
+                     *         "statement": "Both sockets were tested live before I left; the kitchen circuit's breaker has tripped since. I can come back to reset it at no charge.",
+                     *         "at": "2026-12-08T08:10:00.000Z"
                      *       },
                      *       "createdAt": "2026-12-01T10:15:00.000Z",
-                     *       "updatedAt": "2026-12-07T16:40:00.000Z",
+                     *       "updatedAt": "2026-12-08T08:10:00.000Z",
                      *       "history": [
                      *         {
                      *           "status": "requested",
@@ -12325,9 +12325,9 @@ export interface operations {
                      *         {
                      *           "status": "disputed",
                      *           "from": "completed",
-                     *           "at": "2026-12-07T14:05:00.000Z",
+                     *           "at": "2026-12-07T19:30:00.000Z",
                      *           "by": "0192f0a4-5b1e-7c3d-8e9f-0a1b2c3d4e5f",
-                     *           "note": "Only one of the two sockets was fitted"
+                     *           "note": "The new sockets do not work"
                      *         }
                      *       ]
                      *     }
@@ -17686,7 +17686,7 @@ export interface operations {
                      *             "refundAmount": null,
                      *             "disputeReason": "The new sockets do not work",
                      *             "disputeResponse": {
-                     *               "statement": "Both sockets were tested live before I left; the kitchen circuit's breaker has tripped since.",
+                     *               "statement": "Both sockets were tested live before I left; the kitchen circuit's breaker has tripped since. I can come back to reset it at no charge.",
                      *               "at": "2026-12-08T08:10:00.000Z"
                      *             },
                      *             "createdAt": "2026-12-01T10:15:00.000Z",
@@ -17714,8 +17714,22 @@ export interface operations {
                      *                 "note": null
                      *               },
                      *               {
-                     *                 "status": "disputed",
+                     *                 "status": "in_progress",
                      *                 "from": "funded",
+                     *                 "at": "2026-12-07T09:03:00.000Z",
+                     *                 "by": "0192f0a4-6c2f-7d4e-9fa0-1b2c3d4e5f60",
+                     *                 "note": null
+                     *               },
+                     *               {
+                     *                 "status": "completed",
+                     *                 "from": "in_progress",
+                     *                 "at": "2026-12-07T12:41:00.000Z",
+                     *                 "by": "0192f0a4-6c2f-7d4e-9fa0-1b2c3d4e5f60",
+                     *                 "note": null
+                     *               },
+                     *               {
+                     *                 "status": "disputed",
+                     *                 "from": "completed",
                      *                 "at": "2026-12-07T19:30:00.000Z",
                      *                 "by": "0192f0a4-5b1e-7c3d-8e9f-0a1b2c3d4e5f",
                      *                 "note": "The new sockets do not work"
@@ -17884,7 +17898,7 @@ export interface operations {
                      *       },
                      *       "disputeReason": "The new sockets do not work",
                      *       "disputeResponse": {
-                     *         "statement": "Both sockets were tested live before I left; the kitchen circuit's breaker has tripped since.",
+                     *         "statement": "Both sockets were tested live before I left; the kitchen circuit's breaker has tripped since. I can come back to reset it at no charge.",
                      *         "at": "2026-12-08T08:10:00.000Z"
                      *       },
                      *       "createdAt": "2026-12-01T10:15:00.000Z",
@@ -17912,8 +17926,22 @@ export interface operations {
                      *           "note": null
                      *         },
                      *         {
-                     *           "status": "disputed",
+                     *           "status": "in_progress",
                      *           "from": "funded",
+                     *           "at": "2026-12-07T09:03:00.000Z",
+                     *           "by": "0192f0a4-6c2f-7d4e-9fa0-1b2c3d4e5f60",
+                     *           "note": null
+                     *         },
+                     *         {
+                     *           "status": "completed",
+                     *           "from": "in_progress",
+                     *           "at": "2026-12-07T12:41:00.000Z",
+                     *           "by": "0192f0a4-6c2f-7d4e-9fa0-1b2c3d4e5f60",
+                     *           "note": null
+                     *         },
+                     *         {
+                     *           "status": "disputed",
+                     *           "from": "completed",
                      *           "at": "2026-12-07T19:30:00.000Z",
                      *           "by": "0192f0a4-5b1e-7c3d-8e9f-0a1b2c3d4e5f",
                      *           "note": "The new sockets do not work"

@@ -1,6 +1,12 @@
 import type { ApiRouter } from "../../http/api.js";
 import { coreErrors } from "../../http/errors.js";
-import { bookingErrors, bookingSchema } from "../bookings/index.js";
+import {
+  bookingErrors,
+  answeredDisputeExample as bookingExample,
+  bookingSchema,
+  exampleContractorId as contractorId,
+  exampleCustomerId as customerId,
+} from "../bookings/index.js";
 import { jobErrors, jobSchema } from "../jobs/index.js";
 import {
   bookingPageSchema,
@@ -13,53 +19,6 @@ import {
   metricsSchema,
 } from "./admin.contract.js";
 import type { AdminService } from "./admin.service.js";
-
-const customerId = "0192f0a4-5b1e-7c3d-8e9f-0a1b2c3d4e5f";
-const contractorId = "0192f0a4-6c2f-7d4e-9fa0-1b2c3d4e5f60";
-
-const bookingExample = bookingSchema.parse({
-  id: "0193a2b4-1c2d-7e3f-8a4b-5c6d7e8f9a0b",
-  status: "disputed",
-  customer: { id: customerId, name: "Alice Brown" },
-  contractor: { id: contractorId, name: "Priya Patel" },
-  categorySlug: "electrician",
-  description: "Replace the fuse board and add two sockets in the kitchen",
-  scheduledStart: "2026-12-07T09:00:00Z",
-  scheduledEnd: "2026-12-07T13:00:00Z",
-  location: { lat: 51.5238, lng: -0.1586, address: "221B Baker Street, London NW1 6XE" },
-  price: { amount: 24000, currency: "gbp" },
-  commission: { amount: 2400, currency: "gbp" },
-  contractorAmount: { amount: 21600, currency: "gbp" },
-  refundAmount: null,
-  disputeReason: "Only one of the two sockets was fitted",
-  disputeResponse: {
-    statement:
-      "The second socket needs a new cable run; the customer agreed on the day to book it separately.",
-    at: "2026-12-07T16:40:00.000Z",
-  },
-  createdAt: "2026-12-01T10:15:00.000Z",
-  updatedAt: "2026-12-07T16:40:00.000Z",
-  history: [
-    { status: "requested", from: null, at: "2026-12-01T10:15:00.000Z", by: customerId, note: null },
-    { status: "accepted", from: "requested", at: "2026-12-01T11:02:00.000Z", by: contractorId, note: null },
-    { status: "funded", from: "accepted", at: "2026-12-01T11:20:00.000Z", by: "system", note: null },
-    { status: "in_progress", from: "funded", at: "2026-12-07T09:03:00.000Z", by: contractorId, note: null },
-    {
-      status: "completed",
-      from: "in_progress",
-      at: "2026-12-07T12:41:00.000Z",
-      by: contractorId,
-      note: null,
-    },
-    {
-      status: "disputed",
-      from: "completed",
-      at: "2026-12-07T14:05:00.000Z",
-      by: customerId,
-      note: "Only one of the two sockets was fitted",
-    },
-  ],
-});
 
 const jobExample = jobSchema.parse({
   id: "01963a4e-8f3c-7b2a-9d41-5e6f7a8b9c0d",

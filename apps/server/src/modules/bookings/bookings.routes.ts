@@ -11,107 +11,22 @@ import {
   listBookingsQuery,
 } from "./bookings.contract.js";
 import { bookingErrors } from "./bookings.errors.js";
-import type { BookingsService } from "./bookings.service.js";
-
-const customerId = "0192f0a4-5b1e-7c3d-8e9f-0a1b2c3d4e5f";
-const contractorId = "0192f0a4-6c2f-7d4e-9fa0-1b2c3d4e5f60";
-const bookingId = "0193a2b4-1c2d-7e3f-8a4b-5c6d7e8f9a0b";
-
-const exampleRequest = {
-  contractorId,
-  categorySlug: "electrician",
-  description: "Replace the fuse board and add two sockets in the kitchen",
-  scheduledStart: "2026-12-07T09:00:00Z",
-  scheduledEnd: "2026-12-07T13:00:00Z",
-  location: { lat: 51.5238, lng: -0.1586, address: "221B Baker Street, London NW1 6XE" },
-  price: { amount: 24000, currency: "gbp" },
-};
-
-function exampleBooking(
-  status: BookingView["status"],
-  history: BookingView["history"],
-  extra: Partial<BookingView> = {},
-): BookingView {
-  return {
-    id: bookingId,
-    status,
-    customer: { id: customerId, name: "Alice Brown" },
-    contractor: { id: contractorId, name: "Priya Patel" },
-    categorySlug: exampleRequest.categorySlug,
-    description: exampleRequest.description,
-    scheduledStart: exampleRequest.scheduledStart,
-    scheduledEnd: exampleRequest.scheduledEnd,
-    location: exampleRequest.location,
-    price: exampleRequest.price,
-    commission: null,
-    contractorAmount: null,
-    refundAmount: null,
-    disputeReason: null,
-    disputeResponse: null,
-    createdAt: "2026-12-01T10:15:00.000Z",
-    updatedAt: history.at(-1)?.at ?? "2026-12-01T10:15:00.000Z",
-    history,
-    ...extra,
-  };
-}
-
-const requested = {
-  status: "requested",
-  from: null,
-  at: "2026-12-01T10:15:00.000Z",
-  by: customerId,
-  note: null,
-} as const;
-const accepted = {
-  status: "accepted",
-  from: "requested",
-  at: "2026-12-01T11:02:00.000Z",
-  by: contractorId,
-  note: null,
-} as const;
-const funded = {
-  status: "funded",
-  from: "accepted",
-  at: "2026-12-01T11:20:00.000Z",
-  by: "system",
-  note: null,
-} as const;
-const started = {
-  status: "in_progress",
-  from: "funded",
-  at: "2026-12-07T09:03:00.000Z",
-  by: contractorId,
-  note: null,
-} as const;
-const completed = {
-  status: "completed",
-  from: "in_progress",
-  at: "2026-12-07T12:41:00.000Z",
-  by: contractorId,
-  note: null,
-} as const;
-const paid = {
-  commission: { amount: 2400, currency: "gbp" },
-  contractorAmount: { amount: 21600, currency: "gbp" },
-};
-
-const disputeReason = "The new sockets do not work";
-const disputeStatement =
-  "Both sockets were tested live before I left; the kitchen circuit's breaker has tripped since. I can come back to reset it at no charge.";
-const disputedHistory = [
-  requested,
+import {
   accepted,
-  funded,
-  started,
+  answeredDisputeExample,
   completed,
-  {
-    status: "disputed",
-    from: "completed",
-    at: "2026-12-07T19:30:00.000Z",
-    by: customerId,
-    note: disputeReason,
-  },
-] satisfies BookingView["history"];
+  exampleCustomerId as customerId,
+  disputedHistory,
+  disputeReason,
+  disputeStatement,
+  exampleBooking,
+  exampleRequest,
+  funded,
+  paid,
+  requested,
+  started,
+} from "./bookings.examples.js";
+import type { BookingsService } from "./bookings.service.js";
 
 const actionErrors = [bookingErrors.notFound, bookingErrors.notAllowed, bookingErrors.invalidTransition];
 
@@ -294,12 +209,7 @@ export function bookingRoutes(service: BookingsService) {
       errors: [...actionErrors, bookingErrors.disputeResponseExists],
       examples: {
         request: { statement: disputeStatement },
-        response: exampleBooking("disputed", disputedHistory, {
-          ...paid,
-          disputeReason,
-          disputeResponse: { statement: disputeStatement, at: "2026-12-08T08:10:00.000Z" },
-          updatedAt: "2026-12-08T08:10:00.000Z",
-        }),
+        response: answeredDisputeExample,
       },
       handler: ({ user, params, body }) => service.respondToDispute(user, params.id, body.statement),
     });

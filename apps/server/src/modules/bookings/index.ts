@@ -8,6 +8,8 @@ export {
 } from "./bookings.demo.js";
 /** @public For modules whose routes reach bookings (jobs, payments, admin): the errors they may answer. */
 export { bookingErrors } from "./bookings.errors.js";
+/** For the admin and payments modules' OpenAPI examples: the same booking and people as the booking routes'. */
+export { answeredDisputeExample, exampleContractorId, exampleCustomerId } from "./bookings.examples.js";
 export type { BookingStatus } from "./bookings.machine.js";
 export { createBookingsModule } from "./bookings.module.js";
 /** For the admin module: every booking, any booking, and the overview's figures (read-only). */

@@ -2,7 +2,14 @@ import type { Request } from "express";
 import type { ApiRouter } from "../../http/api.js";
 import { AppError, coreErrors } from "../../http/errors.js";
 import { pageQuery } from "../../http/pagination.js";
-import { type BookingView, bookingErrors, bookingSchema } from "../bookings/index.js";
+import {
+  type BookingView,
+  bookingErrors,
+  bookingSchema,
+  exampleContractorId as contractorId,
+  exampleCustomerId as customerId,
+  answeredDisputeExample as disputedBooking,
+} from "../bookings/index.js";
 import { ledgerErrors } from "../ledger/index.js";
 import {
   bookingIdParams,
@@ -42,46 +49,7 @@ async function rawBody(req: Request): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-const bookingId = "0193a2b4-1c2d-7e3f-8a4b-5c6d7e8f9a0b";
-const customerId = "0192f0a4-5b1e-7c3d-8e9f-0a1b2c3d4e5f";
-const contractorId = "0192f0a4-6c2f-7d4e-9fa0-1b2c3d4e5f60";
 const adminId = "0192f0a4-7d30-7e5f-8fb1-2c3d4e5f6a71";
-
-const disputedBooking: BookingView = {
-  id: bookingId,
-  status: "disputed",
-  customer: { id: customerId, name: "Alice Brown" },
-  contractor: { id: contractorId, name: "Priya Patel" },
-  categorySlug: "electrician",
-  description: "Replace the fuse board and add two sockets in the kitchen",
-  scheduledStart: "2026-12-07T09:00:00Z",
-  scheduledEnd: "2026-12-07T13:00:00Z",
-  location: { lat: 51.5238, lng: -0.1586, address: "221B Baker Street, London NW1 6XE" },
-  price: { amount: 24000, currency: "gbp" },
-  commission: { amount: 2400, currency: "gbp" },
-  contractorAmount: { amount: 21600, currency: "gbp" },
-  refundAmount: null,
-  disputeReason: "The new sockets do not work",
-  disputeResponse: {
-    statement:
-      "Both sockets were tested live before I left; the kitchen circuit's breaker has tripped since.",
-    at: "2026-12-08T08:10:00.000Z",
-  },
-  createdAt: "2026-12-01T10:15:00.000Z",
-  updatedAt: "2026-12-08T08:10:00.000Z",
-  history: [
-    { status: "requested", from: null, at: "2026-12-01T10:15:00.000Z", by: customerId, note: null },
-    { status: "accepted", from: "requested", at: "2026-12-01T11:02:00.000Z", by: contractorId, note: null },
-    { status: "funded", from: "accepted", at: "2026-12-01T11:20:00.000Z", by: "system", note: null },
-    {
-      status: "disputed",
-      from: "funded",
-      at: "2026-12-07T19:30:00.000Z",
-      by: customerId,
-      note: "The new sockets do not work",
-    },
-  ],
-};
 
 const resolvedBooking: BookingView = {
   ...disputedBooking,
