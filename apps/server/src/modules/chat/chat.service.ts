@@ -14,7 +14,7 @@ import { decodeCursor, type Page, toPage } from "../../http/pagination.js";
 import { createLimiter } from "../../http/rate-limit.js";
 import type { Logger } from "../../logger.js";
 import { bookingsBetween } from "../bookings/index.js";
-import { type FilesService, filesByIds } from "../files/index.js";
+import type { FilesService } from "../files/index.js";
 import { userDirectory } from "../users/index.js";
 import type {
   ConversationView,
@@ -148,36 +148,23 @@ export function createChatService(deps: ChatDeps) {
         ),
       )
       .orderBy(asc(messageAttachments.messageId), asc(messageAttachments.position));
-    const fileRows = new Map(
-      (
-        await filesByIds(
-          executor,
-          links.map((link) => link.fileId),
-        )
-      ).map((file) => [file.id, file]),
+    const attached = await files.presentLinked(
+      executor,
+      links.map((link) => ({ to: link.messageId, fileId: link.fileId })),
     );
-    const byMessage = new Map<string, MessageView["attachments"]>();
-    for (const link of links) {
-      const file = fileRows.get(link.fileId);
-      if (!file) continue;
-      const view = await files.present(file);
-      const list = byMessage.get(link.messageId) ?? [];
-      list.push({
+    return rows.map((row) => ({
+      id: row.id,
+      conversationId: row.conversationId,
+      senderId: row.senderId,
+      text: row.text,
+      attachments: (attached.get(row.id) ?? []).map((view) => ({
         id: view.id,
         contentType: view.contentType,
         size: view.size,
         url: view.url,
         thumbnailUrl: view.thumbnailUrl,
         originalName: view.originalName,
-      });
-      byMessage.set(link.messageId, list);
-    }
-    return rows.map((row) => ({
-      id: row.id,
-      conversationId: row.conversationId,
-      senderId: row.senderId,
-      text: row.text,
-      attachments: byMessage.get(row.id) ?? [],
+      })),
       clientMessageId: row.clientMessageId,
       createdAt: row.createdAt.toISOString(),
     }));

@@ -4,7 +4,7 @@ import type { Database, Executor } from "../../db/client.js";
 import { newId } from "../../db/columns.js";
 import { transaction } from "../../db/transaction.js";
 import { AppError, coreErrors } from "../../http/errors.js";
-import { type FilesService, filesByIds } from "../files/index.js";
+import type { FilesService } from "../files/index.js";
 import { contractorErrors } from "./contractors.errors.js";
 import { requireProfile } from "./contractors.service.js";
 import type {
@@ -63,35 +63,22 @@ export function createPortfolioService(deps: PortfolioDeps) {
       executor,
       rows.map((row) => row.id),
     );
-    const fileRows = new Map(
-      (
-        await filesByIds(
-          executor,
-          images.map((image) => image.fileId),
-        )
-      ).map((row) => [row.id, row]),
+    const attached = await files.presentLinked(
+      executor,
+      images.map((image) => ({ to: image.itemId, fileId: image.fileId })),
     );
-    const byItem = new Map<string, PortfolioItem["images"]>();
-    for (const image of images) {
-      const row = fileRows.get(image.fileId);
-      if (!row) continue;
-      const view = await files.present(row);
-      const list = byItem.get(image.itemId) ?? [];
-      list.push({
-        id: view.id,
-        url: view.url,
-        thumbnailUrl: view.thumbnailUrl,
-        width: view.width,
-        height: view.height,
-      });
-      byItem.set(image.itemId, list);
-    }
     return rows.map((row) => ({
       id: row.id,
       title: row.title,
       description: row.description,
       position: row.position,
-      images: byItem.get(row.id) ?? [],
+      images: (attached.get(row.id) ?? []).map((view) => ({
+        id: view.id,
+        url: view.url,
+        thumbnailUrl: view.thumbnailUrl,
+        width: view.width,
+        height: view.height,
+      })),
       createdAt: row.createdAt.toISOString(),
       updatedAt: row.updatedAt.toISOString(),
     }));

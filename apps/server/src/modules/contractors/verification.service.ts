@@ -5,7 +5,7 @@ import { newId } from "../../db/columns.js";
 import { transaction } from "../../db/transaction.js";
 import { AppError } from "../../http/errors.js";
 import { decodeCursor, invalidCursor, type Page, toPage } from "../../http/pagination.js";
-import { type FilesService, filesByIds } from "../files/index.js";
+import type { FilesService } from "../files/index.js";
 import { issuedUuid } from "./contractors.contract.js";
 import { contractorErrors, verificationErrors } from "./contractors.errors.js";
 import { requireProfile, verificationStatus } from "./contractors.service.js";
@@ -79,30 +79,23 @@ export function createVerificationService(deps: VerificationDeps) {
 
   /** Presents requests with their documents, loading every document of the batch in one query. */
   async function present(executor: Executor, rows: RequestRow[]): Promise<VerificationRequest[]> {
-    const fileRows = await filesByIds(executor, [...new Set(rows.flatMap((row) => row.documents))]);
-    const views = new Map(
-      await Promise.all(fileRows.map(async (row) => [row.id, await deps.files.present(row)] as const)),
+    const attached = await deps.files.presentLinked(
+      executor,
+      rows.flatMap((row) => row.documents.map((fileId) => ({ to: row.id, fileId }))),
     );
     return rows.map((row) => ({
       id: row.id,
       status: row.status,
       note: row.note,
-      documents: row.documents.flatMap((id) => {
-        const view = views.get(id);
-        return view
-          ? [
-              {
-                id: view.id,
-                contentType: view.contentType,
-                size: view.size,
-                url: view.url,
-                urlExpiresAt: view.urlExpiresAt,
-                thumbnailUrl: view.thumbnailUrl,
-                originalName: view.originalName,
-              },
-            ]
-          : [];
-      }),
+      documents: (attached.get(row.id) ?? []).map((view) => ({
+        id: view.id,
+        contentType: view.contentType,
+        size: view.size,
+        url: view.url,
+        urlExpiresAt: view.urlExpiresAt,
+        thumbnailUrl: view.thumbnailUrl,
+        originalName: view.originalName,
+      })),
       reason: row.reason,
       createdAt: row.createdAt.toISOString(),
       decidedAt: row.decidedAt?.toISOString() ?? null,

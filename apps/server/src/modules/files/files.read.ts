@@ -9,10 +9,7 @@ export const fileKeys = new QueryBuilder({ casing: "snake_case" })
   .from(files)
   .as("file_keys");
 
-/**
- * Read-only: file rows by id, for modules presenting the files attached to their things (through
- * `FilesService.present`); attaching and releasing go through the service.
- */
+/** File rows by id, in one query (for `FilesService.presentLinked`). */
 export async function filesByIds(db: Executor, ids: readonly string[]): Promise<FileRow[]> {
   if (ids.length === 0) return [];
   return db

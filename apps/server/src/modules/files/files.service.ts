@@ -17,6 +17,7 @@ import { article } from "../../http/validation.js";
 import type { Logger } from "../../logger.js";
 import { fileErrors } from "./files.errors.js";
 import { isImage, purposePolicies, thumbnailSide, UploadLimits } from "./files.policy.js";
+import { filesByIds } from "./files.read.js";
 import { type FilePurpose, type FileRow, files } from "./files.tables.js";
 import type { StorageDriver } from "./storage.js";
 import { receiveUpload, sha256Of } from "./upload.js";
@@ -180,6 +181,29 @@ export function createFilesService(deps: FilesDeps) {
 
   return {
     present,
+
+    /**
+     * The files linked to things, presented (fresh URLs) and grouped by thing, each group in the order of
+     * `links`; the rows are read in one query, and a link whose file is gone is left out.
+     */
+    async presentLinked(
+      executor: Executor,
+      links: readonly { to: string; fileId: string }[],
+    ): Promise<Map<string, FileView[]>> {
+      const rows = await filesByIds(executor, [...new Set(links.map((link) => link.fileId))]);
+      const views = new Map(
+        await Promise.all(rows.map(async (row) => [row.id, await present(row)] as const)),
+      );
+      const grouped = new Map<string, FileView[]>();
+      for (const link of links) {
+        const view = views.get(link.fileId);
+        if (!view) continue;
+        const group = grouped.get(link.to);
+        if (group) group.push(view);
+        else grouped.set(link.to, [view]);
+      }
+      return grouped;
+    },
 
     /** The largest file of each purpose, in MB, as configured. */
     uploadLimits: limits.megabytes,

@@ -1,7 +1,7 @@
 export { copyObjects } from "./copy-objects.js";
 export { fileErrors } from "./files.errors.js";
 export { createFilesModule } from "./files.module.js";
-export { fileKeys, filesByIds, storedObjects } from "./files.read.js";
+export { fileKeys, storedObjects } from "./files.read.js";
 export type { FilesService, FileView, ReadRule } from "./files.service.js";
 export type { FilePurpose, FileRow } from "./files.tables.js";
 export { createLocalStorage } from "./local-storage.js";

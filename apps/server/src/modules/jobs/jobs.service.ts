@@ -12,7 +12,7 @@ import type { Logger } from "../../logger.js";
 import type { BookingsService, BookingView } from "../bookings/index.js";
 import { unknownCategories } from "../catalog/index.js";
 import { type Coverage, contractorErrors, coverageOf, roundedPoint } from "../contractors/index.js";
-import { type FilesService, filesByIds } from "../files/index.js";
+import type { FilesService } from "../files/index.js";
 import type {
   CreateJobInput,
   CreateQuoteInput,
@@ -177,29 +177,10 @@ export function createJobsService(deps: JobsDeps) {
     const now = clock.now();
     const ids = rows.map(({ row }) => row.id);
     const attachments = await attachmentsOf(executor, ids);
-    const fileRows = new Map(
-      (
-        await filesByIds(
-          executor,
-          attachments.map((a) => a.fileId),
-        )
-      ).map((f) => [f.id, f]),
+    const attached = await files.presentLinked(
+      executor,
+      attachments.map((attachment) => ({ to: attachment.jobId, fileId: attachment.fileId })),
     );
-    const byJob = new Map<string, JobView["attachments"]>();
-    for (const attachment of attachments) {
-      const file = fileRows.get(attachment.fileId);
-      if (!file) continue;
-      const view = await files.present(file);
-      const list = byJob.get(attachment.jobId) ?? [];
-      list.push({
-        id: view.id,
-        contentType: view.contentType,
-        size: view.size,
-        url: view.url,
-        thumbnailUrl: view.thumbnailUrl,
-      });
-      byJob.set(attachment.jobId, list);
-    }
     const counts = rows.some(({ audience }) => audience.kind !== "contractor")
       ? await quoteCounts(executor, ids)
       : new Map<string, number>();
@@ -228,7 +209,15 @@ export function createJobsService(deps: JobsDeps) {
         preferredStart: row.preferredStart?.toISOString() ?? null,
         status: effectiveStatus(row, now),
         attachments:
-          audience.kind === "contractor" && !audience.attachmentsVisible ? [] : (byJob.get(row.id) ?? []),
+          audience.kind === "contractor" && !audience.attachmentsVisible
+            ? []
+            : (attached.get(row.id) ?? []).map((view) => ({
+                id: view.id,
+                contentType: view.contentType,
+                size: view.size,
+                url: view.url,
+                thumbnailUrl: view.thumbnailUrl,
+              })),
         expiresAt: row.expiresAt.toISOString(),
         assignedContractorId: row.assignedContractorId,
         bookingId: exact ? row.bookingId : null,
