@@ -1,22 +1,12 @@
-import { inArray } from "drizzle-orm";
 import { QueryBuilder } from "drizzle-orm/pg-core";
 import type { Executor } from "../../db/client.js";
-import { type FileRow, files } from "./files.tables.js";
+import { files } from "./files.tables.js";
 
 /** Read-only: where each file's bytes are, for modules that show a public file (an avatar) by its key. */
 export const fileKeys = new QueryBuilder({ casing: "snake_case" })
   .select({ id: files.id, storageKey: files.storageKey })
   .from(files)
   .as("file_keys");
-
-/** File rows by id, in one query (for `FilesService.presentLinked`). */
-export async function filesByIds(db: Executor, ids: readonly string[]): Promise<FileRow[]> {
-  if (ids.length === 0) return [];
-  return db
-    .select()
-    .from(files)
-    .where(inArray(files.id, [...ids]));
-}
 
 /** Every object the files table refers to (originals and thumbnails), for copying storage elsewhere. */
 export async function storedObjects(

@@ -17,7 +17,6 @@ import { article } from "../../http/validation.js";
 import type { Logger } from "../../logger.js";
 import { fileErrors } from "./files.errors.js";
 import { isImage, purposePolicies, thumbnailSide, UploadLimits } from "./files.policy.js";
-import { filesByIds } from "./files.read.js";
 import { type FilePurpose, type FileRow, files } from "./files.tables.js";
 import type { StorageDriver } from "./storage.js";
 import { receiveUpload, sha256Of } from "./upload.js";
@@ -190,7 +189,11 @@ export function createFilesService(deps: FilesDeps) {
       executor: Executor,
       links: readonly { to: string; fileId: string }[],
     ): Promise<Map<string, FileView[]>> {
-      const rows = await filesByIds(executor, [...new Set(links.map((link) => link.fileId))]);
+      if (links.length === 0) return new Map();
+      const rows = await executor
+        .select()
+        .from(files)
+        .where(inArray(files.id, [...new Set(links.map((link) => link.fileId))]));
       const views = new Map(
         await Promise.all(rows.map(async (row) => [row.id, await present(row)] as const)),
       );
