@@ -176,7 +176,13 @@ export function createJobsService(deps: JobsDeps) {
   ): Promise<JobView[]> {
     const now = clock.now();
     const ids = rows.map(({ row }) => row.id);
-    const attachments = await attachmentsOf(executor, ids);
+    // A contractor who may not see a job's files gets none, so theirs are neither read nor signed.
+    const hidesAttachments = (audience: Audience) =>
+      audience.kind === "contractor" && !audience.attachmentsVisible;
+    const attachments = await attachmentsOf(
+      executor,
+      rows.filter(({ audience }) => !hidesAttachments(audience)).map(({ row }) => row.id),
+    );
     const attached = await files.presentLinked(
       executor,
       attachments.map((attachment) => ({ to: attachment.jobId, fileId: attachment.fileId })),
@@ -208,16 +214,13 @@ export function createJobsService(deps: JobsDeps) {
             : null,
         preferredStart: row.preferredStart?.toISOString() ?? null,
         status: effectiveStatus(row, now),
-        attachments:
-          audience.kind === "contractor" && !audience.attachmentsVisible
-            ? []
-            : (attached.get(row.id) ?? []).map((view) => ({
-                id: view.id,
-                contentType: view.contentType,
-                size: view.size,
-                url: view.url,
-                thumbnailUrl: view.thumbnailUrl,
-              })),
+        attachments: (attached.get(row.id) ?? []).map((view) => ({
+          id: view.id,
+          contentType: view.contentType,
+          size: view.size,
+          url: view.url,
+          thumbnailUrl: view.thumbnailUrl,
+        })),
         expiresAt: row.expiresAt.toISOString(),
         assignedContractorId: row.assignedContractorId,
         bookingId: exact ? row.bookingId : null,
