@@ -1,7 +1,7 @@
-import { asc, isNull } from "drizzle-orm";
+import { asc, eq, isNull } from "drizzle-orm";
 import type { Database } from "../../db/client.js";
 import type { PaymentsService } from "./payments.service.js";
-import { webhookEvents } from "./payments.tables.js";
+import { bookingPayments, webhookEvents } from "./payments.tables.js";
 import type { StripeModel } from "./stripe-model.js";
 import type { WebhookIntake } from "./webhooks.js";
 
@@ -59,11 +59,12 @@ export function createDemoPayments(deps: {
      */
     async chargeBack(bookingId: string): Promise<void> {
       if (!model) return;
-      const intent = (await model.list("payment_intent")).find(
-        (candidate) => candidate.metadata?.bookingId === bookingId,
-      );
-      if (typeof intent?.latest_charge !== "string") throw new Error(`booking ${bookingId} has no charge`);
-      await model.openChargeback(intent.latest_charge);
+      const [payment] = await db
+        .select({ chargeId: bookingPayments.chargeId })
+        .from(bookingPayments)
+        .where(eq(bookingPayments.bookingId, bookingId));
+      if (!payment?.chargeId) throw new Error(`booking ${bookingId} has no charge`);
+      await model.openChargeback(payment.chargeId);
       await drain();
     },
     /**
