@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { type AnyColumn, lt, type SQL } from "drizzle-orm";
+import { type AnyColumn, and, desc, lt, type SQL } from "drizzle-orm";
+import type { PgSelect } from "drizzle-orm/pg-core";
 import { z } from "zod";
 import { AppError, coreErrors, type FieldError } from "./errors.js";
 
@@ -137,12 +138,30 @@ export function toPage<Row, Item>(
 }
 
 /**
- * For lists ordered by id, newest first (UUIDv7 ids sort by creation): the condition that resumes after the
- * cursor's id, or undefined on a first page. A cursor that is not one this list issued is refused as
- * `decodeCursor` refuses it.
+ * One page of a list ordered by id, newest first (UUIDv7 ids sort by creation): the rows of `select` (a
+ * dynamic select, `.$dynamic()`, with its joins and no filter yet) that meet `conditions`, resuming after the
+ * cursor's id, and one row more than the page to know whether another follows. The one way such a list
+ * pages. `idOf` finds a row's id where the selection nests it. A cursor that is not one this list issued is
+ * refused as `decodeCursor` refuses it.
  */
-export function afterCursorId(query: ListQuery, column: AnyColumn): SQL | undefined {
-  if (!query.cursor) return undefined;
-  const [after] = decodeCursor({ ...query, cursor: query.cursor }, z.tuple([z.uuid()]));
-  return lt(column, after);
+export async function pageNewestById<Select extends PgSelect>(
+  select: Select,
+  id: AnyColumn,
+  conditions: readonly (SQL | undefined)[],
+  query: ListQuery,
+  idOf: (row: Select["_"]["result"][number]) => string,
+): Promise<Page<Select["_"]["result"][number]>> {
+  const resume = query.cursor
+    ? lt(id, decodeCursor({ ...query, cursor: query.cursor }, z.tuple([z.uuid()]))[0])
+    : undefined;
+  const rows: Select["_"]["result"] = await select
+    .where(and(...conditions, resume))
+    .orderBy(desc(id))
+    .limit(query.limit + 1);
+  return toPage(
+    rows,
+    query,
+    (row) => [idOf(row)],
+    (row) => row,
+  );
 }

@@ -1,8 +1,8 @@
-import { and, desc, eq, gte, lt, type SQL } from "drizzle-orm";
+import { eq, gte, lt, type SQL } from "drizzle-orm";
 import type pg from "pg";
 import type { Database } from "../../db/client.js";
 import { transaction } from "../../db/transaction.js";
-import { afterCursorId, type Page, toPage } from "../../http/pagination.js";
+import { type Page, pageNewestById } from "../../http/pagination.js";
 import { userDirectory } from "../users/index.js";
 import type { AuditEntryView, AuditQuery } from "./audit.contract.js";
 import { auditLog } from "./audit.tables.js";
@@ -57,32 +57,32 @@ export function createAuditService({ db, pool }: AuditDeps) {
         query.from ? gte(auditLog.at, query.from) : undefined,
         query.to ? lt(auditLog.at, query.to) : undefined,
       ];
-      const resume = afterCursorId(query, auditLog.id);
-      if (resume) conditions.push(resume);
-      const rows = await db
-        .select({
-          id: auditLog.id,
-          action: auditLog.action,
-          targetType: auditLog.targetType,
-          targetId: auditLog.targetId,
-          before: auditLog.before,
-          after: auditLog.after,
-          reason: auditLog.reason,
-          at: auditLog.at,
-          actorId: userDirectory.id,
-          actorName: userDirectory.name,
-          actorEmail: userDirectory.email,
-        })
-        .from(auditLog)
-        .innerJoin(userDirectory, eq(userDirectory.id, auditLog.actorId))
-        .where(and(...conditions))
-        .orderBy(desc(auditLog.id))
-        .limit(query.limit + 1);
-      return toPage(
-        rows,
+      const page = await pageNewestById(
+        db
+          .select({
+            id: auditLog.id,
+            action: auditLog.action,
+            targetType: auditLog.targetType,
+            targetId: auditLog.targetId,
+            before: auditLog.before,
+            after: auditLog.after,
+            reason: auditLog.reason,
+            at: auditLog.at,
+            actorId: userDirectory.id,
+            actorName: userDirectory.name,
+            actorEmail: userDirectory.email,
+          })
+          .from(auditLog)
+          .innerJoin(userDirectory, eq(userDirectory.id, auditLog.actorId))
+          .$dynamic(),
+        auditLog.id,
+        conditions,
         query,
-        (row) => [row.id],
-        (row) => ({
+        (row) => row.id,
+      );
+      return {
+        nextCursor: page.nextCursor,
+        items: page.items.map((row) => ({
           id: row.id,
           actor: { id: row.actorId, name: row.actorName, email: row.actorEmail },
           action: row.action,
@@ -92,8 +92,8 @@ export function createAuditService({ db, pool }: AuditDeps) {
           after: row.after,
           reason: row.reason,
           at: row.at.toISOString(),
-        }),
-      );
+        })),
+      };
     },
   };
 }

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNull, or, type SQL } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, or, type SQL } from "drizzle-orm";
 import type pg from "pg";
 import type { z } from "zod";
 import type { Clock } from "../../clock.js";
@@ -8,7 +8,7 @@ import { ambientTransaction, type Tx, transaction } from "../../db/transaction.j
 import type { AuthUser } from "../../http/auth.js";
 import { AppError, coreErrors } from "../../http/errors.js";
 import type { Money } from "../../http/money.js";
-import { afterCursorId, type Page, toPage } from "../../http/pagination.js";
+import { type Page, pageNewestById } from "../../http/pagination.js";
 import type { JobQueue } from "../../jobs/queue.js";
 import {
   type Availability,
@@ -186,20 +186,12 @@ export async function bookingPage(
   conditions: (SQL | undefined)[],
   query: { limit: number; cursor?: string | undefined },
 ): Promise<Page<BookingView>> {
-  const where = [...conditions];
-  const resume = afterCursorId(query, bookings.id);
-  if (resume) where.push(resume);
-  const rows = await db
-    .select()
-    .from(bookings)
-    .where(and(...where))
-    .orderBy(desc(bookings.id))
-    .limit(query.limit + 1);
-  const page = toPage(
-    rows,
+  const page = await pageNewestById(
+    db.select().from(bookings).$dynamic(),
+    bookings.id,
+    conditions,
     query,
-    (row) => [row.id],
-    (row) => row,
+    (row) => row.id,
   );
   return { items: await present(db, page.items), nextCursor: page.nextCursor };
 }

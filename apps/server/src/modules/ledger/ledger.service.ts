@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { Clock } from "../../clock.js";
 import { inTransaction, type Tx, transaction } from "../../db/transaction.js";
 import { AppError } from "../../http/errors.js";
-import { afterCursorId, decodeCursor, type Page, toPage } from "../../http/pagination.js";
+import { decodeCursor, type Page, pageNewestById, toPage } from "../../http/pagination.js";
 import { accountPattern } from "./ledger.accounts.js";
 import { ledgerErrors } from "./ledger.errors.js";
 import { ledgerEntries, ledgerTransactions } from "./ledger.tables.js";
@@ -282,34 +282,34 @@ export function createLedgerService(deps: LedgerDeps): LedgerService {
       if (query.accountPrefix !== undefined)
         conditions.push(startsWith(ledgerEntries.account, query.accountPrefix));
       if (query.bookingId !== undefined) conditions.push(eq(ledgerTransactions.bookingId, query.bookingId));
-      const resume = afterCursorId(query, ledgerEntries.id);
-      if (resume) conditions.push(resume);
-      const rows = await within((tx) =>
-        tx.db
-          .select({
-            id: ledgerEntries.id,
-            transactionId: ledgerEntries.transactionId,
-            kind: ledgerTransactions.kind,
-            account: ledgerEntries.account,
-            amount: ledgerEntries.amount,
-            currency: ledgerEntries.currency,
-            bookingId: ledgerTransactions.bookingId,
-            withdrawalId: ledgerTransactions.withdrawalId,
-            memo: ledgerTransactions.memo,
-            createdAt: ledgerTransactions.createdAt,
-          })
-          .from(ledgerEntries)
-          .innerJoin(ledgerTransactions, eq(ledgerTransactions.id, ledgerEntries.transactionId))
-          .where(and(...conditions))
-          .orderBy(desc(ledgerEntries.id))
-          .limit(query.limit + 1),
+      const page = await within((tx) =>
+        pageNewestById(
+          tx.db
+            .select({
+              id: ledgerEntries.id,
+              transactionId: ledgerEntries.transactionId,
+              kind: ledgerTransactions.kind,
+              account: ledgerEntries.account,
+              amount: ledgerEntries.amount,
+              currency: ledgerEntries.currency,
+              bookingId: ledgerTransactions.bookingId,
+              withdrawalId: ledgerTransactions.withdrawalId,
+              memo: ledgerTransactions.memo,
+              createdAt: ledgerTransactions.createdAt,
+            })
+            .from(ledgerEntries)
+            .innerJoin(ledgerTransactions, eq(ledgerTransactions.id, ledgerEntries.transactionId))
+            .$dynamic(),
+          ledgerEntries.id,
+          conditions,
+          query,
+          (row) => row.id,
+        ),
       );
-      return toPage(
-        rows,
-        query,
-        (row) => [row.id],
-        (row) => ({ ...row, createdAt: row.createdAt.toISOString() }),
-      );
+      return {
+        nextCursor: page.nextCursor,
+        items: page.items.map((row) => ({ ...row, createdAt: row.createdAt.toISOString() })),
+      };
     },
 
     async transactions(query) {
@@ -324,16 +324,15 @@ export function createLedgerService(deps: LedgerDeps): LedgerService {
           sql`exists (select 1 from ${ledgerEntries} where ${ledgerEntries.transactionId} = ${ledgerTransactions.id} and ${ledgerEntries.account} = ${account})`,
         );
       }
-      const resume = afterCursorId(query, ledgerTransactions.id);
-      if (resume) conditions.push(resume);
       return within(async (tx) => {
-        const rows = await tx.db
-          .select()
-          .from(ledgerTransactions)
-          .where(and(...conditions))
-          .orderBy(desc(ledgerTransactions.id))
-          .limit(query.limit + 1);
-        const ids = rows.slice(0, query.limit).map((row) => row.id);
+        const page = await pageNewestById(
+          tx.db.select().from(ledgerTransactions).$dynamic(),
+          ledgerTransactions.id,
+          conditions,
+          query,
+          (row) => row.id,
+        );
+        const ids = page.items.map((row) => row.id);
         const entries =
           ids.length === 0
             ? []
@@ -353,11 +352,9 @@ export function createLedgerService(deps: LedgerDeps): LedgerService {
           list.push({ account, amount });
           byTransaction.set(transactionId, list);
         }
-        return toPage(
-          rows,
-          query,
-          (row) => [row.id],
-          (row) => ({
+        return {
+          nextCursor: page.nextCursor,
+          items: page.items.map((row) => ({
             id: row.id,
             key: row.key,
             kind: row.kind,
@@ -367,8 +364,8 @@ export function createLedgerService(deps: LedgerDeps): LedgerService {
             memo: row.memo,
             createdAt: row.createdAt.toISOString(),
             entries: byTransaction.get(row.id) ?? [],
-          }),
-        );
+          })),
+        };
       });
     },
 

@@ -9,7 +9,7 @@ import { type Tx, transaction } from "../../db/transaction.js";
 import type { AuthUser } from "../../http/auth.js";
 import { AppError } from "../../http/errors.js";
 import type { Money } from "../../http/money.js";
-import { afterCursorId, type Page, toPage } from "../../http/pagination.js";
+import { type Page, pageNewestById } from "../../http/pagination.js";
 import type { JobQueue } from "../../jobs/queue.js";
 import type { AuditService } from "../audit/index.js";
 import {
@@ -887,20 +887,12 @@ export function createPaymentsService(deps: PaymentsDeps) {
     },
 
     async listWithdrawals(user: AuthUser, query: { limit: number; cursor?: string | undefined }) {
-      const conditions = [eq(withdrawals.contractorId, user.id)];
-      const resume = afterCursorId(query, withdrawals.id);
-      if (resume) conditions.push(resume);
-      const rows = await db
-        .select()
-        .from(withdrawals)
-        .where(and(...conditions))
-        .orderBy(desc(withdrawals.id))
-        .limit(query.limit + 1);
-      const page = toPage(
-        rows,
+      const page = await pageNewestById(
+        db.select().from(withdrawals).$dynamic(),
+        withdrawals.id,
+        [eq(withdrawals.contractorId, user.id)],
         query,
-        (row) => [row.id],
-        (row) => row,
+        (row) => row.id,
       );
       return { items: await Promise.all(page.items.map(withdrawalView)), nextCursor: page.nextCursor };
     },

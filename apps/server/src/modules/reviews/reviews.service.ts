@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNotNull, isNull, type SQL, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, isNull, type SQL, sql } from "drizzle-orm";
 import type pg from "pg";
 import type { z } from "zod";
 import type { Clock } from "../../clock.js";
@@ -7,7 +7,7 @@ import { isUniqueViolation } from "../../db/errors.js";
 import { type Tx, transaction } from "../../db/transaction.js";
 import type { AuthUser } from "../../http/auth.js";
 import { AppError } from "../../http/errors.js";
-import { afterCursorId, type Page, toPage } from "../../http/pagination.js";
+import { type Page, pageNewestById } from "../../http/pagination.js";
 import type { JobQueue } from "../../jobs/queue.js";
 import type { AuditService } from "../audit/index.js";
 import { bookingFacts } from "../bookings/index.js";
@@ -456,35 +456,31 @@ export function createReviewsService(deps: ReviewsDeps) {
       query: z.output<typeof contractorReviewsQuery>,
     ): Promise<Page<PublicReview> & { rating: RatingSummary }> {
       await contractorExists(contractorId);
-      const conditions: SQL[] = [eq(reviews.contractorId, contractorId), isNull(reviews.hiddenAt)];
-      const resume = afterCursorId(query, reviews.id);
-      if (resume) conditions.push(resume);
-      const rows = await db
-        .select({ review: reviews, name: userDirectory.name, status: userDirectory.status })
-        .from(reviews)
-        .innerJoin(userDirectory, eq(userDirectory.id, reviews.customerId))
-        .where(and(...conditions))
-        .orderBy(desc(reviews.id))
-        .limit(query.limit + 1);
-      const page = toPage(
-        rows,
+      const page = await pageNewestById(
+        db
+          .select({ review: reviews, name: userDirectory.name, status: userDirectory.status })
+          .from(reviews)
+          .innerJoin(userDirectory, eq(userDirectory.id, reviews.customerId))
+          .$dynamic(),
+        reviews.id,
+        [eq(reviews.contractorId, contractorId), isNull(reviews.hiddenAt)],
         query,
-        (row) => [row.review.id],
-        ({ review, name, status }): PublicReview => {
-          const { id, rating, comment, categorySlug, createdAt, editedAt, reply } = authorView(review);
-          return {
-            id,
-            rating,
-            comment,
-            reviewer: { firstName: firstNameOf(name, status) },
-            categorySlug,
-            createdAt,
-            editedAt,
-            reply,
-          };
-        },
+        (row) => row.review.id,
       );
-      return { ...page, rating: await summaryOf(db, contractorId) };
+      const items = page.items.map(({ review, name, status }): PublicReview => {
+        const { id, rating, comment, categorySlug, createdAt, editedAt, reply } = authorView(review);
+        return {
+          id,
+          rating,
+          comment,
+          reviewer: { firstName: firstNameOf(name, status) },
+          categorySlug,
+          createdAt,
+          editedAt,
+          reply,
+        };
+      });
+      return { items, nextCursor: page.nextCursor, rating: await summaryOf(db, contractorId) };
     },
 
     /** `GET /admin/reviews`: every review, newest first, for moderation. */
@@ -494,19 +490,12 @@ export function createReviewsService(deps: ReviewsDeps) {
       if (query.status === "hidden") conditions.push(isNotNull(reviews.hiddenAt));
       if (query.contractorId) conditions.push(eq(reviews.contractorId, query.contractorId));
       if (query.customerId) conditions.push(eq(reviews.customerId, query.customerId));
-      const resume = afterCursorId(query, reviews.id);
-      if (resume) conditions.push(resume);
-      const rows = await db
-        .select()
-        .from(reviews)
-        .where(and(...conditions))
-        .orderBy(desc(reviews.id))
-        .limit(query.limit + 1);
-      const page = toPage(
-        rows,
+      const page = await pageNewestById(
+        db.select().from(reviews).$dynamic(),
+        reviews.id,
+        conditions,
         query,
-        (row) => [row.id],
-        (row) => row,
+        (row) => row.id,
       );
       return { items: await adminViews(db, page.items), nextCursor: page.nextCursor };
     },
