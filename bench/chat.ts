@@ -41,6 +41,7 @@ import { loadConfig } from "../apps/server/src/config.js";
 import { runMigrations } from "../apps/server/src/db/migrate.js";
 import { createLogger } from "../apps/server/src/logger.js";
 import { startServer } from "../apps/server/src/server.js";
+import { startSmtp, type TestSmtp } from "../apps/server/test/smtp.js";
 import { processCpuMs, processTreeCpuMs } from "./lib/cpu.js";
 import { type RunFolder, startRunFolder } from "./lib/database.js";
 import { answerProfiler, printTopFrames, startProfile, stopChild, writeProfile } from "./lib/profile.js";
@@ -417,6 +418,7 @@ async function main(): Promise<void> {
   let run: RunFolder | undefined;
   const children: Child[] = [];
   const sockets: Socket[] = [];
+  let smtp: TestSmtp | undefined;
   try {
     if (profileDir) await mkdir(profileDir, { recursive: true });
     run = await startRunFolder("chat");
@@ -424,8 +426,11 @@ async function main(): Promise<void> {
     const databaseUrl = embedded.url("postgres");
     await runMigrations(databaseUrl, { connectTimeoutMs: 10_000 });
     if (!coldWal) await warmWal(databaseUrl);
+    // The registrations' verification emails go somewhere, as in production, instead of a warning each.
+    smtp = await startSmtp();
     const jobsphere = await spawnServer("jobsphere", {
       DATABASE_URL: databaseUrl,
+      SMTP_URL: smtp.url,
       HOST: "127.0.0.1",
       PORT: "0",
       DATA_DIR: join(work, "data"),
@@ -585,6 +590,7 @@ async function main(): Promise<void> {
   } finally {
     for (const socket of sockets) socket.close();
     for (const child of children.splice(0)) child.process.kill("SIGKILL");
+    await smtp?.close();
     await run?.remove();
   }
 }
