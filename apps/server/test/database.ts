@@ -46,8 +46,32 @@ export async function createTestDatabase(options: { empty?: boolean } = {}): Pro
     name,
     url: databaseUrl(adminUrl, name),
     admin: (text, values) => adminQuery(adminUrl, text, values),
-    drop: async () => {
-      await adminQuery(adminUrl, `drop database if exists "${name}" with (force)`);
-    },
+    drop: () => dropDatabase(adminUrl, name),
   };
+}
+
+/**
+ * Drops a test database once the connections its pools closed are gone. `pool.end()` resolves when each
+ * client has sent its Terminate, not when its server process has read it; a forced drop in that gap
+ * terminates the process, whose "terminating connection due to administrator command" then reaches a pool
+ * that has no listener left and crashes the test file. Connections still open after the wait are a pool
+ * somebody forgot to end, and are forced out.
+ */
+async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline) {
+      const { rows } = await client.query<{ connected: boolean }>(
+        "select exists (select from pg_stat_activity where datname = $1) as connected",
+        [name],
+      );
+      if (!rows[0]?.connected) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await client.query(`drop database if exists "${name}" with (force)`);
+  } finally {
+    await client.end();
+  }
 }
