@@ -18,6 +18,7 @@ import { openChannel } from "./db/notify.js";
 import { openDatabase } from "./db/open.js";
 import { seedDemoData } from "./demo/seed.js";
 import type { ApiRouter } from "./http/api.js";
+import { answerClientErrors } from "./http/client-errors.js";
 import { gracefulClose } from "./http/graceful-close.js";
 import type { HealthState } from "./http/health.js";
 import { createIdempotencyStore } from "./http/idempotency.js";
@@ -414,6 +415,7 @@ export async function startServer(
     // a listener added later would also answer Socket.IO's long-polling requests (404), so the app is bound here.
     let handleRequest: RequestListener | undefined;
     const http = createServer(serverTimeouts(config.http), (req, res) => handleRequest?.(req, res));
+    answerClientErrors(http, logger);
     const adapter = adapterConnections(
       databaseUrl,
       { ...config.database, now: () => clock.now().getTime() },

@@ -251,6 +251,9 @@ describe("deliberate timeouts", () => {
     );
     expect(elapsedMs).toBeLessThan(3_000);
     expect(received).toMatch(/^HTTP\/1\.1 408/);
+    // Node's deadline, answered in the API's format like the app's own 408.
+    expect(received).toMatch(/\r\nContent-Type: application\/problem\+json/);
+    expect(received).toContain('"code":"request.timeout"');
   });
 
   it("answers 408 to a request whose JSON body trickles in, and closes the connection", async () => {
@@ -314,6 +317,136 @@ describe("deliberate timeouts", () => {
   });
 });
 
+/** What these tests read of a problem document. */
+interface Problem {
+  status: number;
+  code: string;
+  requestId?: string;
+}
+
+/** Sends raw bytes on a new connection and reads until the server closes it. */
+function rawExchange(url: string, bytes: string): Promise<string> {
+  const socket = connect(Number(new URL(url).port), "127.0.0.1");
+  let received = "";
+  socket.on("data", (chunk: Buffer) => {
+    received += chunk.toString();
+  });
+  // The server closes once it has answered, possibly before reading all that was sent (EPIPE, ECONNRESET).
+  socket.on("error", () => {});
+  socket.write(bytes);
+  return new Promise((resolveClosed) => socket.on("close", () => resolveClosed(received)));
+}
+
+/** The status and problem document of a raw HTTP answer. */
+function parseRawAnswer(received: string) {
+  const [head = "", body = ""] = received.split("\r\n\r\n");
+  const headers = new Map(
+    head
+      .split("\r\n")
+      .slice(1)
+      .map((line): [string, string] => {
+        const colon = line.indexOf(":");
+        return [line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()];
+      }),
+  );
+  const problem: Problem | undefined = body ? JSON.parse(body) : undefined;
+  return { status: Number(head.split(" ")[1]), headers, body: problem };
+}
+
+describe("requests the HTTP parser refuses", () => {
+  let app: TestServer;
+
+  beforeAll(async () => {
+    app = await startTestServer();
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it("answers a URL too long for the header limit with a 431 problem, not a bare status line", async () => {
+    const response = await fetch(`${app.url}/api/v1/contractors?q=${"x".repeat(70_000)}`);
+    expect(response.status).toBe(431);
+    expect(response.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+    expect(response.headers.get("connection")).toBe("close");
+    const problem = (await response.json()) as Problem;
+    expect(problem).toMatchObject({
+      type: "urn:jobsphere:problem:request.headers_too_large",
+      status: 431,
+      code: "request.headers_too_large",
+      detail: "Send a shorter URL and fewer or shorter headers",
+    });
+    expect(problem.requestId).toBe(response.headers.get("x-request-id"));
+  });
+
+  it("answers headers too large in total the same way", async () => {
+    const headers = Object.fromEntries(
+      Array.from({ length: 40 }, (_, index) => [`x-filler-${index}`, "y".repeat(1_000)]),
+    );
+    const response = await fetch(`${app.url}/health/live`, { headers });
+    expect(response.status).toBe(431);
+    expect(((await response.json()) as Problem).code).toBe("request.headers_too_large");
+  });
+
+  it.each([
+    ["a request line that is not HTTP", "GARBAGE\r\n\r\n"],
+    ["a header without a colon", "GET /health/live HTTP/1.1\r\nHost: x\r\nNo colon here\r\n\r\n"],
+    ["a NUL in a header value", "GET /health/live HTTP/1.1\r\nHost: x\r\nX-Name: a\u0000b\r\n\r\n"],
+    [
+      "two lengths that disagree",
+      "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
+    ],
+    [
+      "a length and a chunked encoding together",
+      "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    ],
+    [
+      "a chunk size that is not hexadecimal",
+      "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+    ],
+  ])("answers %s with a 400 request.malformed problem and closes the connection", async (_, bytes) => {
+    const answer = parseRawAnswer(await rawExchange(app.url, bytes));
+    expect(answer.status).toBe(400);
+    expect(answer.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+    expect(answer.headers.get("connection")).toBe("close");
+    expect(answer.body).toMatchObject({ status: 400, code: "request.malformed" });
+    expect(answer.body?.requestId).toBe(answer.headers.get("x-request-id"));
+  });
+
+  it("answers a burst of 40 oversized requests each with its problem, and serves on", async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, index) =>
+        index % 2
+          ? fetch(`${app.url}/api/v1/contractors?q=${"x".repeat(20_000 + index)}`).then(async (response) => ({
+              status: response.status,
+              code: ((await response.json()) as Problem).code,
+            }))
+          : rawExchange(app.url, `GET /${"%".repeat(index + 1)}zz HTTP/1.1\r\nHost x\r\n\r\n`).then((raw) => {
+              const answer = parseRawAnswer(raw);
+              return { status: answer.status, code: answer.body?.code };
+            }),
+      ),
+    );
+    expect(
+      answers.filter((answer) => answer.status === 431 && answer.code === "request.headers_too_large"),
+    ).toHaveLength(20);
+    expect(
+      answers.filter((answer) => answer.status === 400 && answer.code === "request.malformed"),
+    ).toHaveLength(20);
+    expect((await app.request("GET", "/health/ready")).status).toBe(200);
+  });
+
+  it("does not answer a connection whose response has started: a second answer would corrupt it", async () => {
+    // A pipelined second request with a broken header, refused while the first is answered: the first
+    // answer arrives whole and the connection then closes, with no stray bytes inside or after it.
+    const received = await rawExchange(
+      app.url,
+      "GET /health/live HTTP/1.1\r\nHost: x\r\n\r\nGET /health/live HTTP/1.1\r\nBroken\r\n\r\n",
+    );
+    expect(received.match(/HTTP\/1\.1 \d{3}/g)).toEqual(["HTTP/1.1 200"]);
+    expect(received.endsWith('\r\n\r\n{"status":"live"}')).toBe(true);
+  });
+});
+
 describe("what the logs never hold", () => {
   let app: TestServer;
   const lines: string[] = [];
@@ -355,6 +488,20 @@ describe("what the logs never hold", () => {
     for (const secret of [email, "$argon2", strongPassword, "Secret Person"]) {
       expect(logged, secret).not.toContain(secret);
     }
+  });
+
+  it("logs a request the HTTP parser refused without its bytes: no credentials, no URL", async () => {
+    const response = await fetch(`${app.url}/api/v1/me?secret-query=${"q".repeat(20_000)}`, {
+      headers: { authorization: "Bearer parser-secret-token" },
+    });
+    expect(response.status).toBe(431);
+    const id = response.headers.get("x-request-id");
+    const line = lines.find((logged) => id && logged.includes(id));
+    expect(line).toContain("request refused by the HTTP parser");
+    expect(line).toContain('"parserError":"HPE_HEADER_OVERFLOW"');
+    const logged = lines.join("\n");
+    for (const secret of ["parser-secret-token", "secret-query"])
+      expect(logged, secret).not.toContain(secret);
   });
 
   it("redacts signatures, tokens and codes from logged URLs", async () => {

@@ -79,6 +79,12 @@ export const coreErrors = defineErrors({
     status: 408,
     title: "The request took too long to arrive",
   },
+  malformedRequest: { code: "request.malformed", status: 400, title: "The request is not valid HTTP" },
+  headersTooLarge: {
+    code: "request.headers_too_large",
+    status: 431,
+    title: "The request line and headers are too large",
+  },
   routeNotFound: { code: "route.not_found", status: 404, title: "No such route" },
   methodNotAllowed: { code: "route.method_not_allowed", status: 405, title: "Method not allowed" },
   notFound: { code: "resource.not_found", status: 404, title: "Not found" },
