@@ -636,6 +636,42 @@ describe("field errors as an app reads them", () => {
     });
   });
 
+  describe("instants before year 1, which PostgreSQL cannot store", () => {
+    const tooEarly = { code: "too_small", message: "must be in year 1 or later" };
+    it.each([
+      ["/admin/bookings?from=0000-01-01T00:00:00Z", "from"],
+      ["/admin/bookings?to=0000-12-31", "to"],
+      // Year 1 by its digits, year 0 once its offset is applied.
+      ["/admin/jobs?from=0001-01-01T00:30:00%2B01:00", "from"],
+      ["/admin/transactions?from=0000-06-01T00:00:00Z", "from"],
+      ["/admin/audit-log?to=0000-06-01T00:00:00Z", "to"],
+      ["/contractors?availableAt=0000-06-01T09:00:00Z", "availableAt"],
+    ])("refuses GET %s naming %s", async (path, name) => {
+      const response = await app.request("GET", `/api/v1${path}`, { token: admin.accessToken });
+      expect(response.status, JSON.stringify(response.body)).toBe(400);
+      expect(response.body.errors).toEqual([{ path: name, ...tooEarly, in: "query" }]);
+    });
+
+    it.each([
+      ["POST", "/bookings", "scheduledStart"],
+      ["POST", "/jobs", "preferredStart"],
+    ])("refuses %s %s with %s in year 0", async (method, path, name) => {
+      const response = await app.request(method, `/api/v1${path}`, {
+        token: customer.accessToken,
+        body: { [name]: "0000-03-01T09:00:00Z" },
+      });
+      expect(response.status).toBe(400);
+      expect(response.body.errors).toContainEqual({ path: name, ...tooEarly, in: "body" });
+    });
+
+    it("takes the first instant of year 1", async () => {
+      for (const path of ["/admin/bookings?from=0001-01-01T00:00:00Z", "/admin/bookings?from=0001-01-01"]) {
+        const response = await app.request("GET", `/api/v1${path}`, { token: admin.accessToken });
+        expect(response.status, path).toBe(200);
+      }
+    });
+  });
+
   describe("booleans in queries", () => {
     const verifiedOnly = async (value: string) =>
       app.request("GET", `/api/v1/contractors?verifiedOnly=${value}`);

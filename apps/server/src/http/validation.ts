@@ -121,10 +121,6 @@ function humanMessage(issue: z.core.$ZodRawIssue): string {
 }
 
 /**
- * A yes/no query parameter: `true`/`false`, or `1`/`0` as many HTTP clients write booleans. Nothing else, so
- * `yes` or an empty value is a 400 rather than a guess.
- */
-/**
  * `schema` or null, for a schema with a component id (`.meta({ id })`). zod-to-openapi carries the id over to
  * `.nullable()`, so the named component itself would allow null (and with it every list of it, in generated
  * clients) or the nullable field would forbid null (`allOf` with the component); a union keeps the component
@@ -135,10 +131,42 @@ export function orNull<T extends z.ZodType>(schema: T): z.ZodUnion<[T, z.ZodNull
   return z.union([schema, z.null()]);
 }
 
+/**
+ * A yes/no query parameter: `true`/`false`, or `1`/`0` as many HTTP clients write booleans. Nothing else, so
+ * `yes` or an empty value is a 400 rather than a guess.
+ */
 export function queryBoolean() {
   return z
     .enum(["true", "false", "1", "0"], "must be true or false (or 1 or 0)")
     .transform((value) => value === "true" || value === "1");
+}
+
+/** Where PostgreSQL's ISO dates begin: the ISO year 0 (1 BC) is one it stores under another spelling. */
+const earliestStorable = Date.parse("0001-01-01T00:00:00Z");
+
+/** Whether PostgreSQL can store and compare `instant` as written (from year 1 on). */
+export function isStorableInstant(instant: Date): boolean {
+  return instant.getTime() >= earliestStorable;
+}
+
+const instantMessage = "must be an ISO 8601 date-time with an offset, e.g. 2026-03-29T09:30:00Z";
+
+/**
+ * An instant in a body or a query: an ISO 8601 date-time with an offset that names a real moment (not
+ * 30 February), from year 1 on; before it (year 0, or year 1 shifted back by its offset) the value would fail
+ * in the database as a 500. Stays a string: add `.transform((value) => new Date(value))` for a Date.
+ */
+export function isoInstant() {
+  return z.iso
+    .datetime({ offset: true, message: instantMessage })
+    .refine((value) => !Number.isNaN(Date.parse(value)), {
+      message: instantMessage,
+      params: { code: "invalid_format" },
+    })
+    .refine((value) => isStorableInstant(new Date(value)), {
+      message: "must be in year 1 or later",
+      params: { code: "too_small" },
+    });
 }
 
 function joinPath(path: readonly PropertyKey[]): string {

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { roles } from "../../http/auth.js";
 import { moneySchema } from "../../http/money.js";
 import { pageQuery, pageSchema } from "../../http/pagination.js";
-import { orNull } from "../../http/validation.js";
+import { isStorableInstant, orNull } from "../../http/validation.js";
 import { bookingSchema, bookingStatusFilter } from "../bookings/index.js";
 import { jobSchema, quoteSchema } from "../jobs/index.js";
 import { nameSchema, phoneSchema, userSchema } from "../users/index.js";
@@ -42,7 +42,8 @@ const instantParam = z
   .union([z.iso.datetime({ offset: true }), z.iso.date()], {
     error: "must be an ISO 8601 date (2026-03-01) or date-time with an offset (2026-03-01T09:00:00Z)",
   })
-  .transform((value) => new Date(value.length === 10 ? `${value}T00:00:00Z` : value));
+  .transform((value) => new Date(value.length === 10 ? `${value}T00:00:00Z` : value))
+  .refine(isStorableInstant, { message: "must be in year 1 or later", params: { code: "too_small" } });
 
 const periodParams = {
   from: instantParam.optional().meta({ description: "From this instant (inclusive)" }),

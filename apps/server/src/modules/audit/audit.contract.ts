@@ -1,9 +1,8 @@
 import { z } from "zod";
 import { pageQuery, pageSchema } from "../../http/pagination.js";
+import { isoInstant } from "../../http/validation.js";
 
-const instant = z.iso
-  .datetime({ offset: true, message: "must be an ISO 8601 date-time, e.g. 2026-12-01T09:00:00Z" })
-  .transform((value) => new Date(value));
+const instant = isoInstant().transform((value) => new Date(value));
 
 const word = z
   .string()

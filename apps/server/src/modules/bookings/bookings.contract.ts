@@ -1,14 +1,12 @@
 import { z } from "zod";
 import { moneySchema } from "../../http/money.js";
 import { pageQuery, pageSchema } from "../../http/pagination.js";
-import { orNull } from "../../http/validation.js";
+import { isoInstant, orNull } from "../../http/validation.js";
 import { bookingStatuses } from "./bookings.machine.js";
 
 const statusSchema = z.enum(bookingStatuses).meta({ id: "BookingStatus" });
 
-const instant = z.iso
-  .datetime({ offset: true, message: "must be an ISO 8601 date-time, e.g. 2026-12-01T09:00:00Z" })
-  .transform((value) => new Date(value));
+const instant = isoInstant().transform((value) => new Date(value));
 
 export const locationSchema = z
   .object({

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { FieldCode } from "../../http/field-codes.js";
 import { moneySchema } from "../../http/money.js";
 import { pageQuery, pageSchema } from "../../http/pagination.js";
-import { queryBoolean } from "../../http/validation.js";
+import { isoInstant, queryBoolean } from "../../http/validation.js";
 import { ratingSchema } from "./contractors.contract.js";
 
 export const searchSorts = ["distance", "rating", "price"] as const;
@@ -62,15 +62,7 @@ export const contractorSearchQuery = pageQuery
     currency: moneySchema.shape.currency
       .optional()
       .meta({ description: "Only contractors charging in this currency (ISO 4217, e.g. gbp)" }),
-    availableAt: z.iso
-      .datetime({
-        offset: true,
-        message: "must be an ISO 8601 date-time with an offset, e.g. 2026-03-29T09:30:00Z",
-      })
-      .refine((value) => !Number.isNaN(Date.parse(value)), {
-        message: "must be an ISO 8601 date-time with an offset",
-        params: { code: "invalid_format" },
-      })
+    availableAt: isoInstant()
       .optional()
       .meta({ description: "Only contractors whose hours, in their own time zone, include this instant" }),
     verifiedOnly: queryBoolean().optional(),

@@ -2,18 +2,10 @@ import { z } from "zod";
 import { moneySchema } from "../../http/money.js";
 import { pageQuery, pageSchema } from "../../http/pagination.js";
 import { withoutRepeats } from "../../http/unique.js";
-import { orNull } from "../../http/validation.js";
+import { isoInstant, orNull } from "../../http/validation.js";
 import { jobStatuses, quoteClosedReasons, quoteStatuses } from "./jobs.tables.js";
 
-const instant = z.iso
-  .datetime({
-    offset: true,
-    message: "must be an ISO 8601 date-time with an offset, e.g. 2026-03-29T09:30:00Z",
-  })
-  .refine((value) => !Number.isNaN(Date.parse(value)), {
-    message: "must be an ISO 8601 date-time with an offset",
-    params: { code: "invalid_format" },
-  });
+const instant = isoInstant();
 
 const titleSchema = z.string().trim().min(3, "at least 3 characters").max(120, "at most 120 characters");
 const descriptionSchema = z.string().trim().min(1, "is required").max(5000, "at most 5000 characters");

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { pageQuery, pageSchema } from "../../http/pagination.js";
+import { isoInstant } from "../../http/validation.js";
 import { accountPattern } from "./ledger.accounts.js";
 
 const accountName = z
@@ -24,12 +25,10 @@ export const listTransactionsQuery = pageQuery
       .string()
       .regex(/^[a-z][a-z0-9_]{0,49}$/, "must be a transaction kind such as funding or release")
       .optional(),
-    from: z.iso
-      .datetime({ offset: true })
+    from: isoInstant()
       .optional()
       .meta({ description: "Only transactions recorded at or after this instant (ISO 8601)" }),
-    to: z.iso
-      .datetime({ offset: true })
+    to: isoInstant()
       .optional()
       .meta({ description: "Only transactions recorded before this instant (ISO 8601)" }),
   })
